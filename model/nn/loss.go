@@ -1,0 +1,100 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Softmax replaces each row of x (n×k) by its softmax, computed stably by
+// subtracting the row maximum.
+func Softmax[T Float](x []T, n, k int) {
+	for r := 0; r < n; r++ {
+		row := x[r*k : (r+1)*k]
+		mx := row[0]
+		for _, v := range row[1:] {
+			mx = max(mx, v)
+		}
+		var sum T
+		for j, v := range row {
+			e := T(math.Exp(float64(v - mx)))
+			row[j] = e
+			sum += e
+		}
+		inv := 1 / sum
+		for j := range row {
+			row[j] *= inv
+		}
+	}
+}
+
+// SoftmaxCrossEntropy computes the weighted mean cross-entropy of logits
+// (n×k) against gold classes y and writes ∂L/∂logits into dLogits:
+//
+//	p = softmax(z),  L = Σ_r w_{y_r}·(-log p_{r,y_r}) / Σ_r w_{y_r}
+//	∂L/∂z_r = w_{y_r}·(p_r - onehot(y_r)) / Σ_r w_{y_r}
+//
+// classWeight may be nil (all 1). It returns L and leaves the probabilities
+// in probs (n×k) when probs is not nil. It panics if a class is out of range.
+func SoftmaxCrossEntropy(logits []float64, n, k int, y []int, classWeight []float64, probs, dLogits []float64) float64 {
+	var loss, wsum float64
+	for r := 0; r < n; r++ {
+		w := 1.0
+		if classWeight != nil {
+			w = classWeight[y[r]]
+		}
+		wsum += w
+	}
+	if wsum == 0 {
+		clear(dLogits[:n*k])
+		return 0
+	}
+	for r := 0; r < n; r++ {
+		z := logits[r*k : (r+1)*k]
+		d := dLogits[r*k : (r+1)*k]
+		copy(d, z)
+		Softmax(d, 1, k)
+		if probs != nil {
+			copy(probs[r*k:(r+1)*k], d)
+		}
+		w := 1.0
+		if classWeight != nil {
+			w = classWeight[y[r]]
+		}
+		loss -= w * math.Log(max(d[y[r]], 1e-300))
+		d[y[r]] -= 1
+		for j := range d {
+			d[j] *= w / wsum
+		}
+	}
+	return loss / wsum
+}
+
+// Dropout zeroes each element of x with probability p and scales survivors
+// by 1/(1-p) (inverted dropout, Srivastava et al. 2014). The kept scale per
+// element is written to mask so DropoutBackward can apply it to gradients.
+// p <= 0 leaves x unchanged and fills mask with 1.
+func Dropout(x, mask []float64, p float64, rng *rand.Rand) {
+	if p <= 0 {
+		for i := range mask[:len(x)] {
+			mask[i] = 1
+		}
+		return
+	}
+	scale := 1 / (1 - p)
+	for i := range x {
+		if rng.Float64() < p {
+			mask[i] = 0
+			x[i] = 0
+		} else {
+			mask[i] = scale
+			x[i] *= scale
+		}
+	}
+}
+
+// DropoutBackward multiplies the gradient by the mask Dropout recorded.
+func DropoutBackward(dx, mask []float64) {
+	for i := range dx {
+		dx[i] *= mask[i]
+	}
+}
