@@ -1,0 +1,154 @@
+package model
+
+import (
+	"github.com/tagstream/tagstream/model/nn"
+	"github.com/tagstream/tagstream/model/text"
+)
+
+// CompiledClassifier is the immutable float32 inference form of a
+// Classifier. It is safe for concurrent use: each goroutine brings its own
+// ClassifierWorkspace.
+type CompiledClassifier struct {
+	cfg       ClassifierConfig
+	labels    []string
+	vocab     *Vocab
+	tok       *text.Tokenizer
+	d, h, c   int
+	emb       []float32
+	fwx, fwh  []float32
+	fb        []float32
+	bwx, bwh  []float32
+	bb        []float32
+	ow, ob    []float32
+	tokenizer *text.Tokenizer
+}
+
+func to32(s []float64) []float32 {
+	o := make([]float32, len(s))
+	for i, v := range s {
+		o[i] = float32(v)
+	}
+	return o
+}
+
+// Compile returns the float32 inference form of the current weights. Later
+// training does not affect it.
+func (c *Classifier) Compile() *CompiledClassifier {
+	n := &c.net
+	return &CompiledClassifier{
+		cfg: c.Config, labels: c.Labels, vocab: c.Vocab, tok: c.Tokenizer,
+		d: c.Config.Embed, h: c.Config.Hidden, c: len(c.Labels),
+		emb: to32(n.emb.Table.W),
+		fwx: to32(n.fwd.Wx.W), fwh: to32(n.fwd.Wh.W), fb: to32(n.fwd.B.W),
+		bwx: to32(n.bwd.Wx.W), bwh: to32(n.bwd.Wh.W), bb: to32(n.bwd.B.W),
+		ow: to32(n.out.W.W), ob: to32(n.out.B.W),
+	}
+}
+
+// Labels returns the class labels in score order. Do not modify.
+func (m *CompiledClassifier) Labels() []string { return m.labels }
+
+// ClassifierWorkspace is one worker's scratch memory for ClassifyBatch. It
+// grows to the largest batch seen and is then reused, so steady-state
+// classification allocates nothing. Not safe for concurrent use.
+type ClassifierWorkspace struct {
+	buf               text.Buffer
+	ids, offs         []int32
+	start, lens, ord  []int32
+	slen              []int32
+	xtok, x           []float32
+	gates, h, c       []float32
+	seq, pooled, prob []float32
+}
+
+// NewWorkspace returns an empty workspace for m.
+func (m *CompiledClassifier) NewWorkspace() *ClassifierWorkspace { return &ClassifierWorkspace{} }
+
+// ClassifyBatch classifies texts. probs receives len(texts)×len(Labels())
+// class probabilities (row i for texts[i]) and best the index of the most
+// probable label of each text; both are owned by the caller and must be
+// large enough. It panics if they are too small.
+func (m *CompiledClassifier) ClassifyBatch(ws *ClassifierWorkspace, texts []string, probs []float32, best []int) {
+	B := len(texts)
+	if B == 0 {
+		return
+	}
+	d, h, nc := m.d, m.h, m.c
+	// 1. Tokenize and build the bags of every text, in text order.
+	ws.ids, ws.offs = ws.ids[:0], append(ws.offs[:0], 0)
+	ws.start, ws.lens = ws.start[:0], ws.lens[:0]
+	for _, s := range texts {
+		toks := m.tok.Tokenize(&ws.buf, s)
+		ws.start = append(ws.start, int32(len(ws.offs)-1))
+		var n int
+		ws.ids, ws.offs, n = appendBags(m.vocab, m.cfg.Buckets, toks, m.cfg.MaxTokens, ws.ids, ws.offs)
+		ws.lens = append(ws.lens, int32(n))
+	}
+	ntok := len(ws.offs) - 1
+	ws.xtok = nn.Grow(ws.xtok, ntok*d)
+	nn.EmbedBags(m.emb, d, ws.ids, ws.offs, ws.xtok)
+
+	// 2. Order texts by length, longest first, so each recurrent product
+	// covers only the sequences still running (no padding work).
+	ws.ord = ws.ord[:0]
+	for i := range B {
+		ws.ord = append(ws.ord, int32(i))
+	}
+	for i := 1; i < B; i++ { // insertion sort: B is a batch, not a corpus
+		for j := i; j > 0 && ws.lens[ws.ord[j]] > ws.lens[ws.ord[j-1]]; j-- {
+			ws.ord[j], ws.ord[j-1] = ws.ord[j-1], ws.ord[j]
+		}
+	}
+	steps := int(ws.lens[ws.ord[0]])
+	ws.slen = ws.slen[:0]
+	for _, o := range ws.ord {
+		ws.slen = append(ws.slen, ws.lens[o])
+	}
+
+	// 3. Gather token vectors time-major: row t·B+p is token t of the p-th
+	// longest text; padding rows are zero.
+	n := steps * B
+	ws.x = nn.Grow(ws.x, n*d)
+	for t := 0; t < steps; t++ {
+		for p, o := range ws.ord {
+			dst := ws.x[(t*B+p)*d : (t*B+p+1)*d]
+			if int32(t) < ws.lens[o] {
+				src := int(ws.start[o]) + t
+				copy(dst, ws.xtok[src*d:(src+1)*d])
+			} else {
+				clear(dst)
+			}
+		}
+	}
+
+	// 4. BiLSTM: one input GEMM per direction for all tokens, then one
+	// recurrent GEMM per step over the running sequences.
+	ws.gates = nn.Grow(ws.gates, n*4*h)
+	ws.h = nn.Grow(ws.h, B*h)
+	ws.c = nn.Grow(ws.c, B*h)
+	ws.seq = nn.Grow(ws.seq, n*2*h)
+	if steps > 0 {
+		nn.Affine(ws.x, n, d, m.fwx, m.fb, 4*h, ws.gates)
+		nn.LSTMRecur(ws.gates, m.fwh, steps, B, h, ws.slen, false, ws.seq, 2*h, 0, ws.h, ws.c)
+		nn.Affine(ws.x, n, d, m.bwx, m.bb, 4*h, ws.gates)
+		nn.LSTMRecur(ws.gates, m.bwh, steps, B, h, ws.slen, true, ws.seq, 2*h, h, ws.h, ws.c)
+	}
+
+	// 5. Pool, project, softmax; scatter back to text order.
+	ws.pooled = nn.Grow(ws.pooled, B*4*h)
+	nn.MaxMeanPool(ws.seq, steps, B, 2*h, ws.slen, ws.pooled, nil)
+	ws.prob = nn.Grow(ws.prob, B*nc)
+	nn.Affine(ws.pooled, B, 4*h, m.ow, m.ob, nc, ws.prob)
+	nn.Softmax(ws.prob, B, nc)
+	for p, o := range ws.ord {
+		row := ws.prob[p*nc : (p+1)*nc]
+		copy(probs[int(o)*nc:(int(o)+1)*nc], row)
+		bi := 0
+		for j, v := range row {
+			if v > row[bi] {
+				bi = j
+			}
+		}
+		best[o] = bi
+	}
+}
