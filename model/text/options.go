@@ -1,0 +1,85 @@
+package text
+
+import "fmt"
+
+// Version identifies the tokenization rules implemented by this package. It
+// changes whenever the same input and [Options] could produce different
+// tokens, so a model file can record it next to [Tokenizer.Options] and refuse
+// to run with a tokenizer it was not trained with.
+const Version = 1
+
+// Default values used for zero-valued [Options] fields.
+const (
+	// DefaultMaxRepeat is the default for Options.MaxRepeat.
+	DefaultMaxRepeat = 3
+	// DefaultDict is the default for Options.Dict.
+	DefaultDict = "zh_s"
+	// maxMaxRepeat is the largest accepted Options.MaxRepeat.
+	maxMaxRepeat = 64
+)
+
+// Options configures a [Tokenizer]. The zero value means "use the defaults"
+// (house style): every field's zero value is its default, so Options{} and
+// [DefaultOptions] tokenize identically. Options is a plain struct that
+// round-trips through encoding/json, so a model file can record the exact
+// settings it was trained with (use [Tokenizer.Options], which has the
+// defaults filled in).
+type Options struct {
+	// KeepCase keeps the letter case of Token.Text. Default false: cased
+	// letters are lowercased (the original casing is still reported in
+	// Token.Case).
+	KeepCase bool `json:"keep_case"`
+
+	// NoSplitHashtags disables the extra word tokens that [Tokenizer.Tokenize]
+	// emits after a #hashtag. Default false: "#HappyBirthday" yields
+	// "#happybirthday", "happy", "birthday".
+	NoSplitHashtags bool `json:"no_split_hashtags"`
+
+	// MaxRepeat is the maximum number of times the same letter may repeat
+	// in a word token; longer runs are squeezed ("soooooo" -> "sooo" with 3).
+	// 0 means DefaultMaxRepeat (3), -1 disables squeezing. Range -1..64.
+	MaxRepeat int `json:"max_repeat"`
+
+	// KeepSkinTone keeps emoji skin-tone modifiers (U+1F3FB..U+1F3FF) in
+	// emoji tokens. Default false: "👍🏽" becomes "👍" (the span still
+	// covers the modifier). Variation selectors (U+FE0E, U+FE0F) are always
+	// dropped from emoji token text.
+	KeepSkinTone bool `json:"keep_skin_tone"`
+
+	// Dict names the gse embedded dictionary used for Chinese word
+	// segmentation: "zh_s" (simplified, default), "zh_t" (traditional) or
+	// "zh" (both; slower to load and about 1.5x the memory). "" means
+	// DefaultDict.
+	Dict string `json:"dict"`
+}
+
+// DefaultOptions returns the default options with every default filled in
+// explicitly. It is equivalent to Options{}.
+func DefaultOptions() Options {
+	return Options{MaxRepeat: DefaultMaxRepeat, Dict: DefaultDict}
+}
+
+// Validate reports whether o is usable, naming the offending field, value
+// and limit. Errors wrap [ErrInvalidOption].
+func (o Options) Validate() error {
+	if o.MaxRepeat < -1 || o.MaxRepeat > maxMaxRepeat {
+		return fmt.Errorf("%w: MaxRepeat %d out of range [-1, %d]", ErrInvalidOption, o.MaxRepeat, maxMaxRepeat)
+	}
+	switch o.Dict {
+	case "", "zh", "zh_s", "zh_t":
+	default:
+		return fmt.Errorf("%w: Dict %q is not one of \"zh_s\", \"zh_t\", \"zh\"", ErrInvalidOption, o.Dict)
+	}
+	return nil
+}
+
+// withDefaults returns o with zero-valued fields replaced by their defaults.
+func (o Options) withDefaults() Options {
+	if o.MaxRepeat == 0 {
+		o.MaxRepeat = DefaultMaxRepeat
+	}
+	if o.Dict == "" {
+		o.Dict = DefaultDict
+	}
+	return o
+}
