@@ -71,6 +71,16 @@ func TestClassifierLearnsSyntheticTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The vocabulary holds every training word seen at least twice
+	// (MinCount default 2): the 17 distinct filler words plus alpha and beta.
+	if got := clf.Vocab.Len(); got != 1+19 {
+		t.Errorf("vocabulary has %d rows (%v), want 20 (<unk> + 19 words)", got, clf.Vocab.Words())
+	}
+	for _, w := range []string{"alpha", "beta", "quickly", "the"} {
+		if _, ok := clf.Vocab.ID(w); !ok {
+			t.Errorf("word %q missing from the vocabulary %v", w, clf.Vocab.Words())
+		}
+	}
 	var best EpochReport
 	for _, r := range reports {
 		if r.Best {

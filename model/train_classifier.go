@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,7 +45,7 @@ type TrainConfig struct {
 	// Patience stops training after this many epochs without a better dev
 	// macro-F1 (default 3).
 	Patience int
-	// MinCount and MaxVocab bound the word vocabulary (defaults 2, 30000).
+	// MinCount and MaxVocab bound the word vocabulary (defaults 2, 20000).
 	MinCount, MaxVocab int
 	// ClassWeight is "none" or "balanced" (loss weights n/(k·n_c)); default
 	// "balanced".
@@ -57,7 +58,7 @@ type TrainConfig struct {
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
 		Model: DefaultClassifierConfig(), Epochs: 8, Batch: 32, LR: 2e-3, LRDecay: 0.85,
-		Clip: 5, Dropout: 0.3, Seed: 1, Patience: 3, MinCount: 2, MaxVocab: 30000,
+		Clip: 5, Dropout: 0.3, Seed: 1, Patience: 3, MinCount: 2, MaxVocab: 20000,
 		ClassWeight: "balanced", Workers: runtime.GOMAXPROCS(0),
 	}
 }
@@ -189,11 +190,24 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 
 	// Vocabulary from the training tokens.
 	var buf text.Buffer
-	counts := map[string]int{}
+	// Token text lives in buf only until the next call, so map keys must own
+	// their bytes. Counting through pointers means a key is stored once, by
+	// the cloning insert: assigning m[k] for an existing string key would
+	// replace the stored key with k.
+	seen := map[string]*int{}
 	for _, ex := range train {
 		for _, tk := range tok.Tokenize(&buf, ex.Text) {
-			counts[tk.Text]++
+			if n, ok := seen[tk.Text]; ok {
+				*n++
+			} else {
+				one := 1
+				seen[strings.Clone(tk.Text)] = &one
+			}
 		}
+	}
+	counts := make(map[string]int, len(seen))
+	for w, n := range seen {
+		counts[w] = *n
 	}
 	vocab := BuildVocab(counts, cfg.MinCount, cfg.MaxVocab)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a6))

@@ -1,0 +1,104 @@
+package model
+
+import (
+	"bufio"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// benchTweets returns n tweets: the tweeteval dev split when ../shared/data
+// is beside the repository, otherwise generated tweet-like texts.
+func benchTweets(b *testing.B, n int) []string {
+	b.Helper()
+	var out []string
+	if f, err := os.Open(filepath.Join("..", "..", "shared", "data", "tweeteval_sentiment", "dev.jsonl")); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() && len(out) < n {
+			var ex struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &ex) == nil {
+				out = append(out, ex.Text)
+			}
+		}
+	}
+	if len(out) == n {
+		return out
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields("i love the new iphone but battery life is terrible today @user http://t.co/x #apple so happy 😍 lol can't wait for the weekend game was great not bad at all")
+	for len(out) < n {
+		l := 8 + rng.IntN(25)
+		w := make([]string, l)
+		for i := range w {
+			w[i] = words[rng.IntN(len(words))]
+		}
+		out = append(out, strings.Join(w, " "))
+	}
+	return out
+}
+
+// benchModel loads the default English model, or a random one of the same
+// shape when the file is missing.
+func benchModel(b *testing.B) *CompiledClassifier {
+	b.Helper()
+	f, err := os.Open(filepath.Join("..", "models", "sentiment-en.safetensors"))
+	if err == nil {
+		defer f.Close()
+		var tc TokenizerCache
+		c, err := LoadClassifier(f, "sentiment-en.safetensors", &tc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c.Compile()
+	}
+	c, err := NewClassifier(DefaultClassifierConfig(), []string{"negative", "neutral", "positive"}, NewVocab(nil), tokenizer(b), rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c.Compile()
+}
+
+// BenchmarkClassify measures batched classification of tweets with one
+// workspace per goroutine (run with -cpu 1,2). It reports sentences/s and
+// the GFLOP/s of the model's matrix work (input and recurrent GEMMs, output
+// layer), counted from the actual token counts.
+func BenchmarkClassify(b *testing.B) {
+	for _, batch := range []int{64} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+			m := benchModel(b)
+			tweets := benchTweets(b, 2048)
+			// FLOPs per pass over the tweets: 2 directions × tokens × (2·D·4H +
+			// 2·H·4H) plus pooling output 2·4H·C per sentence.
+			ws := m.NewWorkspace()
+			var tokens int
+			for _, s := range tweets {
+				tokens += min(len(m.tok.Tokenize(&ws.buf, s)), m.cfg.MaxTokens)
+			}
+			d, h, c := float64(m.d), float64(m.h), float64(m.c)
+			flopsPerPass := 2*float64(tokens)*(2*d*4*h+2*h*4*h) + float64(len(tweets))*2*4*h*c
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				ws := m.NewWorkspace()
+				probs := make([]float32, batch*len(m.labels))
+				best := make([]int, batch)
+				i := 0
+				for pb.Next() {
+					lo := (i * batch) % len(tweets)
+					hi := min(lo+batch, len(tweets))
+					m.ClassifyBatch(ws, tweets[lo:hi], probs, best)
+					i++
+				}
+			})
+			sent := float64(b.N*batch) / b.Elapsed().Seconds()
+			b.ReportMetric(sent, "sentences/s")
+			b.ReportMetric(sent*flopsPerPass/float64(len(tweets))/1e9, "GFLOP/s")
+		})
+	}
+}
