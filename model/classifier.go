@@ -15,7 +15,7 @@ type ClassifierConfig struct {
 	Embed int `json:"embed"`
 	// Hidden is the number of LSTM units per direction (default 64, 4..1024).
 	Hidden int `json:"hidden"`
-	// Buckets is the number of hashed sub-word rows (default 20000, 0..1<<22).
+	// Buckets is the number of hashed sub-word rows (default 10000, 0..1<<22).
 	Buckets int `json:"buckets"`
 	// MaxTokens is the number of tokens kept per text; the rest is cut
 	// (default 128, 1..4096).
@@ -24,7 +24,7 @@ type ClassifierConfig struct {
 
 // DefaultClassifierConfig returns the default architecture.
 func DefaultClassifierConfig() ClassifierConfig {
-	return ClassifierConfig{Embed: 64, Hidden: 64, Buckets: 20000, MaxTokens: 128}
+	return ClassifierConfig{Embed: 64, Hidden: 64, Buckets: 10000, MaxTokens: 128}
 }
 
 func (c ClassifierConfig) withDefaults() ClassifierConfig {

@@ -181,7 +181,7 @@ func (c *Classifier) referenceProbs(ts []string) []float64 {
 			// No tokens: pooled features are zero; logits are the bias.
 			copy(probs, c.net.out.B.W)
 		} else {
-			w.forwardBackward([]encoded{e}, []int{0}, 0, nil)
+			w.forwardBackward([]encoded{e}, []int{0}, 0, 0, nil)
 			copy(probs, w.logits)
 		}
 		sm := append([]float64(nil), probs...)
@@ -297,6 +297,18 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		_, err := loadClassifier(bytes.NewReader(resave(t, good, "format_version", "99")), &tc)
 		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "version") {
 			t.Fatalf("error %v, want ErrFormat naming the version", err)
+		}
+	})
+	t.Run("non-finite weight", func(t *testing.T) {
+		d := smallClassifier(t, 8)
+		d.net.out.W.W[3] = math.NaN()
+		var b bytes.Buffer
+		if err := d.Save(&b); err != nil {
+			t.Fatal(err)
+		}
+		_, err := loadClassifier(bytes.NewReader(b.Bytes()), &tc)
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "out.w") {
+			t.Fatalf("error %v, want ErrFormat naming tensor out.w", err)
 		}
 	})
 	t.Run("bad config", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"sync"
 
@@ -178,6 +179,11 @@ func (h *header) weights(name string, shape ...int) ([]float64, error) {
 	v, err := t.Float64s()
 	if err != nil {
 		return nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, name, err)
+	}
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%w: tensor %q element %d is %v", ErrFormat, name, i, x)
+		}
 	}
 	return v, nil
 }

@@ -40,12 +40,16 @@ type TrainConfig struct {
 	// Dropout is the drop probability on embeddings and pooled features
 	// (default 0.3; negative = none).
 	Dropout float64
+	// WordDropout is the probability of dropping a token's whole-word
+	// embedding during training so that it is represented by its sub-words
+	// alone, as an unseen word would be (default 0.1; negative = none).
+	WordDropout float64
 	// Seed seeds initialisation, shuffling and dropout (default 1).
 	Seed uint64
 	// Patience stops training after this many epochs without a better dev
 	// macro-F1 (default 3).
 	Patience int
-	// MinCount and MaxVocab bound the word vocabulary (defaults 2, 20000).
+	// MinCount and MaxVocab bound the word vocabulary (defaults 2, 18000).
 	MinCount, MaxVocab int
 	// ClassWeight is "none" or "balanced" (loss weights n/(k·n_c)); default
 	// "balanced".
@@ -58,7 +62,7 @@ type TrainConfig struct {
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
 		Model: DefaultClassifierConfig(), Epochs: 8, Batch: 32, LR: 2e-3, LRDecay: 0.85,
-		Clip: 5, Dropout: 0.3, Seed: 1, Patience: 3, MinCount: 2, MaxVocab: 20000,
+		Clip: 5, Dropout: 0.3, WordDropout: 0.1, Seed: 1, Patience: 3, MinCount: 2, MaxVocab: 18000,
 		ClassWeight: "balanced", Workers: runtime.GOMAXPROCS(0),
 	}
 }
@@ -89,6 +93,10 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	if c.Dropout < 0 {
 		c.Dropout = 0
 	}
+	setF(&c.WordDropout, d.WordDropout)
+	if c.WordDropout < 0 {
+		c.WordDropout = 0
+	}
 	if c.WeightDecay < 0 {
 		c.WeightDecay = 0
 	}
@@ -114,6 +122,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("%w: lr decay = %g, want (0, 1]", ErrConfig, c.LRDecay)
 	case c.Dropout >= 1:
 		return fmt.Errorf("%w: dropout = %g, want [0, 1)", ErrConfig, c.Dropout)
+	case c.WordDropout >= 1:
+		return fmt.Errorf("%w: word dropout = %g, want [0, 1)", ErrConfig, c.WordDropout)
 	case c.ClassWeight != "none" && c.ClassWeight != "balanced":
 		return fmt.Errorf("%w: class weight = %q, want none or balanced", ErrConfig, c.ClassWeight)
 	case c.Workers < 1 || c.Workers > 256:
@@ -355,6 +365,7 @@ type clsTrainer struct {
 type clsWorker struct {
 	net    clsNet
 	params []*nn.Param
+	vocab  int32 // rows below this are whole words
 	rng    *rand.Rand
 	loss   float64
 	n      int
@@ -371,7 +382,7 @@ type clsWorker struct {
 func newClsTrainer(clf *Classifier, cfg TrainConfig, cw []float64) *clsTrainer {
 	t := &clsTrainer{clf: clf, cfg: cfg, cw: cw, opt: nn.NewAdam(cfg.LR, cfg.WeightDecay, cfg.Clip), master: clf.net.params()}
 	for i := 0; i < cfg.Workers; i++ {
-		w := &clsWorker{net: clf.net.gradView(), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+100))}
+		w := &clsWorker{net: clf.net.gradView(), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+100)), vocab: int32(clf.Vocab.Len())}
 		w.params = w.net.params()
 		t.workers = append(t.workers, w)
 	}
@@ -394,7 +405,7 @@ func (t *clsTrainer) step(data []encoded, idx []int) float64 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			wk.forwardBackward(data, idx[lo:hi], t.cfg.Dropout, t.cw)
+			wk.forwardBackward(data, idx[lo:hi], t.cfg.Dropout, t.cfg.WordDropout, t.cw)
 		}()
 	}
 	wg.Wait()
@@ -439,7 +450,7 @@ func scaleGrad(p *nn.Param, s float64) {
 	}
 }
 
-func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout float64, cw []float64) {
+func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout, wordDropout float64, cw []float64) {
 	net := &w.net
 	B := len(idx)
 	// Sort the shard longest first: recurrent products then skip finished rows.
@@ -457,7 +468,12 @@ func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout float64, 
 		for _, i := range sorted {
 			e := &data[i]
 			if t < e.len() {
-				w.ids = append(w.ids, e.ids[e.offs[t]:e.offs[t+1]]...)
+				bag := e.ids[e.offs[t]:e.offs[t+1]]
+				// A bag is [word id] + sub-word rows (ids >= vocabulary size).
+				if wordDropout > 0 && len(bag) > 1 && bag[0] < w.vocab && bag[1] >= w.vocab && w.rng.Float64() < wordDropout {
+					bag = bag[1:]
+				}
+				w.ids = append(w.ids, bag...)
 			}
 			w.offs = append(w.offs, int32(len(w.ids)))
 		}

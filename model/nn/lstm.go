@@ -218,3 +218,12 @@ func activeRows(lens []int32, t int) int {
 	}
 	return 0
 }
+
+// LSTMRecur runs the recurrence of one direction for inference: gates
+// (steps·batch × 4H, time-major) holds x·Wx+b on entry and is overwritten;
+// wh is H×4H; h and c are batch×H scratch. h_t goes to columns [off, off+H)
+// of out (row stride ldo). lens gives each sequence's length; sorted in
+// descending order, no work is spent on padding. It does not allocate.
+func LSTMRecur[T Float](gates, wh []T, steps, batch, hid int, lens []int32, reverse bool, out []T, ldo, off int, h, c []T) {
+	lstmRecur(gates, wh, steps, batch, hid, lens, reverse, out, ldo, off, h, c, nil)
+}

@@ -174,3 +174,7 @@ func (a *Adam) update(w, g, m, v []float64, scale, bc1, bc2, wd float64) {
 		w[i] -= a.LR * ((m[i]/bc1)/(math.Sqrt(v[i]/bc2)+a.Eps) + wd*w[i])
 	}
 }
+
+// TouchedRows returns the rows of a sparse parameter that hold gradient.
+// The caller must not modify the slice.
+func (p *Param) TouchedRows() []int32 { return p.touched }
