@@ -69,21 +69,34 @@ func (m *CompiledClassifier) NewWorkspace() *ClassifierWorkspace { return &Class
 // probable label of each text; both are owned by the caller and must be
 // large enough. It panics if they are too small.
 func (m *CompiledClassifier) ClassifyBatch(ws *ClassifierWorkspace, texts []string, probs []float32, best []int) {
-	B := len(texts)
+	ws.reset()
+	for _, s := range texts {
+		m.addText(ws, m.tok.Tokenize(&ws.buf, s))
+	}
+	m.run(ws, probs, best)
+}
+
+func (ws *ClassifierWorkspace) reset() {
+	ws.ids, ws.offs = ws.ids[:0], append(ws.offs[:0], 0)
+	ws.start, ws.lens = ws.start[:0], ws.lens[:0]
+}
+
+// addText appends the bags of one tokenized text (the tokens may be reused
+// by the caller afterwards).
+func (m *CompiledClassifier) addText(ws *ClassifierWorkspace, toks []text.Token) {
+	ws.start = append(ws.start, int32(len(ws.offs)-1))
+	var n int
+	ws.ids, ws.offs, n = appendBags(m.vocab, m.cfg.Buckets, toks, m.cfg.MaxTokens, ws.ids, ws.offs)
+	ws.lens = append(ws.lens, int32(n))
+}
+
+// run classifies the texts added since reset.
+func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best []int) {
+	B := len(ws.lens)
 	if B == 0 {
 		return
 	}
 	d, h, nc := m.d, m.h, m.c
-	// 1. Tokenize and build the bags of every text, in text order.
-	ws.ids, ws.offs = ws.ids[:0], append(ws.offs[:0], 0)
-	ws.start, ws.lens = ws.start[:0], ws.lens[:0]
-	for _, s := range texts {
-		toks := m.tok.Tokenize(&ws.buf, s)
-		ws.start = append(ws.start, int32(len(ws.offs)-1))
-		var n int
-		ws.ids, ws.offs, n = appendBags(m.vocab, m.cfg.Buckets, toks, m.cfg.MaxTokens, ws.ids, ws.offs)
-		ws.lens = append(ws.lens, int32(n))
-	}
 	ntok := len(ws.offs) - 1
 	ws.xtok = nn.Grow(ws.xtok, ntok*d)
 	nn.EmbedBags(m.emb, d, ws.ids, ws.offs, ws.xtok)

@@ -64,8 +64,8 @@ func TestClassifierLearnsSyntheticTask(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	train, dev := orderTask(rng, 3000), orderTask(rng, 500)
 	cfg := TrainConfig{
-		Model:  ClassifierConfig{Embed: 16, Hidden: 16, Buckets: 100, MaxTokens: 32},
-		Epochs: 12, Batch: 16, LR: 1e-2, LRDecay: 0.9, Dropout: -1, Patience: 12, Seed: 3, Workers: 2,
+		Model:    ClassifierConfig{Embed: 16, Hidden: 16, Buckets: 100, MaxTokens: 32},
+		Settings: Settings{Epochs: 12, Batch: 16, LR: 1e-2, LRDecay: 0.9, Dropout: -1, Patience: 12, Seed: 3, Workers: 2},
 	}
 	clf, reports, err := TrainClassifier(context.Background(), tokenizer(t), train, dev, cfg, TrainHooks{})
 	if err != nil {

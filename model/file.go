@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 
@@ -32,15 +33,21 @@ const (
 	metaTokVersion    = "tokenizer_version"
 	metaConfig        = "config"
 	metaDType         = "dtype"
+	metaTags          = "tags"
+	metaLang          = "lang"
+	metaChars         = "chars"
 	formatName        = "tagstream-model"
 	// KindClassifier is the kind of a sentence classifier file.
 	KindClassifier = "classifier"
+	// KindTagger is the kind of a named-entity tagger file.
+	KindTagger = "tagger"
 )
 
 // reservedMeta lists keys that Info may not override.
 var reservedMeta = map[string]bool{
 	metaFormat: true, metaFormatVersion: true, metaKind: true, metaLabels: true, metaVocab: true,
 	metaTokenizer: true, metaTokVersion: true, metaConfig: true, metaDType: true, "sha256": true,
+	metaTags: true, metaLang: true, metaChars: true,
 }
 
 // Save writes the classifier as a safetensors file: float32 tensors and
@@ -48,45 +55,55 @@ var reservedMeta = map[string]bool{
 // format version and Info, e.g. dev metrics and the training-data hash). A
 // SHA-256 of the tensor payload is added by the writer.
 func (c *Classifier) Save(w io.Writer) error {
+	return writeModel(w, KindClassifier, c.Info, c.Tokenizer, map[string]any{
+		metaLabels: c.Labels, metaVocab: c.Vocab.Words(), metaConfig: c.Config,
+	}, c.net.params())
+}
+
+// Save writes the tagger as a safetensors file (see Classifier.Save); the
+// metadata holds the tag set, language and character vocabulary too.
+func (tg *Tagger) Save(w io.Writer) error {
+	return writeModel(w, KindTagger, tg.Info, tg.Tokenizer, map[string]any{
+		metaTags: tg.Tags, metaLang: tg.Lang, metaVocab: tg.Vocab.Words(), metaChars: tg.Chars.Words(), metaConfig: tg.Config,
+	}, tg.net.params())
+}
+
+// writeModel writes params as float32 tensors (a 1-row parameter as a
+// vector) with the common metadata, the JSON of each model-specific value
+// and info.
+func writeModel(w io.Writer, kind string, info map[string]string, tok *text.Tokenizer, values map[string]any, params []*nn.Param) error {
 	meta := map[string]string{}
-	for k, v := range c.Info {
+	for k, v := range info {
 		if reservedMeta[k] {
 			return fmt.Errorf("%w: info key %q is reserved", ErrConfig, k)
 		}
 		meta[k] = v
 	}
-	js := func(v any) string {
+	values[metaTokenizer] = tok.Options()
+	for k, v := range values {
 		b, err := json.Marshal(v)
 		if err != nil {
-			panic(err) // plain data types only: cannot fail
+			return fmt.Errorf("encode metadata %s: %w", k, err)
 		}
-		return string(b)
+		meta[k] = string(b)
 	}
 	meta[metaFormat] = formatName
 	meta[metaFormatVersion] = strconv.Itoa(FormatVersion)
-	meta[metaKind] = KindClassifier
-	meta[metaLabels] = js(c.Labels)
-	meta[metaVocab] = js(c.Vocab.Words())
-	meta[metaTokenizer] = js(c.Tokenizer.Options())
+	meta[metaKind] = kind
 	meta[metaTokVersion] = strconv.Itoa(text.Version)
-	meta[metaConfig] = js(c.Config)
 	meta[metaDType] = "F32"
-	n := &c.net
-	f32 := func(name string, rows, cols int, w []float64) safetensors.Tensor {
-		shape := []int{rows, cols}
-		if rows == 1 {
-			shape = []int{cols}
-		}
-		return safetensors.NewF32(name, shape, to32(w))
-	}
-	H, D, C := c.Config.Hidden, c.Config.Embed, len(c.Labels)
-	ts := []safetensors.Tensor{
-		f32("emb", n.emb.Table.Rows, D, n.emb.Table.W),
-		f32("fwd.wx", D, 4*H, n.fwd.Wx.W), f32("fwd.wh", H, 4*H, n.fwd.Wh.W), f32("fwd.b", 1, 4*H, n.fwd.B.W),
-		f32("bwd.wx", D, 4*H, n.bwd.Wx.W), f32("bwd.wh", H, 4*H, n.bwd.Wh.W), f32("bwd.b", 1, 4*H, n.bwd.B.W),
-		f32("out.w", 4*H, C, n.out.W.W), f32("out.b", 1, C, n.out.B.W),
+	ts := make([]safetensors.Tensor, 0, len(params))
+	for _, p := range params {
+		ts = append(ts, safetensors.NewF32(p.Name, paramShape(p), to32(p.W)))
 	}
 	return safetensors.Write(w, ts, meta)
+}
+
+func paramShape(p *nn.Param) []int {
+	if p.Rows == 1 {
+		return []int{p.Cols}
+	}
+	return []int{p.Rows, p.Cols}
 }
 
 // TokenizerCache builds one Tokenizer per distinct options and shares it
@@ -205,6 +222,10 @@ func loadClassifier(r io.Reader, tc *TokenizerCache) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	return h.classifier(tc)
+}
+
+func (h *header) classifier(tc *TokenizerCache) (*Classifier, error) {
 	if h.kind != KindClassifier {
 		return nil, fmt.Errorf("%w: kind %q, want %q", ErrFormat, h.kind, KindClassifier)
 	}
@@ -233,32 +254,112 @@ func loadClassifier(r io.Reader, tc *TokenizerCache) (*Classifier, error) {
 	if vocab.Len() != len(words)+1 {
 		return nil, fmt.Errorf("%w: vocabulary has duplicate words", ErrFormat)
 	}
-	c := &Classifier{Config: cfg, Labels: labels, Vocab: vocab, Tokenizer: tok, Info: map[string]string{}}
-	for k, v := range h.meta {
-		if !reservedMeta[k] {
-			c.Info[k] = v
-		}
+	c, err := NewClassifier(cfg, labels, vocab, tok, rand.New(rand.NewPCG(1, 1))) // weights are overwritten below
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	D, H, C, rows := cfg.Embed, cfg.Hidden, len(labels), vocab.Len()+cfg.Buckets
-	net := clsNet{
-		emb: &nn.Embedding{Table: nn.NewParam("emb", rows, D)},
-		fwd: &nn.LSTM{In: D, Hidden: H, Wx: nn.NewParam("fwd.wx", D, 4*H), Wh: nn.NewParam("fwd.wh", H, 4*H), B: nn.NewParam("fwd.b", 1, 4*H)},
-		bwd: &nn.LSTM{In: D, Hidden: H, Reverse: true, Wx: nn.NewParam("bwd.wx", D, 4*H), Wh: nn.NewParam("bwd.wh", H, 4*H), B: nn.NewParam("bwd.b", 1, 4*H)},
-		out: &nn.Dense{In: 4 * H, Out: C, W: nn.NewParam("out.w", 4*H, C), B: nn.NewParam("out.b", 1, C)},
+	if err := h.fill(c.net.params()); err != nil {
+		return nil, err
 	}
-	net.emb.Table.Sparse, net.emb.Table.NoDecay = true, true
-	net.fwd.B.NoDecay, net.bwd.B.NoDecay, net.out.B.NoDecay = true, true, true
-	for _, p := range net.params() {
-		shape := []int{p.Rows, p.Cols}
-		if p.Rows == 1 {
-			shape = []int{p.Cols}
-		}
-		w, err := h.weights(p.Name, shape...)
+	c.Info = h.info()
+	return c, nil
+}
+
+// fill reads every parameter's tensor (by name, checking the shape).
+func (h *header) fill(params []*nn.Param) error {
+	for _, p := range params {
+		w, err := h.weights(p.Name, paramShape(p)...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		copy(p.W, w)
 	}
-	c.net = net
-	return c, nil
+	return nil
+}
+
+// info returns the non-reserved metadata.
+func (h *header) info() map[string]string {
+	m := map[string]string{}
+	for k, v := range h.meta {
+		if !reservedMeta[k] {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// LoadTagger reads a tagger written by Tagger.Save, with the same checks as
+// LoadClassifier.
+func LoadTagger(r io.Reader, name string, tc *TokenizerCache) (*Tagger, error) {
+	h, err := readHeader(r)
+	if err == nil {
+		var tg *Tagger
+		if tg, err = h.tagger(tc); err == nil {
+			return tg, nil
+		}
+	}
+	return nil, fmt.Errorf("load tagger %s: %w", name, err)
+}
+
+func (h *header) tagger(tc *TokenizerCache) (*Tagger, error) {
+	if h.kind != KindTagger {
+		return nil, fmt.Errorf("%w: kind %q, want %q", ErrFormat, h.kind, KindTagger)
+	}
+	var cfg TaggerConfig
+	var tags, words, chars []string
+	var lang string
+	for key, v := range map[string]any{metaConfig: &cfg, metaTags: &tags, metaVocab: &words, metaChars: &chars, metaLang: &lang} {
+		if err := h.json(key, v); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: metadata config: %v", ErrFormat, err)
+	}
+	if lang != "en" && lang != "zh" {
+		return nil, fmt.Errorf("%w: lang %q, want en or zh", ErrFormat, lang)
+	}
+	tok, err := h.tokenizer(tc)
+	if err != nil {
+		return nil, err
+	}
+	vocab, charVocab := NewVocab(words), NewVocab(chars)
+	if vocab.Len() != len(words)+1 || charVocab.Len() != len(chars)+1 {
+		return nil, fmt.Errorf("%w: vocabulary has duplicate entries", ErrFormat)
+	}
+	tg, err := NewTagger(cfg, lang, tags, vocab, charVocab, tok, rand.New(rand.NewPCG(1, 1))) // weights are overwritten below
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	if err := h.fill(tg.net.params()); err != nil {
+		return nil, err
+	}
+	tg.Info = h.info()
+	return tg, nil
+}
+
+// Loaded is a model file of either kind.
+type Loaded struct {
+	Classifier *Classifier
+	Tagger     *Tagger
+}
+
+// Load reads a model file of any kind (see LoadClassifier, LoadTagger).
+func Load(r io.Reader, name string, tc *TokenizerCache) (Loaded, error) {
+	h, err := readHeader(r)
+	var l Loaded
+	if err == nil {
+		switch h.kind {
+		case KindClassifier:
+			l.Classifier, err = h.classifier(tc)
+		case KindTagger:
+			l.Tagger, err = h.tagger(tc)
+		default:
+			err = fmt.Errorf("%w: kind %q, want %q or %q", ErrFormat, h.kind, KindClassifier, KindTagger)
+		}
+	}
+	if err != nil {
+		return Loaded{}, fmt.Errorf("load model %s: %w", name, err)
+	}
+	return l, nil
 }

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tagstream/tagstream/model/metrics"
@@ -22,87 +21,32 @@ type LabeledText struct {
 	Text, Label string
 }
 
-// TrainConfig holds the training settings. Zero fields take the defaults of
-// DefaultTrainConfig.
+// TrainConfig holds the classifier's training settings. Zero fields take
+// the defaults of DefaultTrainConfig.
 type TrainConfig struct {
 	Model ClassifierConfig
-	// Epochs is the maximum number of passes over the data (default 8).
-	Epochs int
-	// Batch is the number of examples per update (default 32).
-	Batch int
-	// LR is Adam's learning rate (default 2e-3); LRDecay multiplies it after
-	// each epoch (default 0.85).
-	LR, LRDecay float64
-	// WeightDecay is the decoupled weight decay (default 0; negative = none).
-	WeightDecay float64
-	// Clip is the global gradient-norm limit (default 5).
-	Clip float64
-	// Dropout is the drop probability on embeddings and pooled features
-	// (default 0.3; negative = none).
-	Dropout float64
-	// WordDropout is the probability of dropping a token's whole-word
-	// embedding during training so that it is represented by its sub-words
-	// alone, as an unseen word would be (default 0.1; negative = none).
-	WordDropout float64
-	// Seed seeds initialisation, shuffling and dropout (default 1).
-	Seed uint64
-	// Patience stops training after this many epochs without a better dev
-	// macro-F1 (default 3).
-	Patience int
-	// MinCount and MaxVocab bound the word vocabulary (defaults 2, 18000).
-	MinCount, MaxVocab int
+	Settings
 	// ClassWeight is "none" or "balanced" (loss weights n/(k·n_c)); default
 	// "balanced".
 	ClassWeight string
-	// Workers is the number of data-parallel goroutines (default GOMAXPROCS).
-	Workers int
 }
 
-// DefaultTrainConfig returns the default training settings.
+// DefaultTrainConfig returns the default classifier training settings.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
-		Model: DefaultClassifierConfig(), Epochs: 8, Batch: 32, LR: 2e-3, LRDecay: 0.85,
-		Clip: 5, Dropout: 0.3, WordDropout: 0.1, Seed: 1, Patience: 3, MinCount: 2, MaxVocab: 18000,
-		ClassWeight: "balanced", Workers: runtime.GOMAXPROCS(0),
+		Model: DefaultClassifierConfig(),
+		Settings: Settings{
+			Epochs: 8, Batch: 32, LR: 2e-3, LRDecay: 0.85, Clip: 5, Dropout: 0.3, WordDropout: 0.1,
+			EMA: 0.999, Seed: 1, Patience: 3, MinCount: 2, MaxVocab: 18000, Workers: runtime.GOMAXPROCS(0),
+		},
+		ClassWeight: "balanced",
 	}
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
 	d := DefaultTrainConfig()
 	c.Model = c.Model.withDefaults()
-	setI := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setF := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setI(&c.Epochs, d.Epochs)
-	setI(&c.Batch, d.Batch)
-	setI(&c.Patience, d.Patience)
-	setI(&c.MinCount, d.MinCount)
-	setI(&c.MaxVocab, d.MaxVocab)
-	setI(&c.Workers, d.Workers)
-	setF(&c.LR, d.LR)
-	setF(&c.LRDecay, d.LRDecay)
-	setF(&c.Clip, d.Clip)
-	setF(&c.Dropout, d.Dropout)
-	if c.Dropout < 0 {
-		c.Dropout = 0
-	}
-	setF(&c.WordDropout, d.WordDropout)
-	if c.WordDropout < 0 {
-		c.WordDropout = 0
-	}
-	if c.WeightDecay < 0 {
-		c.WeightDecay = 0
-	}
-	if c.Seed == 0 {
-		c.Seed = d.Seed
-	}
+	c.Settings = c.Settings.withDefaults(d.Settings)
 	if c.ClassWeight == "" {
 		c.ClassWeight = d.ClassWeight
 	}
@@ -111,50 +55,13 @@ func (c TrainConfig) withDefaults() TrainConfig {
 
 // Validate reports the first setting out of range.
 func (c TrainConfig) Validate() error {
-	switch {
-	case c.Epochs < 1 || c.Epochs > 1000:
-		return fmt.Errorf("%w: epochs = %d, want 1..1000", ErrConfig, c.Epochs)
-	case c.Batch < 1 || c.Batch > 4096:
-		return fmt.Errorf("%w: batch = %d, want 1..4096", ErrConfig, c.Batch)
-	case c.LR <= 0 || c.LR > 1:
-		return fmt.Errorf("%w: lr = %g, want (0, 1]", ErrConfig, c.LR)
-	case c.LRDecay <= 0 || c.LRDecay > 1:
-		return fmt.Errorf("%w: lr decay = %g, want (0, 1]", ErrConfig, c.LRDecay)
-	case c.Dropout >= 1:
-		return fmt.Errorf("%w: dropout = %g, want [0, 1)", ErrConfig, c.Dropout)
-	case c.WordDropout >= 1:
-		return fmt.Errorf("%w: word dropout = %g, want [0, 1)", ErrConfig, c.WordDropout)
-	case c.ClassWeight != "none" && c.ClassWeight != "balanced":
+	if err := c.Settings.Validate(); err != nil {
+		return err
+	}
+	if c.ClassWeight != "none" && c.ClassWeight != "balanced" {
 		return fmt.Errorf("%w: class weight = %q, want none or balanced", ErrConfig, c.ClassWeight)
-	case c.Workers < 1 || c.Workers > 256:
-		return fmt.Errorf("%w: workers = %d, want 1..256", ErrConfig, c.Workers)
 	}
 	return c.Model.Validate()
-}
-
-// Progress is reported after every update.
-type Progress struct {
-	Epoch, Epochs int
-	Done, Total   int // examples done in this epoch, and its size
-	Loss          float64
-	Elapsed       time.Duration
-}
-
-// EpochReport summarises one epoch.
-type EpochReport struct {
-	Epoch          int                    `json:"epoch"`
-	TrainLoss      float64                `json:"train_loss"`
-	Seconds        float64                `json:"seconds"`
-	ExamplesPerSec float64                `json:"examples_per_sec"`
-	Dev            metrics.Classification `json:"dev"`
-	Best           bool                   `json:"best"`
-}
-
-// TrainHooks receives progress. Hooks run on the training goroutine and must
-// return quickly. Nil hooks are skipped.
-type TrainHooks struct {
-	OnBatch func(Progress)
-	OnEpoch func(EpochReport)
 }
 
 // encoded is a tokenized example: bags of embedding rows per token.
@@ -252,13 +159,13 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	}
 
 	tr := newClsTrainer(clf, cfg, classWeight)
+	ema := newEMA(tr.master, cfg.EMA)
 	var reports []EpochReport
 	bestF1, bestEpoch := -1.0, 0
 	var best *Classifier
-	order := make([]int, len(data))
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
-		batches := makeBatches(data, order, cfg.Batch, rng)
+		batches := makeBatches(len(data), cfg.Batch, func(i int) int { return data[i].len() }, rng)
 		var lossSum float64
 		done := 0
 		for _, b := range batches {
@@ -266,6 +173,7 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 				return best, reports, err
 			}
 			l := tr.step(data, b)
+			ema.update(tr.master)
 			if math.IsNaN(l) || math.IsInf(l, 0) {
 				return nil, reports, fmt.Errorf("%w: loss %v at epoch %d; lower the learning rate", ErrDiverged, l, epoch)
 			}
@@ -276,15 +184,18 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 			}
 		}
 		secs := time.Since(start).Seconds()
+		// Evaluate (and keep) the averaged weights when EMA is on.
+		ema.swap(tr.master)
 		devM, err := clf.Compile().Evaluate(devTexts, devGold)
 		if err != nil {
 			return nil, nil, err
 		}
-		rep := EpochReport{Epoch: epoch, TrainLoss: lossSum / float64(done), Seconds: secs, ExamplesPerSec: float64(done) / secs, Dev: devM}
+		rep := EpochReport{Epoch: epoch, TrainLoss: lossSum / float64(done), Seconds: secs, ExamplesPerSec: float64(done) / secs, Dev: &devM, Score: devM.MacroF1}
 		if devM.MacroF1 > bestF1 {
 			bestF1, bestEpoch, rep.Best = devM.MacroF1, epoch, true
 			best = clf.clone()
 		}
+		ema.swap(tr.master)
 		reports = append(reports, rep)
 		if hooks.OnEpoch != nil {
 			hooks.OnEpoch(rep)
@@ -313,41 +224,9 @@ func (m *CompiledClassifier) Evaluate(texts []string, gold []int) (metrics.Class
 func (c *Classifier) clone() *Classifier {
 	q := *c
 	q.Info = maps.Clone(c.Info)
-	cp := func(p *nn.Param) *nn.Param {
-		r := *p
-		r.W = slices.Clone(p.W)
-		r.G = make([]float64, len(p.W))
-		return &r
-	}
-	n := c.net
-	q.net = clsNet{
-		emb: &nn.Embedding{Table: cp(n.emb.Table)},
-		fwd: &nn.LSTM{In: n.fwd.In, Hidden: n.fwd.Hidden, Reverse: false, Wx: cp(n.fwd.Wx), Wh: cp(n.fwd.Wh), B: cp(n.fwd.B)},
-		bwd: &nn.LSTM{In: n.bwd.In, Hidden: n.bwd.Hidden, Reverse: true, Wx: cp(n.bwd.Wx), Wh: cp(n.bwd.Wh), B: cp(n.bwd.B)},
-		out: &nn.Dense{In: n.out.In, Out: n.out.Out, W: cp(n.out.W), B: cp(n.out.B)},
-	}
+	q.net = c.net.gradView()
+	cloneWeights(q.net.params(), c.net.params())
 	return &q
-}
-
-// makeBatches shuffles the examples, sorts windows of 50 batches by length
-// (so a batch holds similar lengths and little padding) and shuffles the
-// batch order.
-func makeBatches(data []encoded, order []int, size int, rng *rand.Rand) [][]int {
-	for i := range order {
-		order[i] = i
-	}
-	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-	win := 50 * size
-	for lo := 0; lo < len(order); lo += win {
-		w := order[lo:min(lo+win, len(order))]
-		slices.SortStableFunc(w, func(a, b int) int { return data[b].len() - data[a].len() })
-	}
-	var batches [][]int
-	for lo := 0; lo < len(order); lo += size {
-		batches = append(batches, order[lo:min(lo+size, len(order))])
-	}
-	rng.Shuffle(len(batches), func(i, j int) { batches[i], batches[j] = batches[j], batches[i] })
-	return batches
 }
 
 // clsTrainer runs data-parallel updates: each worker computes gradients for
@@ -360,15 +239,14 @@ type clsTrainer struct {
 	opt     *nn.Adam
 	master  []*nn.Param
 	workers []*clsWorker
+	grads   [][]*nn.Param // workers' gradient views, for parallelStep
 }
 
 type clsWorker struct {
-	net    clsNet
-	params []*nn.Param
-	vocab  int32 // rows below this are whole words
-	rng    *rand.Rand
-	loss   float64
-	n      int
+	net   clsNet
+	vocab int32 // rows below this are whole words
+	rng   *rand.Rand
+	loss  float64
 
 	ids, offs, lens         []int32
 	y                       []int
@@ -383,79 +261,26 @@ func newClsTrainer(clf *Classifier, cfg TrainConfig, cw []float64) *clsTrainer {
 	t := &clsTrainer{clf: clf, cfg: cfg, cw: cw, opt: nn.NewAdam(cfg.LR, cfg.WeightDecay, cfg.Clip), master: clf.net.params()}
 	for i := 0; i < cfg.Workers; i++ {
 		w := &clsWorker{net: clf.net.gradView(), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+100)), vocab: int32(clf.Vocab.Len())}
-		w.params = w.net.params()
 		t.workers = append(t.workers, w)
+		t.grads = append(t.grads, w.net.params())
 	}
 	return t
 }
 
-// step trains on the examples idx (sorted longest first) and returns the
-// mean loss.
+// step trains on the examples idx and returns the mean loss.
 func (t *clsTrainer) step(data []encoded, idx []int) float64 {
-	nw := min(len(t.workers), max(1, len(idx)/4))
-	var wg sync.WaitGroup
-	per := (len(idx) + nw - 1) / nw
-	for w := 0; w < nw; w++ {
-		lo, hi := w*per, min((w+1)*per, len(idx))
+	return parallelStep(t.master, t.grads, t.opt, idx, func(w int, shard []int) float64 {
 		wk := t.workers[w]
-		wk.n = 0
-		if lo >= hi {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			wk.forwardBackward(data, idx[lo:hi], t.cfg.Dropout, t.cfg.WordDropout, t.cw)
-		}()
-	}
-	wg.Wait()
-	for _, p := range t.master {
-		p.ZeroGrad()
-	}
-	var loss float64
-	total := 0
-	for _, wk := range t.workers[:nw] {
-		if wk.n == 0 {
-			continue
-		}
-		// Each worker's loss is a mean over its shard: weight by shard size.
-		scale := float64(wk.n) / float64(len(idx))
-		for i, p := range wk.params {
-			scaleGrad(p, scale)
-			t.master[i].AddGrad(p)
-			p.ZeroGrad()
-		}
-		loss += wk.loss * float64(wk.n)
-		total += wk.n
-	}
-	t.opt.Step(t.master)
-	return loss / float64(total)
-}
-
-func scaleGrad(p *nn.Param, s float64) {
-	if s == 1 {
-		return
-	}
-	if !p.Sparse {
-		for i := range p.G {
-			p.G[i] *= s
-		}
-		return
-	}
-	for _, r := range p.TouchedRows() {
-		g := p.G[int(r)*p.Cols : int(r+1)*p.Cols]
-		for i := range g {
-			g[i] *= s
-		}
-	}
+		wk.forwardBackward(data, shard, t.cfg.Dropout, t.cfg.WordDropout, t.cw)
+		return wk.loss
+	})
 }
 
 func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout, wordDropout float64, cw []float64) {
 	net := &w.net
 	B := len(idx)
 	// Sort the shard longest first: recurrent products then skip finished rows.
-	sorted := slices.Clone(idx)
-	slices.SortStableFunc(sorted, func(a, b int) int { return data[b].len() - data[a].len() })
+	sorted := sortedByLength(idx, func(i int) int { return data[i].len() })
 	steps := data[sorted[0]].len()
 	w.lens, w.y = w.lens[:0], w.y[:0]
 	for _, i := range sorted {
@@ -496,7 +321,6 @@ func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout, wordDrop
 	w.dlogits = nn.Grow(w.dlogits, B*C)
 	net.out.Forward(w.pooled, B, w.logits)
 	w.loss = nn.SoftmaxCrossEntropy(w.logits, B, C, w.y, cw, nil, w.dlogits)
-	w.n = B
 
 	w.dpooled = nn.Grow(w.dpooled, B*4*H)
 	net.out.Backward(w.pooled, B, w.dlogits, w.dpooled)

@@ -1,6 +1,8 @@
 // Package nn is tagstream's numeric core on gonum: GEMM, embedding bags,
 // masked uni- and bidirectional LSTMs with fused gates, dense layers,
-// max/mean pooling, softmax cross-entropy, dropout and the Adam optimizer.
+// max/mean pooling, softmax cross-entropy, dropout, a linear-chain CRF with
+// hard transition masks and Viterbi decoding, a character CNN word encoder
+// and the Adam optimizer.
 //
 // Training runs in float64 with forward and backward passes (every layer is
 // checked against finite differences in the tests); inference runs the same

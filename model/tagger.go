@@ -1,0 +1,319 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tagstream/tagstream/model/nn"
+	"github.com/tagstream/tagstream/model/text"
+)
+
+// TaggerConfig holds the NER tagger's architecture. Zero fields take the
+// defaults of DefaultTaggerConfig. It is recorded in the model file.
+type TaggerConfig struct {
+	// Embed is the width of token embeddings (default 64, 4..1024).
+	Embed int `json:"embed"`
+	// CharEmbed and CharFilters size the character CNN word encoder
+	// (defaults 25 and 30); CharWindow is its window (default 3).
+	// NoCharCNN disables it (the Chinese tagger's tokens are characters).
+	CharEmbed   int  `json:"char_embed"`
+	CharFilters int  `json:"char_filters"`
+	CharWindow  int  `json:"char_window"`
+	NoCharCNN   bool `json:"no_char_cnn"`
+	// Hidden is the number of LSTM units per direction (default 100, 4..1024).
+	Hidden int `json:"hidden"`
+	// Buckets is the number of hashed sub-word rows (default 10000).
+	Buckets int `json:"buckets"`
+	// MaxTokens is the number of tokens tagged per text (default 256); the
+	// rest is not tagged.
+	MaxTokens int `json:"max_tokens"`
+	// MaxWordChars is the number of characters the CNN sees per token
+	// (default 20).
+	MaxWordChars int `json:"max_word_chars"`
+}
+
+// DefaultTaggerConfig returns the default architecture.
+func DefaultTaggerConfig() TaggerConfig {
+	return TaggerConfig{Embed: 64, CharEmbed: 25, CharFilters: 30, CharWindow: 3, Hidden: 100, Buckets: 10000, MaxTokens: 256, MaxWordChars: 20}
+}
+
+func (c TaggerConfig) withDefaults() TaggerConfig {
+	d := DefaultTaggerConfig()
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.Embed, d.Embed)
+	def(&c.CharEmbed, d.CharEmbed)
+	def(&c.CharFilters, d.CharFilters)
+	def(&c.CharWindow, d.CharWindow)
+	def(&c.Hidden, d.Hidden)
+	def(&c.Buckets, d.Buckets)
+	def(&c.MaxTokens, d.MaxTokens)
+	def(&c.MaxWordChars, d.MaxWordChars)
+	return c
+}
+
+// Validate reports the first field out of range.
+func (c TaggerConfig) Validate() error {
+	check := func(name string, v, lo, hi int) error {
+		if v < lo || v > hi {
+			return fmt.Errorf("%w: %s = %d, want %d..%d", ErrConfig, name, v, lo, hi)
+		}
+		return nil
+	}
+	for _, e := range []error{
+		check("embed", c.Embed, 4, 1024),
+		check("char_embed", c.CharEmbed, 1, 256),
+		check("char_filters", c.CharFilters, 1, 512),
+		check("char_window", c.CharWindow, 1, 9),
+		check("hidden", c.Hidden, 4, 1024),
+		check("buckets", c.Buckets, 0, 1<<22),
+		check("max_tokens", c.MaxTokens, 1, 4096),
+		check("max_word_chars", c.MaxWordChars, 1, 256),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// features returns the width of a token's input vector:
+// [embedding ‖ char CNN ‖ one-hot casing ‖ one-hot word position].
+func (c TaggerConfig) features() int {
+	n := c.Embed + int(text.NumCasing) + int(text.NumSegPos)
+	if !c.NoCharCNN {
+		n += c.CharFilters
+	}
+	return n
+}
+
+// Tagger is a BiLSTM-CRF named-entity tagger (Huang et al. 2015; Lample et
+// al. 2016; char CNN of Ma & Hovy 2016). Each token's input is
+//
+//	x_t = [mean(E[word_t], E[sub-words]) ‖ CharCNN(chars_t) ‖ onehot(case_t) ‖ onehot(seg_t)]
+//
+// where case_t is the token's casing (the tokenizer lowercases) and seg_t the
+// position of a Han character in its gse word (B/M/E/S, the "softword"
+// feature of Zhao & Kit 2008 / Peng & Dredze 2015). A BiLSTM reads x, a
+// linear layer gives emission scores E_t, and a linear-chain CRF with learned
+// transitions and BIO constraints scores tag paths:
+//
+//	score(y) = Start_{y_0} + Σ_t E_{t,y_t} + Σ_t Trans_{y_{t-1},y_t} + End_{y_n}
+//
+// Training minimises -log p(y|x) (forward algorithm); decoding is Viterbi.
+// Tokens are the tokenizer's character view: one per Han character, Latin
+// words whole.
+type Tagger struct {
+	Config    TaggerConfig
+	Tags      []string
+	Lang      string
+	Vocab     *Vocab
+	Chars     *Vocab // CNN character vocabulary (original case)
+	Tokenizer *text.Tokenizer
+	Info      map[string]string
+
+	mask nn.CRFMask
+	net  tagNet
+}
+
+type tagNet struct {
+	emb      *nn.Embedding
+	cnn      *nn.CharCNN // nil when NoCharCNN
+	fwd, bwd *nn.LSTM
+	out      *nn.Dense
+	crf      *nn.CRF
+}
+
+func (n *tagNet) params() []*nn.Param {
+	var ps []*nn.Param
+	ps = append(ps, n.emb.Params()...)
+	if n.cnn != nil {
+		ps = append(ps, n.cnn.Params()...)
+	}
+	ps = append(ps, n.fwd.Params()...)
+	ps = append(ps, n.bwd.Params()...)
+	ps = append(ps, n.out.Params()...)
+	ps = append(ps, n.crf.Params()...)
+	return ps
+}
+
+func (n *tagNet) gradView() tagNet {
+	v := tagNet{emb: n.emb.GradView(), fwd: n.fwd.GradView(), bwd: n.bwd.GradView(), out: n.out.GradView(), crf: n.crf.GradView()}
+	if n.cnn != nil {
+		v.cnn = n.cnn.GradView()
+	}
+	return v
+}
+
+// NewTagger returns a randomly initialised tagger. tags must be a BIO tag set.
+func NewTagger(cfg TaggerConfig, lang string, tags []string, vocab, chars *Vocab, tok *text.Tokenizer, rng *rand.Rand) (*Tagger, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(tags) < 2 {
+		return nil, fmt.Errorf("%w: %d tags, want at least 2", ErrConfig, len(tags))
+	}
+	for _, t := range tags {
+		if t != "O" && !strings.HasPrefix(t, "B-") && !strings.HasPrefix(t, "I-") {
+			return nil, fmt.Errorf("%w: tag %q is not O, B-X or I-X", ErrConfig, t)
+		}
+	}
+	in, h := cfg.features(), cfg.Hidden
+	tg := &Tagger{Config: cfg, Tags: tags, Lang: lang, Vocab: vocab, Chars: chars, Tokenizer: tok, Info: map[string]string{}, mask: nn.BIOMask(tags)}
+	tg.net = tagNet{
+		emb: nn.NewEmbedding("emb", vocab.Len()+cfg.Buckets, cfg.Embed, rng, 0.1),
+		fwd: nn.NewLSTM("fwd", in, h, false, rng),
+		bwd: nn.NewLSTM("bwd", in, h, true, rng),
+		out: nn.NewDense("out", 2*h, len(tags), rng),
+		crf: nn.NewCRF("crf", len(tags), rng),
+	}
+	if !cfg.NoCharCNN {
+		tg.net.cnn = nn.NewCharCNN("cnn", chars.Len(), cfg.CharEmbed, cfg.CharFilters, cfg.CharWindow, rng)
+	}
+	return tg, nil
+}
+
+// tagFeatures holds the input features of a batch of texts in text order:
+// per token a bag of embedding rows, a list of CNN character ids, casing and
+// word position; per text its first token and token count.
+type tagFeatures struct {
+	ids, offs   []int32
+	cids, coffs []int32
+	cas, seg    []uint8
+	start, lens []int32
+}
+
+func (f *tagFeatures) reset() {
+	f.ids, f.offs = f.ids[:0], append(f.offs[:0], 0)
+	f.cids, f.coffs = f.cids[:0], append(f.coffs[:0], 0)
+	f.cas, f.seg = f.cas[:0], f.seg[:0]
+	f.start, f.lens = f.start[:0], f.lens[:0]
+}
+
+func (f *tagFeatures) ntok() int { return len(f.offs) - 1 }
+
+// addToken appends one token: its bag is the rows of every piece (a gold
+// token the tokenizer splits averages its pieces), its characters are runes
+// (original case) mapped through chars, at most maxChars of them.
+func (f *tagFeatures) addToken(vocab *Vocab, buckets int, pieces []text.Token, chars *Vocab, runes []rune, maxChars int, cas text.Casing, seg text.SegPos) {
+	start := len(f.ids)
+	base := int32(vocab.Len())
+	for _, p := range pieces {
+		if id, ok := vocab.ID(p.Text); ok {
+			f.ids = append(f.ids, id)
+		}
+		if buckets > 0 {
+			sub := len(f.ids)
+			f.ids = text.Subwords(f.ids, p.Text, p.Kind, int32(buckets))
+			for i := sub; i < len(f.ids); i++ {
+				f.ids[i] += base
+			}
+		}
+	}
+	if len(f.ids) == start {
+		f.ids = append(f.ids, 0)
+	}
+	f.offs = append(f.offs, int32(len(f.ids)))
+	if chars != nil {
+		for _, r := range runes[:min(len(runes), maxChars)] {
+			f.cids = append(f.cids, chars.runeID(r))
+		}
+	}
+	f.coffs = append(f.coffs, int32(len(f.cids)))
+	f.cas = append(f.cas, uint8(cas))
+	f.seg = append(f.seg, uint8(seg))
+}
+
+// runeID returns the row of a single-rune word, 0 (<unk>) if unknown. It
+// does not allocate for runes below utf8.RuneSelf·4 (common scripts).
+func (v *Vocab) runeID(r rune) int32 {
+	var b [utf8.UTFMax]byte
+	n := utf8.EncodeRune(b[:], r)
+	id, ok := v.index[string(b[:n])] // map lookup of string(bytes) does not allocate
+	if !ok {
+		return 0
+	}
+	return id
+}
+
+// encodeTokens appends the features of text s from its character-view
+// tokens, recording token spans (rune offsets into s). runes is scratch.
+func (tg *Tagger) encodeTokens(f *tagFeatures, runes []rune, s string, toks []text.Token, spans *[]tokSpan) []rune {
+	runes = runes[:0]
+	for _, r := range s {
+		runes = append(runes, r)
+	}
+	n := min(len(toks), tg.Config.MaxTokens)
+	f.start = append(f.start, int32(f.ntok()))
+	f.lens = append(f.lens, int32(n))
+	for i := range toks[:n] {
+		tk := &toks[i]
+		f.addToken(tg.Vocab, tg.Config.Buckets, toks[i:i+1], tg.charVocab(), runes[tk.Start:tk.End], tg.Config.MaxWordChars, tk.Case, tk.Seg)
+		*spans = append(*spans, tokSpan{start: int32(tk.Start), end: int32(tk.End)})
+	}
+	return runes
+}
+
+func (tg *Tagger) charVocab() *Vocab {
+	if tg.Config.NoCharCNN {
+		return nil
+	}
+	return tg.Chars
+}
+
+// tokSpan is a token's rune span in its text.
+type tokSpan struct{ start, end int32 }
+
+// encodeGold appends the features of a pre-tokenized sentence (training and
+// evaluation data). Casing comes from each token's first cased piece and the
+// word position from segmenting the joined sentence, as at inference.
+func (tg *Tagger) encodeGold(f *tagFeatures, buf *text.Buffer, tokens []string) {
+	// Word positions: run the character view over the joined sentence and
+	// map each gold token to the view token covering its first rune.
+	sep := " "
+	if tg.Lang == "zh" {
+		sep = ""
+	}
+	joined := strings.Join(tokens, sep)
+	segAt := make([]text.SegPos, utf8.RuneCountInString(joined)+1)
+	for _, tk := range tg.Tokenizer.Chars(buf, joined) {
+		for r := tk.Start; r < tk.End && r < len(segAt); r++ {
+			segAt[r] = tk.Seg
+		}
+	}
+	n := min(len(tokens), tg.Config.MaxTokens)
+	f.start = append(f.start, int32(f.ntok()))
+	f.lens = append(f.lens, int32(n))
+	pos := 0
+	for _, tok := range tokens[:n] {
+		seg := segAt[min(pos, len(segAt)-1)]
+		pos += utf8.RuneCountInString(tok) + len(sep)
+		pieces := tg.Tokenizer.Chars(buf, tok)
+		cas := text.CaseNone
+		for _, p := range pieces {
+			if p.Case != text.CaseNone {
+				cas = p.Case
+				break
+			}
+		}
+		f.addToken(tg.Vocab, tg.Config.Buckets, pieces, tg.charVocab(), []rune(tok), tg.Config.MaxWordChars, cas, seg)
+	}
+}
+
+// fillInputs writes the non-learned parts of the token inputs into x
+// (ntok × features, text order): zero embedding/CNN columns are filled later;
+// the one-hot casing and word-position columns are set here.
+func fillOneHots[T nn.Float](x []T, width, col int, cas, seg []uint8) {
+	for r := range cas {
+		row := x[r*width+col : (r+1)*width]
+		clear(row)
+		row[cas[r]] = 1
+		row[int(text.NumCasing)+int(seg[r])] = 1
+	}
+}

@@ -1,0 +1,214 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/tagstream/tagstream/model/text"
+)
+
+// nerTask makes sentences from templates with person and city names; names
+// are Title-case, so casing and the char CNN both carry signal, and the
+// context word before a name tells its type.
+func nerTask(rng *rand.Rand, n int) []TaggedSentence {
+	first := strings.Fields("John Mary Ahmed Wei Olga Pierre Sara Tom")
+	last := strings.Fields("Smith Chen Novak Garcia Okafor Berg")
+	cities := strings.Fields("Paris Lagos Osaka Lima Oslo Austin Kyiv")
+	filler := strings.Fields("today we saw that it was very nice and then left")
+	out := make([]TaggedSentence, n)
+	for i := range out {
+		var toks, tags []string
+		add := func(w, t string) { toks, tags = append(toks, w), append(tags, t) }
+		for range rng.IntN(3) {
+			add(filler[rng.IntN(len(filler))], "O")
+		}
+		add("mr", "O")
+		add(first[rng.IntN(len(first))], "B-PER")
+		if rng.IntN(2) == 0 {
+			add(last[rng.IntN(len(last))], "I-PER")
+		}
+		add("visited", "O")
+		add(cities[rng.IntN(len(cities))], "B-LOC")
+		for range rng.IntN(3) {
+			add(filler[rng.IntN(len(filler))], "O")
+		}
+		out[i] = TaggedSentence{Tokens: toks, Tags: tags}
+	}
+	return out
+}
+
+func smallTaggerConfig() TaggerTrainConfig {
+	return TaggerTrainConfig{
+		Model:    TaggerConfig{Embed: 16, Hidden: 16, CharEmbed: 8, CharFilters: 8, Buckets: 200},
+		Settings: Settings{Epochs: 6, Batch: 16, LR: 1e-2, Patience: 6, Seed: 4, Workers: 2, Dropout: 0.1},
+	}
+}
+
+func TestTaggerLearnsSyntheticNER(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(21, 22))
+	train, dev := nerTask(rng, 1200), nerTask(rng, 200)
+	tg, reports, err := TrainTagger(context.Background(), tokenizer(t), train, dev, smallTaggerConfig(), TrainHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := reports[0]
+	for _, r := range reports {
+		if r.Best {
+			best = r
+		}
+	}
+	if best.DevNER.F1 < 0.95 {
+		t.Fatalf("dev entity F1 %.4f after %d epochs, want >= 0.95", best.DevNER.F1, len(reports))
+	}
+	if tg.Lang != "en" || tg.net.cnn == nil {
+		t.Fatalf("lang %q, char CNN %v: want an English tagger with a char CNN", tg.Lang, tg.net.cnn != nil)
+	}
+	// Raw text through the tokenizer finds the entities with exact offsets.
+	m := tg.Compile()
+	ws := m.NewWorkspace()
+	in := "today mr Mary Chen visited Oslo 🎉"
+	m.TagBatch(ws, []string{in})
+	got := ws.Entities(0)
+	want := []Entity{{Text: "Mary Chen", Type: "PER", Start: 9, End: 18}, {Text: "Oslo", Type: "LOC", Start: 27, End: 31}}
+	if len(got) != len(want) {
+		t.Fatalf("entities %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("entity %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// biasedTagger returns an untrained tagger whose emissions favour entity
+// tags, so decoding produces many entities of all lengths.
+func biasedTagger(t testing.TB, lang string) *Tagger {
+	t.Helper()
+	tags := []string{"B-LOC", "B-PER", "I-LOC", "I-PER", "O"}
+	v := NewVocab(strings.Fields("北 京 new york <url> <user>"))
+	chars := NewVocab(strings.Fields("a b c N Y 北"))
+	cfg := TaggerConfig{Embed: 8, Hidden: 6, CharEmbed: 4, CharFilters: 5, Buckets: 50, NoCharCNN: lang == "zh"}
+	tg, err := NewTagger(cfg, lang, tags, v, chars, tokenizer(t), rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := 0; j < 4; j++ {
+		tg.net.out.B.W[j] = 1.5 // entity tags win often
+	}
+	return tg
+}
+
+var nerTexts = []string{
+	"I ❤️ 北京 and New York! see https://x.co/a?b=1 @bob #NYC 👩‍👩‍👧 ok",
+	"ﬁne Ｔｏｋｙｏ ① 上海浦东机场 😀😀 Paris",
+	"",
+	"a",
+	"\xff\xfe broken utf8 北京",
+	strings.Repeat("北京欢迎你 ", 80),
+}
+
+func TestTaggerOffsetsRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"en", "zh"} {
+		m := biasedTagger(t, lang).Compile()
+		ws := m.NewWorkspace()
+		m.TagBatch(ws, nerTexts)
+		total := 0
+		for i, s := range nerTexts {
+			for _, e := range ws.Entities(i) {
+				total++
+				if got, ok := runeSlice(s, e.Start, e.End); !ok || got != e.Text {
+					t.Fatalf("%s text %d: runes [%d:%d] of %q = %q (in range %v), entity text %q", lang, i, e.Start, e.End, s, got, ok, e.Text)
+				}
+			}
+		}
+		if total < 10 {
+			t.Fatalf("%s: only %d entities decoded: the test checks too little", lang, total)
+		}
+	}
+}
+
+func TestTagBatchAllocatesNothing(t *testing.T) {
+	m := biasedTagger(t, "en").Compile()
+	ws := m.NewWorkspace()
+	en := []string{"New York is big", "I met Bob in Paris :)", "ok"}
+	m.TagBatch(ws, en)
+	if allocs := testing.AllocsPerRun(50, func() { m.TagBatch(ws, en) }); allocs != 0 {
+		t.Fatalf("TagBatch allocates %.1f times per batch, want 0", allocs)
+	}
+}
+
+func TestTaggerSaveLoad(t *testing.T) {
+	t.Parallel()
+	tg := biasedTagger(t, "en")
+	tg.Info["dev_metrics"] = `{"f1":0.5}`
+	var buf bytes.Buffer
+	if err := tg.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var tc TokenizerCache
+	tc.toks = map[text.Options]*text.Tokenizer{tokenizer(t).Options(): tokenizer(t)}
+	l, err := Load(bytes.NewReader(buf.Bytes()), "t.safetensors", &tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Tagger == nil || l.Classifier != nil {
+		t.Fatalf("Load returned %+v, want a tagger", l)
+	}
+	if _, err := LoadClassifier(bytes.NewReader(buf.Bytes()), "t.safetensors", &tc); err == nil || !strings.Contains(err.Error(), "kind") {
+		t.Fatalf("LoadClassifier on a tagger file: %v, want a kind error", err)
+	}
+	a, b := tg.Compile(), l.Tagger.Compile()
+	wa, wb := a.NewWorkspace(), b.NewWorkspace()
+	a.TagBatch(wa, nerTexts)
+	b.TagBatch(wb, nerTexts)
+	for i := range nerTexts {
+		ea, eb := wa.Entities(i), wb.Entities(i)
+		if len(ea) != len(eb) {
+			t.Fatalf("text %d: %d entities before save, %d after load", i, len(ea), len(eb))
+		}
+		for j := range ea {
+			if ea[j] != eb[j] {
+				t.Fatalf("text %d entity %d: %+v before save, %+v after load", i, j, ea[j], eb[j])
+			}
+		}
+	}
+}
+
+func FuzzTagBatch(f *testing.F) {
+	for _, s := range nerTexts {
+		f.Add(s)
+	}
+	m := biasedTagger(f, "en").Compile()
+	mz := biasedTagger(f, "zh").Compile()
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, mm := range []*CompiledTagger{m, mz} {
+			ws := mm.NewWorkspace()
+			mm.TagBatch(ws, []string{s, "x"})
+			for _, e := range ws.Entities(0) {
+				if got, ok := runeSlice(s, e.Start, e.End); !ok || got != e.Text {
+					t.Fatalf("entity %+v does not match runes of %q", e, s)
+				}
+			}
+		}
+	})
+}
+
+// runeSlice returns the bytes of s from rune start to rune end (counting
+// runes as range does: an invalid byte is one rune), and whether
+// 0 <= start < end <= rune count. For valid UTF-8 it is string([]rune(s)[start:end]).
+func runeSlice(s string, start, end int) (string, bool) {
+	var at []int
+	for i := range s {
+		at = append(at, i)
+	}
+	at = append(at, len(s))
+	if start < 0 || start >= end || end >= len(at) {
+		return "", false
+	}
+	return s[at[start]:at[end]], true
+}

@@ -1,0 +1,408 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tagstream/tagstream/model/metrics"
+	"github.com/tagstream/tagstream/model/nn"
+	"github.com/tagstream/tagstream/model/text"
+)
+
+// TaggedSentence is one NER training or evaluation example: tokens and
+// their BIO tags (same length).
+type TaggedSentence struct {
+	Tokens, Tags []string
+}
+
+// TaggerTrainConfig holds the tagger's training settings. Zero fields take
+// the defaults of DefaultTaggerTrainConfig.
+type TaggerTrainConfig struct {
+	Model TaggerConfig
+	Settings
+	// Lang is "en" or "zh"; empty means detected from the training tokens.
+	// Chinese taggers default to no character CNN (tokens are characters).
+	Lang string
+}
+
+// DefaultTaggerTrainConfig returns the default tagger training settings.
+func DefaultTaggerTrainConfig() TaggerTrainConfig {
+	return TaggerTrainConfig{
+		Model: DefaultTaggerConfig(),
+		Settings: Settings{
+			Epochs: 30, Batch: 16, LR: 2e-3, LRDecay: 0.95, Clip: 5, Dropout: 0.5, WordDropout: 0.05,
+			EMA: 0.999, Seed: 1, Patience: 4, MinCount: 1, MaxVocab: 25000, Workers: runtime.GOMAXPROCS(0),
+		},
+	}
+}
+
+func (c TaggerTrainConfig) withDefaults() TaggerTrainConfig {
+	c.Model = c.Model.withDefaults()
+	c.Settings = c.Settings.withDefaults(DefaultTaggerTrainConfig().Settings)
+	return c
+}
+
+// Validate reports the first setting out of range.
+func (c TaggerTrainConfig) Validate() error {
+	if err := c.Settings.Validate(); err != nil {
+		return err
+	}
+	if c.Lang != "" && c.Lang != "en" && c.Lang != "zh" {
+		return fmt.Errorf("%w: lang = %q, want en, zh or empty", ErrConfig, c.Lang)
+	}
+	return c.Model.Validate()
+}
+
+// detectSentencesLang returns "zh" when most tokens are Han characters.
+func detectSentencesLang(data []TaggedSentence) string {
+	var han, all int
+	for _, s := range data {
+		for _, t := range s.Tokens {
+			all++
+			for _, r := range t {
+				if text.IsHan(r) {
+					han++
+					break
+				}
+			}
+		}
+	}
+	if han*2 > all {
+		return "zh"
+	}
+	return "en"
+}
+
+// taggedEncoded is one encoded training sentence.
+type taggedEncoded struct {
+	f    tagFeatures
+	tags []int32
+}
+
+func (e *taggedEncoded) len() int { return int(e.f.lens[0]) }
+
+// TrainTagger trains a BiLSTM-CRF tagger on train, evaluates entity F1 on
+// dev after each epoch and returns the best epoch's weights with every
+// epoch's report. Tags are the sorted distinct tags of train; sentences whose
+// tags are malformed (length mismatch, I-X without B-X) are an error.
+func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSentence, cfg TaggerTrainConfig, hooks TrainHooks) (*Tagger, []EpochReport, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if len(train) == 0 || len(dev) == 0 {
+		return nil, nil, fmt.Errorf("%w: %d training and %d dev sentences, want both > 0", ErrData, len(train), len(dev))
+	}
+	if cfg.Lang == "" {
+		cfg.Lang = detectSentencesLang(train)
+	}
+	if cfg.Lang == "zh" {
+		cfg.Model.NoCharCNN = true
+	}
+	tagSet := map[string]bool{"O": true}
+	for i, s := range train {
+		if len(s.Tokens) != len(s.Tags) || len(s.Tokens) == 0 {
+			return nil, nil, fmt.Errorf("%w: training sentence %d has %d tokens and %d tags", ErrData, i+1, len(s.Tokens), len(s.Tags))
+		}
+		for _, t := range s.Tags {
+			tagSet[t] = true
+		}
+	}
+	tags := make([]string, 0, len(tagSet))
+	for t := range tagSet {
+		tags = append(tags, t)
+	}
+	slices.Sort(tags)
+	tagIdx := map[string]int32{}
+	for i, t := range tags {
+		tagIdx[t] = int32(i)
+	}
+	// Every I-X needs its B-X in the tag set so the BIO mask allows it.
+	for _, t := range tags {
+		if strings.HasPrefix(t, "I-") && !tagSet["B-"+t[2:]] {
+			return nil, nil, fmt.Errorf("%w: tag %s appears but B-%s never does", ErrData, t, t[2:])
+		}
+	}
+
+	// Vocabularies: lowercased token pieces (as the tokenizer gives them)
+	// and original-case characters for the CNN.
+	var buf text.Buffer
+	seen := map[string]*int{}
+	charSeen := map[string]*int{}
+	count := func(m map[string]*int, s string) {
+		if n, ok := m[s]; ok {
+			*n++
+			return
+		}
+		one := 1
+		m[strings.Clone(s)] = &one
+	}
+	for _, s := range train {
+		for _, t := range s.Tokens {
+			for _, p := range tok.Chars(&buf, t) {
+				count(seen, p.Text)
+			}
+			for _, r := range t {
+				count(charSeen, string(r))
+			}
+		}
+	}
+	flat := func(m map[string]*int) map[string]int {
+		o := make(map[string]int, len(m))
+		for k, v := range m {
+			o[k] = *v
+		}
+		return o
+	}
+	vocab := BuildVocab(flat(seen), cfg.MinCount, cfg.MaxVocab)
+	chars := BuildVocab(flat(charSeen), 1, 0)
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a7))
+	tg, err := NewTagger(cfg.Model, cfg.Lang, tags, vocab, chars, tok, rng)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	data := make([]taggedEncoded, len(train))
+	for i, s := range train {
+		e := &data[i]
+		e.f.reset()
+		tg.encodeGold(&e.f, &buf, s.Tokens)
+		n := e.len()
+		e.tags = make([]int32, n)
+		for j, t := range s.Tags[:n] {
+			e.tags[j] = tagIdx[t]
+		}
+		if err := tg.mask.CheckPath(len(tags), e.tags); err != nil {
+			return nil, nil, fmt.Errorf("%w: training sentence %d: %v", ErrData, i+1, err)
+		}
+	}
+
+	tr := newTagTrainer(tg, cfg)
+	ema := newEMA(tr.master, cfg.EMA)
+	var reports []EpochReport
+	bestF1, bestEpoch := -1.0, 0
+	var best *Tagger
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		start := time.Now()
+		batches := makeBatches(len(data), cfg.Batch, func(i int) int { return data[i].len() }, rng)
+		var lossSum float64
+		done := 0
+		for _, b := range batches {
+			if err := ctx.Err(); err != nil {
+				return best, reports, err
+			}
+			l := tr.step(data, b)
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				return nil, reports, fmt.Errorf("%w: loss %v at epoch %d; lower the learning rate", ErrDiverged, l, epoch)
+			}
+			ema.update(tr.master)
+			lossSum += l * float64(len(b))
+			done += len(b)
+			if hooks.OnBatch != nil {
+				hooks.OnBatch(Progress{Epoch: epoch, Epochs: cfg.Epochs, Done: done, Total: len(data), Loss: lossSum / float64(done), Elapsed: time.Since(start)})
+			}
+		}
+		secs := time.Since(start).Seconds()
+		ema.swap(tr.master)
+		devM, err := tg.Compile().EvaluateSentences(dev)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep := EpochReport{Epoch: epoch, TrainLoss: lossSum / float64(done), Seconds: secs, ExamplesPerSec: float64(done) / secs, DevNER: &devM, Score: devM.F1}
+		if devM.F1 > bestF1 {
+			bestF1, bestEpoch, rep.Best = devM.F1, epoch, true
+			best = tg.clone()
+		}
+		ema.swap(tr.master)
+		reports = append(reports, rep)
+		if hooks.OnEpoch != nil {
+			hooks.OnEpoch(rep)
+		}
+		if epoch-bestEpoch >= cfg.Patience {
+			break
+		}
+		tr.opt.LR *= cfg.LRDecay
+	}
+	return best, reports, nil
+}
+
+// EvaluateSentences tags pre-tokenized sentences and scores them with
+// entity-level exact match (conlleval semantics) and token accuracy.
+func (m *CompiledTagger) EvaluateSentences(data []TaggedSentence) (metrics.NER, error) {
+	ws := m.NewWorkspace()
+	gold := make([][]string, len(data))
+	pred := make([][]string, len(data))
+	for lo := 0; lo < len(data); lo += 64 {
+		hi := min(lo+64, len(data))
+		ws.feat.reset()
+		for _, s := range data[lo:hi] {
+			m.tg.encodeGold(&ws.feat, &ws.buf, s.Tokens)
+		}
+		m.forward(ws)
+		for i, s := range data[lo:hi] {
+			gold[lo+i] = s.Tags
+			p := make([]string, len(s.Tokens))
+			for j := range p {
+				p[j] = "O" // tokens past MaxTokens are not tagged
+			}
+			for j, t := range ws.tagsOf(i) {
+				p[j] = m.tg.Tags[t]
+			}
+			pred[lo+i] = p
+		}
+	}
+	return metrics.EvalNER(gold, pred)
+}
+
+// clone returns a deep copy of the weights (the rest is shared, immutable).
+func (tg *Tagger) clone() *Tagger {
+	q := *tg
+	q.Info = maps.Clone(tg.Info)
+	q.net = tg.net.gradView()
+	cloneWeights(q.net.params(), tg.net.params())
+	return &q
+}
+
+// tagTrainer runs data-parallel tagger updates (see parallelStep).
+type tagTrainer struct {
+	tg      *Tagger
+	cfg     TaggerTrainConfig
+	opt     *nn.Adam
+	master  []*nn.Param
+	workers []*tagWorker
+	grads   [][]*nn.Param
+}
+
+type tagWorker struct {
+	tg    *Tagger
+	net   tagNet
+	rng   *rand.Rand
+	vocab int32
+
+	feat                 tagFeatures
+	gold                 []int32
+	order, slen          []int32
+	xe, xt, x, xmask     []float64
+	dx, dxt, dxe         []float64
+	seq, dseq, emis, dem []float64
+	fc, bc               nn.LSTMCache
+	cc                   nn.CharCNNCache
+	loss                 float64
+}
+
+func newTagTrainer(tg *Tagger, cfg TaggerTrainConfig) *tagTrainer {
+	t := &tagTrainer{tg: tg, cfg: cfg, opt: nn.NewAdam(cfg.LR, cfg.WeightDecay, cfg.Clip), master: tg.net.params()}
+	for i := 0; i < cfg.Workers; i++ {
+		w := &tagWorker{tg: tg, net: tg.net.gradView(), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+200)), vocab: int32(tg.Vocab.Len())}
+		t.workers = append(t.workers, w)
+		t.grads = append(t.grads, w.net.params())
+	}
+	return t
+}
+
+func (t *tagTrainer) step(data []taggedEncoded, idx []int) float64 {
+	return parallelStep(t.master, t.grads, t.opt, idx, func(w int, shard []int) float64 {
+		wk := t.workers[w]
+		wk.forwardBackward(data, shard, t.cfg.Dropout, t.cfg.WordDropout)
+		return wk.loss
+	})
+}
+
+// forwardBackward computes the CRF loss of a shard and its gradients.
+func (w *tagWorker) forwardBackward(data []taggedEncoded, idx []int, dropout, wordDropout float64) {
+	cfg := w.tg.Config
+	net := &w.net
+	sorted := sortedByLength(idx, func(i int) int { return data[i].len() })
+	// Concatenate the shard's features in (sorted) text order.
+	f := &w.feat
+	f.reset()
+	w.gold = w.gold[:0]
+	for _, i := range sorted {
+		e := &data[i]
+		f.start = append(f.start, int32(f.ntok()))
+		f.lens = append(f.lens, e.f.lens[0])
+		for tk := 0; tk < e.len(); tk++ {
+			bag := e.f.ids[e.f.offs[tk]:e.f.offs[tk+1]]
+			if wordDropout > 0 && len(bag) > 1 && bag[0] < w.vocab && bag[1] >= w.vocab && w.rng.Float64() < wordDropout {
+				bag = bag[1:]
+			}
+			f.ids = append(f.ids, bag...)
+			f.offs = append(f.offs, int32(len(f.ids)))
+			f.cids = append(f.cids, e.f.cids[e.f.coffs[tk]:e.f.coffs[tk+1]]...)
+			f.coffs = append(f.coffs, int32(len(f.cids)))
+		}
+		f.cas = append(f.cas, e.f.cas...)
+		f.seg = append(f.seg, e.f.seg...)
+	}
+	B := len(sorted)
+	steps := int(f.lens[0])
+	ntok := f.ntok()
+	in, H, K := cfg.features(), cfg.Hidden, len(w.tg.Tags)
+	// Token inputs in text order: [emb ‖ cnn ‖ one-hots].
+	w.xe = nn.Grow(w.xe, ntok*cfg.Embed)
+	net.emb.Forward(f.ids, f.offs, w.xe)
+	w.xt = nn.Grow(w.xt, ntok*in)
+	fillOneHots(w.xt, in, in-int(text.NumCasing)-int(text.NumSegPos), f.cas, f.seg)
+	for r := 0; r < ntok; r++ {
+		copy(w.xt[r*in:r*in+cfg.Embed], w.xe[r*cfg.Embed:(r+1)*cfg.Embed])
+	}
+	if net.cnn != nil {
+		net.cnn.Forward(f.cids, f.coffs, w.xt, in, cfg.Embed, &w.cc)
+	}
+	// Time-major gather, gold tags alongside.
+	n := steps * B
+	w.x = nn.GrowZero(w.x, n*in)
+	w.gold = nn.Grow(w.gold, n)
+	for t := 0; t < steps; t++ {
+		for b, i := range sorted {
+			r := t*B + b
+			w.gold[r] = 0
+			if t < int(f.lens[b]) {
+				src := int(f.start[b]) + t
+				copy(w.x[r*in:(r+1)*in], w.xt[src*in:(src+1)*in])
+				w.gold[r] = data[i].tags[t]
+			}
+		}
+	}
+	w.xmask = nn.Grow(w.xmask, n*in)
+	nn.Dropout(w.x, w.xmask, dropout, w.rng)
+	w.seq = nn.Grow(w.seq, n*2*H)
+	net.fwd.Forward(w.x, steps, B, f.lens, w.seq, 2*H, 0, &w.fc)
+	net.bwd.Forward(w.x, steps, B, f.lens, w.seq, 2*H, H, &w.bc)
+	w.emis = nn.Grow(w.emis, n*K)
+	net.out.Forward(w.seq, n, w.emis)
+	w.dem = nn.Grow(w.dem, n*K)
+	w.loss = net.crf.NLL(w.emis, steps, B, f.lens, w.gold, &w.tg.mask, w.dem)
+
+	w.dseq = nn.Grow(w.dseq, n*2*H)
+	net.out.Backward(w.seq, n, w.dem, w.dseq)
+	w.dx = nn.GrowZero(w.dx, n*in)
+	net.fwd.Backward(w.x, f.lens, w.dseq, 2*H, 0, w.dx, &w.fc)
+	net.bwd.Backward(w.x, f.lens, w.dseq, 2*H, H, w.dx, &w.bc)
+	nn.DropoutBackward(w.dx, w.xmask)
+	// Scatter back to text order.
+	w.dxt = nn.Grow(w.dxt, ntok*in)
+	w.dxe = nn.Grow(w.dxe, ntok*cfg.Embed)
+	for t := 0; t < steps; t++ {
+		for b := range sorted {
+			if t < int(f.lens[b]) {
+				dst := int(f.start[b]) + t
+				copy(w.dxt[dst*in:(dst+1)*in], w.dx[(t*B+b)*in:(t*B+b+1)*in])
+			}
+		}
+	}
+	for r := 0; r < ntok; r++ {
+		copy(w.dxe[r*cfg.Embed:(r+1)*cfg.Embed], w.dxt[r*in:r*in+cfg.Embed])
+	}
+	net.emb.Backward(f.ids, f.offs, w.dxe)
+	if net.cnn != nil {
+		net.cnn.Backward(f.cids, f.coffs, w.dxt, in, cfg.Embed, &w.cc)
+	}
+}
