@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tagstream/tagstream/model/text"
 )
 
 // benchTweets returns n tweets: the tweeteval dev split when ../shared/data
@@ -99,6 +101,122 @@ func BenchmarkClassify(b *testing.B) {
 			sent := float64(b.N*batch) / b.Elapsed().Seconds()
 			b.ReportMetric(sent, "sentences/s")
 			b.ReportMetric(sent*flopsPerPass/float64(len(tweets))/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// benchChinese returns n Chinese sentences: the chnsenticorp dev split when
+// ../shared/data is present, otherwise generated ones.
+func benchChinese(b *testing.B, n int) []string {
+	b.Helper()
+	var out []string
+	if f, err := os.Open(filepath.Join("..", "..", "shared", "data", "waimai_10k", "dev.jsonl")); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() && len(out) < n {
+			var ex struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &ex) == nil {
+				out = append(out, ex.Text)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	words := strings.Fields("我 今天 在 北京 吃 了 一家 很 好吃 的 外卖 送餐 太 慢 了 张三 说 上海 的 天气 不错")
+	for len(out) < n {
+		var sb strings.Builder
+		for range 8 + rng.IntN(20) {
+			sb.WriteString(words[rng.IntN(len(words))])
+		}
+		out = append(out, sb.String())
+	}
+	return out
+}
+
+// loadDefault loads a built-in model file by name, or returns nil.
+func loadDefault(b *testing.B, name string, tc *TokenizerCache) Loaded {
+	b.Helper()
+	f, err := os.Open(filepath.Join("..", "models", name))
+	if err != nil {
+		return Loaded{}
+	}
+	defer f.Close()
+	l, err := Load(f, name, tc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
+// BenchmarkAnalyze measures the joint classifier + tagger on batches of 64
+// (run with -cpu 1,2): English tweets with the default English models and
+// Chinese sentences with the Chinese ones (random models of the default
+// shapes where a file is missing). Reported: sentences/s, tokens/s and the
+// GFLOP/s of the matrix work of both models.
+func BenchmarkAnalyze(b *testing.B) {
+	for _, lang := range []string{"en", "zh"} {
+		b.Run(lang, func(b *testing.B) {
+			var tc TokenizerCache
+			var texts []string
+			if lang == "en" {
+				texts = benchTweets(b, 2048)
+			} else {
+				texts = benchChinese(b, 2048)
+			}
+			cl := loadDefault(b, "sentiment-"+lang+".safetensors", &tc).Classifier
+			tl := loadDefault(b, "ner-"+lang+".safetensors", &tc).Tagger
+			tok, err := tc.Get(text.DefaultOptions())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if cl == nil {
+				cl, err = NewClassifier(DefaultClassifierConfig(), []string{"negative", "positive"}, NewVocab(nil), tok, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if tl == nil {
+				cfg := DefaultTaggerConfig()
+				cfg.NoCharCNN = lang == "zh"
+				tl, err = NewTagger(cfg, lang, []string{"B-LOC", "B-ORG", "B-PER", "I-LOC", "I-ORG", "I-PER", "O"}, NewVocab(nil), NewVocab(strings.Split("abcdefghijklmnopqrstuvwxyz", "")), tok, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			a, err := NewAnalyzer(cl.Compile(), tl.Compile())
+			if err != nil {
+				b.Fatal(err)
+			}
+			// Count tokens and FLOPs of one pass over texts.
+			var buf text.Buffer
+			var words, chars int
+			for _, s := range texts {
+				toks := tok.Tokenize(&buf, s)
+				words += min(len(toks), cl.Config.MaxTokens)
+				chars += min(len(CharView(nil, toks)), tl.Config.MaxTokens)
+			}
+			cc, tcfg := cl.Config, tl.Config
+			in := float64(tcfg.features())
+			flops := 2*float64(words)*(2*float64(cc.Embed)*4*float64(cc.Hidden)+2*float64(cc.Hidden)*4*float64(cc.Hidden)) +
+				2*float64(chars)*(2*in*4*float64(tcfg.Hidden)+2*float64(tcfg.Hidden)*4*float64(tcfg.Hidden)) +
+				float64(chars)*2*2*float64(tcfg.Hidden)*float64(len(tl.Tags))
+			const batch = 64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				ws := a.NewWorkspace()
+				i := 0
+				for pb.Next() {
+					lo := (i * batch) % len(texts)
+					a.Analyze(ws, texts[lo:min(lo+batch, len(texts))])
+					i++
+				}
+			})
+			perPass := float64(b.N*batch) / float64(len(texts))
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(b.N*batch)/secs, "sentences/s")
+			b.ReportMetric(perPass*float64(chars)/secs, "tokens/s")
+			b.ReportMetric(perPass*flops/secs/1e9, "GFLOP/s")
 		})
 	}
 }

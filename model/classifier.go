@@ -20,6 +20,18 @@ type ClassifierConfig struct {
 	// MaxTokens is the number of tokens kept per text; the rest is cut
 	// (default 128, 1..4096).
 	MaxTokens int `json:"max_tokens"`
+	// PoolInputs also pools the token vectors themselves (a bag-of-words
+	// view beside the BiLSTM states): u = [max ‖ mean] of [h_t ‖ x_t].
+	PoolInputs bool `json:"pool_inputs"`
+}
+
+// poolWidth is the width of the pooled sequence: 2H, plus Embed with
+// PoolInputs.
+func (c ClassifierConfig) poolWidth() int {
+	if c.PoolInputs {
+		return 2*c.Hidden + c.Embed
+	}
+	return 2 * c.Hidden
 }
 
 // DefaultClassifierConfig returns the default architecture.
@@ -125,7 +137,7 @@ func NewClassifier(cfg ClassifierConfig, labels []string, vocab *Vocab, tok *tex
 		emb: nn.NewEmbedding("emb", rows, cfg.Embed, rng, 0.1),
 		fwd: nn.NewLSTM("fwd", cfg.Embed, cfg.Hidden, false, rng),
 		bwd: nn.NewLSTM("bwd", cfg.Embed, cfg.Hidden, true, rng),
-		out: nn.NewDense("out", 4*cfg.Hidden, len(labels), rng),
+		out: nn.NewDense("out", 2*cfg.poolWidth(), len(labels), rng),
 	}
 	return c, nil
 }

@@ -139,19 +139,25 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 	ws.gates = nn.Grow(ws.gates, n*4*h)
 	ws.h = nn.Grow(ws.h, B*h)
 	ws.c = nn.Grow(ws.c, B*h)
-	ws.seq = nn.Grow(ws.seq, n*2*h)
+	W := m.cfg.poolWidth()
+	ws.seq = nn.Grow(ws.seq, n*W)
 	if steps > 0 {
 		nn.Affine(ws.x, n, d, m.fwx, m.fb, 4*h, ws.gates)
-		nn.LSTMRecur(ws.gates, m.fwh, steps, B, h, ws.slen, false, ws.seq, 2*h, 0, ws.h, ws.c)
+		nn.LSTMRecur(ws.gates, m.fwh, steps, B, h, ws.slen, false, ws.seq, W, 0, ws.h, ws.c)
 		nn.Affine(ws.x, n, d, m.bwx, m.bb, 4*h, ws.gates)
-		nn.LSTMRecur(ws.gates, m.bwh, steps, B, h, ws.slen, true, ws.seq, 2*h, h, ws.h, ws.c)
+		nn.LSTMRecur(ws.gates, m.bwh, steps, B, h, ws.slen, true, ws.seq, W, h, ws.h, ws.c)
+	}
+	if W > 2*h {
+		for r := 0; r < n; r++ {
+			copy(ws.seq[r*W+2*h:(r+1)*W], ws.x[r*d:(r+1)*d])
+		}
 	}
 
 	// 5. Pool, project, softmax; scatter back to text order.
-	ws.pooled = nn.Grow(ws.pooled, B*4*h)
-	nn.MaxMeanPool(ws.seq, steps, B, 2*h, ws.slen, ws.pooled, nil)
+	ws.pooled = nn.Grow(ws.pooled, B*2*W)
+	nn.MaxMeanPool(ws.seq, steps, B, W, ws.slen, ws.pooled, nil)
 	ws.prob = nn.Grow(ws.prob, B*nc)
-	nn.Affine(ws.pooled, B, 4*h, m.ow, m.ob, nc, ws.prob)
+	nn.Affine(ws.pooled, B, 2*W, m.ow, m.ob, nc, ws.prob)
 	nn.Softmax(ws.prob, B, nc)
 	for p, o := range ws.ord {
 		row := ws.prob[p*nc : (p+1)*nc]

@@ -147,7 +147,23 @@ var mixedTexts = []string{
 
 func TestFloat32MatchesFloat64(t *testing.T) {
 	t.Parallel()
-	c := smallClassifier(t, 5)
+	for _, pool := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pool_inputs=%v", pool), func(t *testing.T) {
+			c := smallClassifier(t, 5)
+			if pool {
+				v := NewVocab(strings.Fields("good bad movie 好 电影 <url> <user>"))
+				var err error
+				c, err = NewClassifier(ClassifierConfig{Embed: 8, Hidden: 6, Buckets: 50, MaxTokens: 20, PoolInputs: true}, []string{"neg", "neu", "pos"}, v, tokenizer(t), rand.New(rand.NewPCG(5, 1)))
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			checkFloat32MatchesFloat64(t, c)
+		})
+	}
+}
+
+func checkFloat32MatchesFloat64(t *testing.T, c *Classifier) {
 	// Bigger weights than the initialisation so saturation is exercised.
 	for _, p := range c.net.params() {
 		for i := range p.W {
@@ -175,7 +191,7 @@ func (c *Classifier) referenceProbs(ts []string) []float64 {
 	for _, s := range ts {
 		e := encoded{offs: []int32{0}}
 		e.ids, e.offs, _ = appendBags(c.Vocab, c.Config.Buckets, c.Tokenizer.Tokenize(&buf, s), c.Config.MaxTokens, nil, e.offs)
-		w := &clsWorker{net: c.net}
+		w := &clsWorker{cfg: c.Config, net: c.net}
 		probs := make([]float64, len(c.Labels))
 		if e.len() == 0 {
 			// No tokens: pooled features are zero; logits are the bias.

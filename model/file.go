@@ -36,6 +36,7 @@ const (
 	metaTags          = "tags"
 	metaLang          = "lang"
 	metaChars         = "chars"
+	metaTypeMap       = "type_map"
 	formatName        = "tagstream-model"
 	// KindClassifier is the kind of a sentence classifier file.
 	KindClassifier = "classifier"
@@ -47,7 +48,7 @@ const (
 var reservedMeta = map[string]bool{
 	metaFormat: true, metaFormatVersion: true, metaKind: true, metaLabels: true, metaVocab: true,
 	metaTokenizer: true, metaTokVersion: true, metaConfig: true, metaDType: true, "sha256": true,
-	metaTags: true, metaLang: true, metaChars: true,
+	metaTags: true, metaLang: true, metaChars: true, metaTypeMap: true,
 }
 
 // Save writes the classifier as a safetensors file: float32 tensors and
@@ -65,6 +66,7 @@ func (c *Classifier) Save(w io.Writer) error {
 func (tg *Tagger) Save(w io.Writer) error {
 	return writeModel(w, KindTagger, tg.Info, tg.Tokenizer, map[string]any{
 		metaTags: tg.Tags, metaLang: tg.Lang, metaVocab: tg.Vocab.Words(), metaChars: tg.Chars.Words(), metaConfig: tg.Config,
+		metaTypeMap: tg.TypeMap,
 	}, tg.net.params())
 }
 
@@ -308,7 +310,8 @@ func (h *header) tagger(tc *TokenizerCache) (*Tagger, error) {
 	var cfg TaggerConfig
 	var tags, words, chars []string
 	var lang string
-	for key, v := range map[string]any{metaConfig: &cfg, metaTags: &tags, metaVocab: &words, metaChars: &chars, metaLang: &lang} {
+	var typeMap map[string]string
+	for key, v := range map[string]any{metaConfig: &cfg, metaTags: &tags, metaVocab: &words, metaChars: &chars, metaLang: &lang, metaTypeMap: &typeMap} {
 		if err := h.json(key, v); err != nil {
 			return nil, err
 		}
@@ -335,6 +338,7 @@ func (h *header) tagger(tc *TokenizerCache) (*Tagger, error) {
 		return nil, err
 	}
 	tg.Info = h.info()
+	tg.TypeMap = typeMap
 	return tg, nil
 }
 

@@ -109,9 +109,14 @@ func (c TaggerConfig) features() int {
 // Tokens are the tokenizer's character view: one per Han character, Latin
 // words whole.
 type Tagger struct {
-	Config    TaggerConfig
-	Tags      []string
-	Lang      string
+	Config TaggerConfig
+	Tags   []string
+	Lang   string
+	// TypeMap maps the data's entity types (after removing a .NAM/.NOM
+	// suffix) to the types reported at prediction time, so every model
+	// reports PER, LOC, ORG and MISC; unmapped types pass through.
+	// Evaluation scores the raw types.
+	TypeMap   map[string]string
 	Vocab     *Vocab
 	Chars     *Vocab // CNN character vocabulary (original case)
 	Tokenizer *text.Tokenizer
@@ -316,4 +321,27 @@ func fillOneHots[T nn.Float](x []T, width, col int, cas, seg []uint8) {
 		row[cas[r]] = 1
 		row[int(text.NumCasing)+int(seg[r])] = 1
 	}
+}
+
+// DefaultTypeMap maps the entity types of the shared NER data sets to the
+// result types PER, LOC, ORG and MISC: Weibo's GPE (geo-political entity)
+// is a location; WNUT-17 and Resume NER use their own names.
+func DefaultTypeMap() map[string]string {
+	return map[string]string{
+		"GPE": "LOC", "person": "PER", "location": "LOC", "corporation": "ORG", "group": "ORG",
+		"product": "MISC", "creative-work": "MISC", "NAME": "PER", "CONT": "LOC", "EDU": "ORG",
+		"RACE": "MISC", "TITLE": "MISC", "PRO": "MISC",
+	}
+}
+
+// splitType returns a raw entity type's base type and whether it carries a
+// nominal (.NOM) or named (.NAM) suffix: "GPE.NOM" -> "GPE", true, true.
+func splitType(t string) (base string, nominal, marked bool) {
+	switch {
+	case strings.HasSuffix(t, ".NOM"):
+		return t[:len(t)-4], true, true
+	case strings.HasSuffix(t, ".NAM"):
+		return t[:len(t)-4], false, true
+	}
+	return t, false, false
 }

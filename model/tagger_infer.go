@@ -17,10 +17,13 @@ type CompiledTagger struct {
 	ow, ob       []float32
 	trans        []float32
 	start, end   []float32
-	// per tag: 'B', 'I' or 'O', and the entity type index
-	prefix []byte
-	typ    []int32
-	types  []string
+	// per tag: 'B', 'I' or 'O', and the raw entity type index; per raw
+	// type: the reported type and its nominal flag (nil when unmarked)
+	prefix  []byte
+	typ     []int32
+	types   []string
+	nominal []*bool
+	yes, no bool
 }
 
 // Compile returns the float32 inference form of the current weights.
@@ -37,6 +40,7 @@ func (tg *Tagger) Compile() *CompiledTagger {
 	if n.cnn != nil {
 		m.cnnEmb, m.cnnW, m.cnnB = to32(n.cnn.Emb.W), to32(n.cnn.W.W), to32(n.cnn.B.W)
 	}
+	m.yes = true
 	typeIdx := map[string]int32{}
 	for _, t := range tg.Tags {
 		p, ty := byte('O'), ""
@@ -47,7 +51,19 @@ func (tg *Tagger) Compile() *CompiledTagger {
 		if !ok && ty != "" {
 			id = int32(len(m.types))
 			typeIdx[ty] = id
-			m.types = append(m.types, ty)
+			base, nom, marked := splitType(ty)
+			if out, ok := tg.TypeMap[base]; ok {
+				base = out
+			}
+			m.types = append(m.types, base)
+			switch {
+			case !marked:
+				m.nominal = append(m.nominal, nil)
+			case nom:
+				m.nominal = append(m.nominal, &m.yes)
+			default:
+				m.nominal = append(m.nominal, &m.no)
+			}
 		}
 		m.prefix = append(m.prefix, p)
 		m.typ = append(m.typ, id)
@@ -62,12 +78,16 @@ func (m *CompiledTagger) Tags() []string { return m.tg.Tags }
 func (m *CompiledTagger) Lang() string { return m.tg.Lang }
 
 // Entity is a named entity found in a text. Start and End are rune offsets
-// into the original text ([Start, End)); Text is that substring of it.
+// into the original text ([Start, End)); Text is that substring of it. Type
+// is the reported type (after the model's type map); Nominal is set by
+// models whose data marks named (.NAM) and nominal (.NOM) mentions, and
+// points into the model (do not modify).
 type Entity struct {
-	Text  string `json:"text"`
-	Type  string `json:"type"`
-	Start int    `json:"start"`
-	End   int    `json:"end"`
+	Text    string `json:"text"`
+	Type    string `json:"type"`
+	Start   int    `json:"start"`
+	End     int    `json:"end"`
+	Nominal *bool  `json:"nominal,omitempty"`
 }
 
 // TaggerWorkspace is one worker's scratch memory for TagBatch; it grows to
@@ -140,7 +160,7 @@ func (m *CompiledTagger) run(ws *TaggerWorkspace, texts []string) {
 				return
 			}
 			rs, re := ws.spans[first+open].start, ws.spans[first+end-1].end
-			ws.ents = append(ws.ents, Entity{Text: s[byteAt[rs]:byteAt[re]], Type: m.types[openType], Start: int(rs), End: int(re)})
+			ws.ents = append(ws.ents, Entity{Text: s[byteAt[rs]:byteAt[re]], Type: m.types[openType], Start: int(rs), End: int(re), Nominal: m.nominal[openType]})
 			open = -1
 		}
 		for t, tag := range tags {

@@ -212,3 +212,48 @@ func runeSlice(s string, start, end int) (string, bool) {
 	}
 	return s[at[start]:at[end]], true
 }
+
+func TestTaggerTypeMap(t *testing.T) {
+	t.Parallel()
+	tags := []string{"B-GPE.NOM", "B-PER.NAM", "I-GPE.NOM", "I-PER.NAM", "O"}
+	tg, err := NewTagger(TaggerConfig{Embed: 8, Hidden: 6, NoCharCNN: true, Buckets: 50}, "zh", tags, NewVocab(nil), NewVocab(nil), tokenizer(t), rand.New(rand.NewPCG(5, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.TypeMap = DefaultTypeMap()
+	for j := 0; j < 4; j++ {
+		tg.net.out.B.W[j] = 2
+	}
+	var buf bytes.Buffer
+	if err := tg.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var tc TokenizerCache
+	tc.toks = map[text.Options]*text.Tokenizer{tokenizer(t).Options(): tokenizer(t)}
+	loaded, err := LoadTagger(bytes.NewReader(buf.Bytes()), "w.safetensors", &tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := loaded.Compile()
+	ws := m.NewWorkspace()
+	m.TagBatch(ws, []string{"北京上海广州深圳的朋友们你们好"})
+	ents := ws.Entities(0)
+	if len(ents) == 0 {
+		t.Fatal("no entities decoded")
+	}
+	seen := map[string]bool{}
+	for _, e := range ents {
+		if e.Nominal == nil {
+			t.Fatalf("entity %+v has no nominal flag", e)
+		}
+		switch {
+		case e.Type == "LOC" && *e.Nominal, e.Type == "PER" && !*e.Nominal:
+			seen[e.Type] = true
+		default:
+			t.Fatalf("entity %+v: want LOC (from GPE.NOM, nominal) or PER (from PER.NAM, named)", e)
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("no mapped entity checked")
+	}
+}

@@ -243,6 +243,7 @@ type clsTrainer struct {
 }
 
 type clsWorker struct {
+	cfg   ClassifierConfig
 	net   clsNet
 	vocab int32 // rows below this are whole words
 	rng   *rand.Rand
@@ -260,7 +261,7 @@ type clsWorker struct {
 func newClsTrainer(clf *Classifier, cfg TrainConfig, cw []float64) *clsTrainer {
 	t := &clsTrainer{clf: clf, cfg: cfg, cw: cw, opt: nn.NewAdam(cfg.LR, cfg.WeightDecay, cfg.Clip), master: clf.net.params()}
 	for i := 0; i < cfg.Workers; i++ {
-		w := &clsWorker{net: clf.net.gradView(), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+100)), vocab: int32(clf.Vocab.Len())}
+		w := &clsWorker{cfg: clf.Config, net: clf.net.gradView(), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+100)), vocab: int32(clf.Vocab.Len())}
 		t.workers = append(t.workers, w)
 		t.grads = append(t.grads, w.net.params())
 	}
@@ -309,27 +310,42 @@ func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout, wordDrop
 	net.emb.Forward(w.ids, w.offs, w.x)
 	w.xmask = nn.Grow(w.xmask, n*D)
 	nn.Dropout(w.x, w.xmask, dropout, w.rng)
-	w.seq = nn.Grow(w.seq, n*2*H)
-	net.fwd.Forward(w.x, steps, B, w.lens, w.seq, 2*H, 0, &w.fc)
-	net.bwd.Forward(w.x, steps, B, w.lens, w.seq, 2*H, H, &w.bc)
-	w.pooled = nn.Grow(w.pooled, B*4*H)
-	w.argmax = nn.Grow(w.argmax, B*2*H)
-	nn.MaxMeanPool(w.seq, steps, B, 2*H, w.lens, w.pooled, w.argmax)
-	w.pmask = nn.Grow(w.pmask, B*4*H)
+	// seq holds [h→ ‖ h← (‖ x when PoolInputs)] per token, width W.
+	W := w.cfg.poolWidth()
+	w.seq = nn.Grow(w.seq, n*W)
+	net.fwd.Forward(w.x, steps, B, w.lens, w.seq, W, 0, &w.fc)
+	net.bwd.Forward(w.x, steps, B, w.lens, w.seq, W, H, &w.bc)
+	if W > 2*H {
+		for r := 0; r < n; r++ {
+			copy(w.seq[r*W+2*H:(r+1)*W], w.x[r*D:(r+1)*D])
+		}
+	}
+	w.pooled = nn.Grow(w.pooled, B*2*W)
+	w.argmax = nn.Grow(w.argmax, B*W)
+	nn.MaxMeanPool(w.seq, steps, B, W, w.lens, w.pooled, w.argmax)
+	w.pmask = nn.Grow(w.pmask, B*2*W)
 	nn.Dropout(w.pooled, w.pmask, dropout, w.rng)
 	w.logits = nn.Grow(w.logits, B*C)
 	w.dlogits = nn.Grow(w.dlogits, B*C)
 	net.out.Forward(w.pooled, B, w.logits)
 	w.loss = nn.SoftmaxCrossEntropy(w.logits, B, C, w.y, cw, nil, w.dlogits)
 
-	w.dpooled = nn.Grow(w.dpooled, B*4*H)
+	w.dpooled = nn.Grow(w.dpooled, B*2*W)
 	net.out.Backward(w.pooled, B, w.dlogits, w.dpooled)
 	nn.DropoutBackward(w.dpooled, w.pmask)
-	w.dseq = nn.GrowZero(w.dseq, n*2*H)
-	nn.MaxMeanPoolBackward(w.dpooled, steps, B, 2*H, w.lens, w.argmax, w.dseq)
+	w.dseq = nn.GrowZero(w.dseq, n*W)
+	nn.MaxMeanPoolBackward(w.dpooled, steps, B, W, w.lens, w.argmax, w.dseq)
 	w.dx = nn.GrowZero(w.dx, n*D)
-	net.fwd.Backward(w.x, w.lens, w.dseq, 2*H, 0, w.dx, &w.fc)
-	net.bwd.Backward(w.x, w.lens, w.dseq, 2*H, H, w.dx, &w.bc)
+	net.fwd.Backward(w.x, w.lens, w.dseq, W, 0, w.dx, &w.fc)
+	net.bwd.Backward(w.x, w.lens, w.dseq, W, H, w.dx, &w.bc)
+	if W > 2*H {
+		for r := 0; r < n; r++ {
+			dst := w.dx[r*D : (r+1)*D]
+			for j, v := range w.dseq[r*W+2*H : (r+1)*W] {
+				dst[j] += v
+			}
+		}
+	}
 	nn.DropoutBackward(w.dx, w.xmask)
 	net.emb.Backward(w.ids, w.offs, w.dx)
 }

@@ -30,6 +30,9 @@ type TaggerTrainConfig struct {
 	// Lang is "en" or "zh"; empty means detected from the training tokens.
 	// Chinese taggers default to no character CNN (tokens are characters).
 	Lang string
+	// TypeMap is recorded in the model (see Tagger.TypeMap); nil means
+	// DefaultTypeMap.
+	TypeMap map[string]string
 }
 
 // DefaultTaggerTrainConfig returns the default tagger training settings.
@@ -167,6 +170,10 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 	tg, err := NewTagger(cfg.Model, cfg.Lang, tags, vocab, chars, tok, rng)
 	if err != nil {
 		return nil, nil, err
+	}
+	tg.TypeMap = cfg.TypeMap
+	if tg.TypeMap == nil {
+		tg.TypeMap = DefaultTypeMap()
 	}
 
 	data := make([]taggedEncoded, len(train))
