@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tagstream/tagstream/model"
+	"github.com/tagstream/tagstream/model/dataset"
+	"github.com/tagstream/tagstream/model/metrics"
+)
+
+func newEvalCmd() *cobra.Command {
+	var (
+		modelPath, dataPath string
+		asJSON, strict      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "eval --model MODEL --data FILE [--json]",
+		Short: "Evaluate a model on labelled data",
+		Long: `Evaluate a classifier on JSONL {"text","label"} or CSV data: accuracy, macro
+precision/recall/F1, per-class scores and the confusion matrix (rows gold, columns predicted).
+With --json it prints one JSON object with keys accuracy, macro_precision, macro_recall,
+macro_f1, n, per_class and confusion; scores are fractions between 0 and 1.
+
+Evaluate a tagger on JSONL {"tokens","tags"} or CoNLL data: entity-level exact-match
+precision/recall/F1 (conlleval semantics), per-type scores and token accuracy. With --json it
+prints one object with keys precision, recall, f1, n (sentences), per_type and token_accuracy,
+plus the entity counts.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if modelPath == "" || dataPath == "" {
+				return fmt.Errorf("eval: --model and --data are required")
+			}
+			var tc model.TokenizerCache
+			m, err := loadModelFile(modelPath, &tc)
+			if err != nil {
+				return err
+			}
+			opts := dataset.Options{Strict: strict}
+			var res interface{ Format(io.Writer) error }
+			if m.Tagger != nil {
+				r, err := evalTagger(cmd, m.Tagger.Compile(), dataPath, opts)
+				if err != nil {
+					return err
+				}
+				res = r
+			} else {
+				r, err := evalClassifier(cmd, m.Classifier.Compile(), dataPath, opts)
+				if err != nil {
+					return err
+				}
+				res = r
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+			}
+			return res.Format(cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&modelPath, "model", "", "model file")
+	f.StringVar(&dataPath, "data", "", "labelled data (JSONL or CSV)")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object")
+	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
+	return cmd
+}
+
+func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string, opts dataset.Options) (metrics.Classification, error) {
+	ex, err := readExamples(cmd, path, opts)
+	if err != nil {
+		return metrics.Classification{}, err
+	}
+	index := map[string]int{}
+	for i, l := range m.Labels() {
+		index[l] = i
+	}
+	texts := make([]string, len(ex))
+	gold := make([]int, len(ex))
+	for i, e := range ex {
+		g, ok := index[e.Label]
+		if !ok {
+			return metrics.Classification{}, fmt.Errorf("eval: %s line %d: label %q is not one of the model's labels %v", path, e.Line, e.Label, m.Labels())
+		}
+		texts[i], gold[i] = e.Text, g
+	}
+	return m.Evaluate(texts, gold)
+}
+
+func evalTagger(cmd *cobra.Command, m *model.CompiledTagger, path string, opts dataset.Options) (metrics.NER, error) {
+	ex, err := readSentences(cmd, path, opts)
+	if err != nil {
+		return metrics.NER{}, err
+	}
+	return m.EvaluateSentences(toTagged(ex))
+}
+
+// loadModelFile loads a model of any kind from a path.
+func loadModelFile(path string, tc *model.TokenizerCache) (_ model.Loaded, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return model.Loaded{}, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	return model.Load(f, path, tc)
+}
+
+// loadClassifierFile loads a classifier from a path.
+func loadClassifierFile(path string, tc *model.TokenizerCache) (_ *model.Classifier, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	return model.LoadClassifier(f, path, tc)
+}

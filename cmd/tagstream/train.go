@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tagstream/tagstream/model"
+	"github.com/tagstream/tagstream/model/dataset"
+	"github.com/tagstream/tagstream/model/text"
+)
+
+func newTrainClassifierCmd() *cobra.Command {
+	var (
+		trainPaths, devPaths []string
+		out                  string
+		strict, quiet        bool
+		cfg                  = model.DefaultTrainConfig()
+	)
+	cmd := &cobra.Command{
+		Use:   "classifier --train FILE --dev FILE --out MODEL",
+		Short: "Train the BiLSTM sentence classifier",
+		Long: `Train the BiLSTM sentence classifier on JSONL {"text","label"} or CSV (text,label header)
+data. After each epoch it evaluates on --dev and keeps the epoch with the best dev macro-F1;
+it stops early after --patience epochs without improvement. Labels come from the data.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(trainPaths) == 0 || len(devPaths) == 0 || out == "" {
+				return fmt.Errorf("train classifier: --train, --dev and --out are required")
+			}
+			opts := dataset.Options{Strict: strict}
+			train, err := readAllExamples(cmd, trainPaths, opts)
+			if err != nil {
+				return err
+			}
+			dev, err := readAllExamples(cmd, devPaths, opts)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			tok, err := text.New(text.DefaultOptions())
+			if err != nil {
+				return err
+			}
+			stderr := cmd.ErrOrStderr()
+			fmt.Fprintf(stderr, "train %d examples, dev %d, seed %d, %d workers (tokenizer ready in %.1fs)\n",
+				len(train), len(dev), cfg.Seed, cfg.Workers, time.Since(start).Seconds())
+			hooks := progressHooks(stderr, quiet)
+			clf, reports, err := model.TrainClassifier(cmd.Context(), tok, toLabeled(train), toLabeled(dev), cfg, hooks)
+			if err != nil && clf == nil {
+				return fmt.Errorf("train classifier: %w", err)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "training stopped: %v; saving the best epoch so far\n", err)
+			}
+			if err := recordTrainingInfo(clf.Info, dataset.HashExamples(train), len(train), reports, cfg, time.Since(start)); err != nil {
+				return err
+			}
+			if err := writeModel(out, clf.Save); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "wrote %s (%.1fs total)\n", out, time.Since(start).Seconds())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CSV); repeat or comma-separate to combine files")
+	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection (JSONL or CSV); repeatable")
+	f.StringVar(&out, "out", "", "output model file (.safetensors)")
+	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
+	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	addSettingsFlags(f, &cfg.Settings)
+	f.StringVar(&cfg.ClassWeight, "class-weight", cfg.ClassWeight, "loss class weights: none or balanced")
+	f.IntVar(&cfg.Model.Embed, "embed", cfg.Model.Embed, "embedding width")
+	f.IntVar(&cfg.Model.Hidden, "hidden", cfg.Model.Hidden, "LSTM units per direction")
+	f.IntVar(&cfg.Model.Buckets, "buckets", cfg.Model.Buckets, "hashed sub-word buckets")
+	f.IntVar(&cfg.Model.MaxTokens, "max-tokens", cfg.Model.MaxTokens, "tokens kept per text")
+	f.BoolVar(&cfg.Model.PoolInputs, "pool-inputs", false, "also max/mean-pool the token vectors (bag-of-words features beside the BiLSTM)")
+	return cmd
+}
+
+// readAllExamples reads and concatenates several data files.
+func readAllExamples(cmd *cobra.Command, paths []string, opts dataset.Options) ([]dataset.Example, error) {
+	var all []dataset.Example
+	for _, p := range paths {
+		ex, err := readExamples(cmd, p, opts)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ex...)
+	}
+	return all, nil
+}
+
+// readExamples reads a classification data file, reporting skipped lines.
+func readExamples(cmd *cobra.Command, path string, opts dataset.Options) (_ []dataset.Example, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	ex, rep, err := dataset.ReadClassification(f, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	reportSkipped(cmd, path, rep)
+	if len(ex) == 0 {
+		return nil, fmt.Errorf("%s: no usable examples", path)
+	}
+	return ex, nil
+}
+
+func toLabeled(ex []dataset.Example) []model.LabeledText {
+	out := make([]model.LabeledText, len(ex))
+	for i, e := range ex {
+		out[i] = model.LabeledText{Text: e.Text, Label: e.Label}
+	}
+	return out
+}
+
+// writeModel writes a model file atomically: to a temporary file beside the
+// target, synced, then renamed.
+func writeModel(path string, save func(w io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tagstream-model-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	if err = save(w); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = w.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func recordTrainingInfo(info map[string]string, dataHash string, n int, reports []model.EpochReport, cfg any, took time.Duration) error {
+	var best *model.EpochReport
+	for i := range reports {
+		if reports[i].Best {
+			best = &reports[i]
+		}
+	}
+	if best == nil {
+		return fmt.Errorf("no epoch finished")
+	}
+	var dev any = best.Dev
+	if best.DevNER != nil {
+		dev = best.DevNER
+	}
+	for k, v := range map[string]any{"dev_metrics": dev, "train_config": cfg, "epochs": reports} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		info[k] = string(b)
+	}
+	info["best_epoch"] = strconv.Itoa(best.Epoch)
+	info["train_data_sha256"] = dataHash
+	info["train_examples"] = strconv.Itoa(n)
+	info["train_seconds"] = strconv.FormatFloat(took.Seconds(), 'f', 1, 64)
+	info["created_at"] = time.Now().UTC().Format(time.RFC3339)
+	return nil
+}
+
+// reportSkipped prints the bad lines a non-strict read skipped.
+func reportSkipped(cmd *cobra.Command, path string, rep dataset.Report) {
+	if rep.Skipped == 0 {
+		return
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: skipped %d bad lines (use --strict to fail instead)\n", path, rep.Skipped)
+	for _, le := range rep.Errors {
+		fmt.Fprintf(cmd.ErrOrStderr(), "  %s: %v\n", path, le.Error())
+	}
+}

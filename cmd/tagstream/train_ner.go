@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tagstream/tagstream/model"
+	"github.com/tagstream/tagstream/model/dataset"
+	"github.com/tagstream/tagstream/model/text"
+)
+
+func newTrainNERCmd() *cobra.Command {
+	var (
+		trainPaths, devPaths []string
+		out                  string
+		strict, quiet        bool
+		cfg                  = model.DefaultTaggerTrainConfig()
+	)
+	cmd := &cobra.Command{
+		Use:   "ner --train FILE --dev FILE --out MODEL",
+		Short: "Train the BiLSTM-CRF named-entity tagger",
+		Long: `Train the BiLSTM-CRF tagger on JSONL {"tokens": [...], "tags": [...]} (BIO tags) or CoNLL
+column files. After each epoch it evaluates entity-level F1 on --dev and keeps the best epoch;
+it stops early after --patience epochs without improvement. The language (en: words with a
+character CNN and casing; zh: characters with word-position features) is detected from the
+data unless --lang is given.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(trainPaths) == 0 || len(devPaths) == 0 || out == "" {
+				return fmt.Errorf("train ner: --train, --dev and --out are required")
+			}
+			opts := dataset.Options{Strict: strict}
+			train, err := readAllSentences(cmd, trainPaths, opts)
+			if err != nil {
+				return err
+			}
+			dev, err := readAllSentences(cmd, devPaths, opts)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			tok, err := text.New(text.DefaultOptions())
+			if err != nil {
+				return err
+			}
+			stderr := cmd.ErrOrStderr()
+			fmt.Fprintf(stderr, "train %d sentences, dev %d, seed %d, %d workers\n", len(train), len(dev), cfg.Seed, cfg.Workers)
+			tg, reports, err := model.TrainTagger(cmd.Context(), tok, toTagged(train), toTagged(dev), cfg, progressHooks(stderr, quiet))
+			if err != nil && tg == nil {
+				return fmt.Errorf("train ner: %w", err)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "training stopped: %v; saving the best epoch so far\n", err)
+			}
+			if err := recordTrainingInfo(tg.Info, dataset.HashNERExamples(train), len(train), reports, cfg, time.Since(start)); err != nil {
+				return err
+			}
+			if err := writeModel(out, tg.Save); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "wrote %s (%s tagger, %d tags, %.1fs total)\n", out, tg.Lang, len(tg.Tags), time.Since(start).Seconds())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CoNLL); repeat or comma-separate to combine files")
+	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection; repeatable")
+	f.StringVar(&out, "out", "", "output model file (.safetensors)")
+	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
+	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	f.StringVar(&cfg.Lang, "lang", "", "en or zh (default: detected from the data)")
+	f.StringToStringVar(&cfg.TypeMap, "type-map", nil, "entity type map applied at prediction, e.g. GPE=LOC,person=PER (default: the built-in map to PER/LOC/ORG/MISC)")
+	addSettingsFlags(f, &cfg.Settings)
+	f.IntVar(&cfg.Model.Embed, "embed", cfg.Model.Embed, "token embedding width")
+	f.IntVar(&cfg.Model.Hidden, "hidden", cfg.Model.Hidden, "LSTM units per direction")
+	f.IntVar(&cfg.Model.CharEmbed, "char-embed", cfg.Model.CharEmbed, "character CNN embedding width")
+	f.IntVar(&cfg.Model.CharFilters, "char-filters", cfg.Model.CharFilters, "character CNN filters")
+	f.BoolVar(&cfg.Model.NoCharCNN, "no-char-cnn", false, "disable the character CNN")
+	f.IntVar(&cfg.Model.Buckets, "buckets", cfg.Model.Buckets, "hashed sub-word buckets")
+	f.IntVar(&cfg.Model.MaxTokens, "max-tokens", cfg.Model.MaxTokens, "tokens tagged per text")
+	return cmd
+}
+
+// readAllSentences reads and concatenates NER data files.
+func readAllSentences(cmd *cobra.Command, paths []string, opts dataset.Options) ([]dataset.NERExample, error) {
+	var all []dataset.NERExample
+	for _, p := range paths {
+		ex, err := readSentences(cmd, p, opts)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ex...)
+	}
+	return all, nil
+}
+
+func readSentences(cmd *cobra.Command, path string, opts dataset.Options) (_ []dataset.NERExample, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	ex, rep, err := dataset.ReadNER(f, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	reportSkipped(cmd, path, rep)
+	if len(ex) == 0 {
+		return nil, fmt.Errorf("%s: no usable sentences", path)
+	}
+	return ex, nil
+}
+
+func toTagged(ex []dataset.NERExample) []model.TaggedSentence {
+	out := make([]model.TaggedSentence, len(ex))
+	for i, e := range ex {
+		out[i] = model.TaggedSentence{Tokens: e.Tokens, Tags: e.Tags}
+	}
+	return out
+}
