@@ -1,0 +1,297 @@
+package config
+
+import (
+	"runtime"
+	"time"
+)
+
+// Config is the whole tagstream configuration. It is a plain value: copy it
+// freely, but note that the slices in Kafka are shared by copies (use
+// Redacted for a deep copy). Keys are the mapstructure tags joined by "."
+// (for example "batch.max_size"); the yaml tags are identical.
+//
+// Every field below gives its unit, default and accepted range. Load fills
+// omitted keys from Default; an explicitly given value is taken literally and
+// must be in range (the one exception is Workers, where 0 means GOMAXPROCS).
+type Config struct {
+	// Kafka is the input side: brokers, topics and consumer group.
+	Kafka Kafka `mapstructure:"kafka" yaml:"kafka"`
+	// NATS is the output side: where results and DLQ entries are published.
+	NATS NATS `mapstructure:"nats" yaml:"nats"`
+	// Input limits how incoming records are decoded.
+	Input Input `mapstructure:"input" yaml:"input"`
+	// Output names the subjects results are published to.
+	Output Output `mapstructure:"output" yaml:"output"`
+	// Batch controls how records are grouped before classification.
+	Batch Batch `mapstructure:"batch" yaml:"batch"`
+	// Workers is the number of classification workers. Default
+	// GOMAXPROCS (at most 256); 0 in a file, env var or flag means
+	// GOMAXPROCS. Range 1..256 after that substitution.
+	Workers int `mapstructure:"workers" yaml:"workers"`
+	// QueueSize is the capacity, in records, of the channel between the
+	// consumer and the workers. Default 4096, range 1..1048576.
+	QueueSize int `mapstructure:"queue_size" yaml:"queue_size"`
+	// Models names the model weight files.
+	Models Models `mapstructure:"models" yaml:"models"`
+	// HTTP configures the metrics and health endpoint.
+	HTTP HTTP `mapstructure:"http" yaml:"http"`
+	// Log configures the process logger.
+	Log Log `mapstructure:"log" yaml:"log"`
+	// ShutdownTimeout bounds the soft shutdown phase (flush, wait for acks,
+	// commit) before everything is cancelled. Default 30s, range 1ms..10m.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout"`
+	// Embedded runs in-process Kafka and NATS servers for demos and tests.
+	Embedded Embedded `mapstructure:"embedded" yaml:"embedded"`
+	// Finetune configures online fine-tuning from the feedback topic.
+	Finetune Finetune `mapstructure:"finetune" yaml:"finetune"`
+}
+
+// Kafka configures the Kafka consumer.
+type Kafka struct {
+	// Brokers are the bootstrap brokers as host:port. Default
+	// ["127.0.0.1:9092"], at least one. From env or a plain string flag:
+	// comma-separated.
+	Brokers []string `mapstructure:"brokers" yaml:"brokers"`
+	// Topics are the input topics. Default ["tagstream.events"], at least
+	// one, each 1..249 characters of [a-zA-Z0-9._-], no duplicates.
+	Topics []string `mapstructure:"topics" yaml:"topics"`
+	// Group is the consumer group ID. Default "tagstream", non-empty.
+	Group string `mapstructure:"group" yaml:"group"`
+	// StartOffset is where a group with no committed offset starts:
+	// "earliest" or "latest". Default "earliest".
+	StartOffset string `mapstructure:"start_offset" yaml:"start_offset"`
+	// FeedbackTopic carries labelled feedback for fine-tuning. Default
+	// "tagstream.feedback"; empty means no feedback topic, otherwise a
+	// valid topic name as for Topics.
+	FeedbackTopic string `mapstructure:"feedback_topic" yaml:"feedback_topic"`
+	// TLS configures TLS to the brokers. Default off.
+	TLS TLS `mapstructure:"tls" yaml:"tls"`
+	// SASL configures SASL authentication. Default none.
+	SASL SASL `mapstructure:"sasl" yaml:"sasl"`
+	// FetchMaxBytes is the maximum size of one fetch response, in bytes.
+	// Default 10485760 (10 MiB), range 1024..1073741824 (1 KiB..1 GiB).
+	FetchMaxBytes int64 `mapstructure:"fetch_max_bytes" yaml:"fetch_max_bytes"`
+	// CommitInterval is how often acknowledged offsets are committed.
+	// Default 1s, range 0s..1m; 0 commits after every acknowledged batch.
+	CommitInterval time.Duration `mapstructure:"commit_interval" yaml:"commit_interval"`
+}
+
+// TLS configures a TLS client connection. All fields default to empty/off.
+// CertFile and KeyFile are given together or not at all, and no field may be
+// set while Enabled is false.
+type TLS struct {
+	// Enabled turns TLS on. Default false.
+	Enabled bool `mapstructure:"enabled" yaml:"enabled"`
+	// CAFile is a PEM file of CAs to trust. Default empty: system roots.
+	CAFile string `mapstructure:"ca_file" yaml:"ca_file"`
+	// CertFile is the PEM client certificate for mutual TLS. Default empty.
+	CertFile string `mapstructure:"cert_file" yaml:"cert_file"`
+	// KeyFile is the PEM private key for CertFile. Default empty.
+	KeyFile string `mapstructure:"key_file" yaml:"key_file"`
+	// InsecureSkipVerify disables server certificate verification. Default
+	// false; for tests only.
+	InsecureSkipVerify bool `mapstructure:"insecure_skip_verify" yaml:"insecure_skip_verify"`
+}
+
+// SASL configures Kafka SASL authentication.
+type SASL struct {
+	// Mechanism is "" (no SASL, the default), "PLAIN", "SCRAM-SHA-256" or
+	// "SCRAM-SHA-512".
+	Mechanism string `mapstructure:"mechanism" yaml:"mechanism"`
+	// Username is required when Mechanism is set and must be empty
+	// otherwise. Default empty.
+	Username string `mapstructure:"username" yaml:"username"`
+	// Password is secret (Redacted replaces it). Required when Mechanism is
+	// set and must be empty otherwise. Default empty.
+	Password string `mapstructure:"password" yaml:"password"`
+}
+
+// NATS configures the NATS publisher.
+type NATS struct {
+	// URL is the server URL, or several separated by commas, each with a
+	// nats, tls, ws or wss scheme and a host. Default
+	// "nats://127.0.0.1:4222".
+	URL string `mapstructure:"url" yaml:"url"`
+	// Mode is "jetstream" (acknowledged publishes, the default) or "core".
+	Mode string `mapstructure:"mode" yaml:"mode"`
+	// Stream is the JetStream stream name. Default "TAGSTREAM". In
+	// jetstream mode it must be non-empty, at most 255 bytes, without
+	// whitespace, ".", "*", ">", "/" or "\". Ignored in core mode.
+	Stream string `mapstructure:"stream" yaml:"stream"`
+	// DuplicateWindow is the JetStream de-duplication window. Default 2m,
+	// range 0s..24h.
+	DuplicateWindow time.Duration `mapstructure:"duplicate_window" yaml:"duplicate_window"`
+	// User is the user name for user/password auth. Default empty.
+	User string `mapstructure:"user" yaml:"user"`
+	// Password is secret (Redacted replaces it). Given together with User.
+	// Default empty.
+	Password string `mapstructure:"password" yaml:"password"`
+	// Token is secret (Redacted replaces it): token auth. Default empty.
+	Token string `mapstructure:"token" yaml:"token"`
+	// NKeySeedFile is the path of an nkey seed file. Default empty.
+	NKeySeedFile string `mapstructure:"nkey_seed_file" yaml:"nkey_seed_file"`
+	// CredsFile is the path of a JWT user credentials file. Default empty.
+	// At most one of user/password, Token, NKeySeedFile and CredsFile is set.
+	CredsFile string `mapstructure:"creds_file" yaml:"creds_file"`
+	// TLS configures TLS to the server. Default off.
+	TLS TLS `mapstructure:"tls" yaml:"tls"`
+	// MaxPendingAcks bounds JetStream publishes awaiting an ack, in
+	// messages. Default 4096, range 1..1048576.
+	MaxPendingAcks int `mapstructure:"max_pending_acks" yaml:"max_pending_acks"`
+}
+
+// Input limits how incoming records are decoded.
+type Input struct {
+	// Format is the record value format: "json" (default) or "text".
+	Format string `mapstructure:"format" yaml:"format"`
+	// MaxBytes is the largest record value accepted, in bytes; larger
+	// records go to the DLQ. Default 1048576 (1 MiB), range 1..67108864.
+	MaxBytes int64 `mapstructure:"max_bytes" yaml:"max_bytes"`
+	// MaxTokens is the number of tokens classified per record; the rest
+	// is truncated. Default 256, range 1..8192.
+	MaxTokens int `mapstructure:"max_tokens" yaml:"max_tokens"`
+}
+
+// Output names the NATS subjects results are published to. Subjects are
+// non-empty dot-separated tokens without whitespace or wildcards.
+type Output struct {
+	// SubjectPrefix is prepended to result subjects. Default
+	// "tagstream.results".
+	SubjectPrefix string `mapstructure:"subject_prefix" yaml:"subject_prefix"`
+	// DLQSubject receives records that could not be processed. Default
+	// "tagstream.dlq".
+	DLQSubject string `mapstructure:"dlq_subject" yaml:"dlq_subject"`
+	// IncludeText copies the input text into each result. Default false.
+	IncludeText bool `mapstructure:"include_text" yaml:"include_text"`
+}
+
+// Batch controls how records are grouped before classification.
+type Batch struct {
+	// MaxSize is the largest batch, in records. Default 64, range 1..4096.
+	MaxSize int `mapstructure:"max_size" yaml:"max_size"`
+	// MaxDelay is how long a partial batch waits for more records.
+	// Default 5ms, range 0s..10s; 0 sends what is there at once.
+	MaxDelay time.Duration `mapstructure:"max_delay" yaml:"max_delay"`
+}
+
+// Models names model weight files. Empty (the default) means the model
+// built into the binary; any non-empty string is taken as a path.
+type Models struct {
+	// ClassifierEN is the English classifier weight file. Default empty.
+	ClassifierEN string `mapstructure:"classifier_en" yaml:"classifier_en"`
+	// ClassifierZH is the Chinese classifier weight file. Default empty.
+	ClassifierZH string `mapstructure:"classifier_zh" yaml:"classifier_zh"`
+	// NEREN is the English NER tagger weight file. Default empty.
+	NEREN string `mapstructure:"ner_en" yaml:"ner_en"`
+	// NERZH is the Chinese NER tagger weight file. Default empty.
+	NERZH string `mapstructure:"ner_zh" yaml:"ner_zh"`
+}
+
+// HTTP configures the metrics and health endpoint.
+type HTTP struct {
+	// Addr is the listen address as host:port (port 0..65535, host may be
+	// empty for all interfaces). Default "127.0.0.1:8080".
+	Addr string `mapstructure:"addr" yaml:"addr"`
+}
+
+// Log configures the process logger.
+type Log struct {
+	// Level is "debug", "info" (default), "warn" or "error".
+	Level string `mapstructure:"level" yaml:"level"`
+	// Format is "text" (default) or "json".
+	Format string `mapstructure:"format" yaml:"format"`
+}
+
+// Embedded configures in-process Kafka and NATS servers.
+type Embedded struct {
+	// Enabled starts the embedded servers. Default false.
+	Enabled bool `mapstructure:"enabled" yaml:"enabled"`
+	// KafkaAddr is the embedded Kafka listen address, host:port. Default
+	// "127.0.0.1:9092".
+	KafkaAddr string `mapstructure:"kafka_addr" yaml:"kafka_addr"`
+	// NATSAddr is the embedded NATS listen address, host:port. Default
+	// "127.0.0.1:4222".
+	NATSAddr string `mapstructure:"nats_addr" yaml:"nats_addr"`
+}
+
+// Finetune configures online fine-tuning. The keys are parsed and
+// validated; the feature itself lives in package model.
+type Finetune struct {
+	// Enabled turns fine-tuning on. Default false.
+	Enabled bool `mapstructure:"enabled" yaml:"enabled"`
+	// Interval is the time between fine-tuning rounds. Default 10m, range
+	// 1m..168h.
+	Interval time.Duration `mapstructure:"interval" yaml:"interval"`
+	// MinExamples is the number of new feedback examples needed to start a
+	// round. Default 200, range 1..10000000.
+	MinExamples int `mapstructure:"min_examples" yaml:"min_examples"`
+	// MaxProcs is the number of goroutines a round may use. Default 1,
+	// range 1..256.
+	MaxProcs int `mapstructure:"max_procs" yaml:"max_procs"`
+	// MaxRegression is the largest drop in held-out accuracy (a fraction)
+	// for which a fine-tuned model is still swapped in. Default 0.01, range
+	// 0..1.
+	MaxRegression float64 `mapstructure:"max_regression" yaml:"max_regression"`
+}
+
+// Default returns the default configuration. It is valid. The slices in the
+// result are fresh and owned by the caller.
+func Default() Config {
+	return Config{
+		Kafka: Kafka{
+			Brokers:        []string{"127.0.0.1:9092"},
+			Topics:         []string{"tagstream.events"},
+			Group:          "tagstream",
+			StartOffset:    "earliest",
+			FeedbackTopic:  "tagstream.feedback",
+			FetchMaxBytes:  10 << 20,
+			CommitInterval: time.Second,
+		},
+		NATS: NATS{
+			URL:             "nats://127.0.0.1:4222",
+			Mode:            "jetstream",
+			Stream:          "TAGSTREAM",
+			DuplicateWindow: 2 * time.Minute,
+			MaxPendingAcks:  4096,
+		},
+		Input: Input{
+			Format:    "json",
+			MaxBytes:  1 << 20,
+			MaxTokens: 256,
+		},
+		Output: Output{
+			SubjectPrefix: "tagstream.results",
+			DLQSubject:    "tagstream.dlq",
+		},
+		Batch: Batch{
+			MaxSize:  64,
+			MaxDelay: 5 * time.Millisecond,
+		},
+		Workers:   defaultWorkers(),
+		QueueSize: 4096,
+		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
+		Log: Log{
+			Level:  "info",
+			Format: "text",
+		},
+		ShutdownTimeout: 30 * time.Second,
+		Embedded: Embedded{
+			KafkaAddr: "127.0.0.1:9092",
+			NATSAddr:  "127.0.0.1:4222",
+		},
+		Finetune: Finetune{
+			Interval:      10 * time.Minute,
+			MinExamples:   200,
+			MaxProcs:      1,
+			MaxRegression: 0.01,
+		},
+	}
+}
+
+// maxWorkers is the upper bound of Config.Workers.
+const maxWorkers = 256
+
+// defaultWorkers is GOMAXPROCS clamped to 1..maxWorkers.
+func defaultWorkers() int {
+	return min(max(runtime.GOMAXPROCS(0), 1), maxWorkers)
+}

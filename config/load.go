@@ -1,0 +1,215 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix is the prefix of the environment variables Load reads.
+const EnvPrefix = "TAGSTREAM"
+
+// Load builds the configuration from, highest precedence first: the flags
+// in flags that were set on the command line, TAGSTREAM_* environment
+// variables, the YAML file at path, and Default. It then validates the
+// result and returns it.
+//
+// path may be empty for no file. Any extension is read as YAML. A key in the
+// file that is not a Config key is an error naming the key.
+//
+// Flags are bound by name: a flag whose name is a key from Keys (for example
+// --kafka.brokers, --batch.max_size, --workers) sets that key when it was
+// changed on the command line; its default is not used. Other flags in the
+// set (such as --config) are ignored. flags may be nil.
+//
+// Environment variables are named TAGSTREAM_ plus the key upper-cased with
+// "." replaced by "_": TAGSTREAM_KAFKA_BROKERS, TAGSTREAM_BATCH_MAX_SIZE.
+// Empty variables are ignored. A list ([]string) value given as a string, in
+// a variable or a plain string flag, is split at commas and each element
+// trimmed of spaces.
+//
+// Durations are strings with a unit ("5ms", "1m30s"); a bare number other than
+// 0 is an error, so that "1" is never silently one nanosecond.
+//
+// An error reading the file wraps the os error and names the path. Every
+// other error wraps ErrInvalid, names the file (when there is one) and the
+// offending keys; Validate errors are all reported together (errors.Join).
+func Load(path string, flags *pflag.FlagSet) (Config, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv() // only consults keys viper knows: every key gets a default below
+
+	keys := Keys()
+	walk(reflect.ValueOf(Default()), "", func(key string, fv reflect.Value) {
+		v.SetDefault(key, fv.Interface())
+	})
+
+	src := "load config"
+	if path != "" {
+		src = "load config " + path
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("load config: %w", err) // *fs.PathError names the path
+		}
+		if err := v.ReadConfig(bytes.NewReader(b)); err != nil {
+			var pe viper.ConfigParseError
+			if errors.As(err, &pe) && pe.Unwrap() != nil {
+				err = pe.Unwrap()
+			}
+			return Config{}, fmt.Errorf("%s: %w: parse yaml: %v", src, ErrInvalid, err)
+		}
+	}
+
+	if flags != nil {
+		for _, key := range keys {
+			if f := flags.Lookup(key); f != nil {
+				if err := v.BindPFlag(key, f); err != nil {
+					return Config{}, fmt.Errorf("%s: bind flag --%s: %w", src, key, err)
+				}
+			}
+		}
+	}
+
+	var c Config
+	hook := mapstructure.ComposeDecodeHookFunc(durationHook, commaSliceHook)
+	if err := v.UnmarshalExact(&c, viper.DecodeHook(hook)); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", src, decodeError(err))
+	}
+	if c.Workers == 0 {
+		c.Workers = defaultWorkers()
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", src, err)
+	}
+	return c, nil
+}
+
+// durationHook decodes strings with time.ParseDuration and refuses bare
+// non-zero numbers for time.Duration fields.
+func durationHook(from, to reflect.Type, data any) (any, error) {
+	if to != durationType {
+		return data, nil
+	}
+	switch from.Kind() {
+	case reflect.String:
+		s := strings.TrimSpace(data.(string))
+		if s == "0" {
+			return 0, nil
+		}
+		return time.ParseDuration(s)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		if from == durationType || reflect.ValueOf(data).IsZero() {
+			return data, nil
+		}
+		return nil, fmt.Errorf("%v has no unit, want a duration such as \"5ms\" or \"1m\"", data)
+	}
+	return data, nil
+}
+
+// commaSliceHook splits a string into a []string at commas, trimming spaces.
+// An empty or all-blank string gives an empty slice.
+func commaSliceHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to != reflect.TypeFor[[]string]() {
+		return data, nil
+	}
+	s := strings.TrimSpace(data.(string))
+	if s == "" {
+		return []string{}, nil
+	}
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+	}
+	return parts, nil
+}
+
+// decodeError turns the error tree mapstructure returns into one error per
+// problem, each naming the dotted key and wrapping ErrInvalid.
+func decodeError(err error) error {
+	var msgs []string
+	collectDecode(err, &msgs)
+	if len(msgs) == 0 {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	slices.Sort(msgs)
+	msgs = slices.Compact(msgs)
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		errs[i] = fmt.Errorf("%w: %s", ErrInvalid, m)
+	}
+	return errors.Join(errs...)
+}
+
+func collectDecode(err error, msgs *[]string) {
+	var de *mapstructure.DecodeError
+	switch e := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			collectDecode(inner, msgs)
+		}
+		return
+	case *mapstructure.DecodeError:
+		de = e
+	default:
+		if inner := errors.Unwrap(err); inner != nil {
+			collectDecode(inner, msgs)
+			return
+		}
+		*msgs = append(*msgs, err.Error())
+		return
+	}
+	name, inner := de.Name(), de.Unwrap()
+	if inner == nil {
+		*msgs = append(*msgs, de.Error())
+		return
+	}
+	if keys, ok := strings.CutPrefix(inner.Error(), "has invalid keys: "); ok {
+		for k := range strings.SplitSeq(keys, ", ") {
+			if name != "" {
+				k = name + "." + k
+			}
+			*msgs = append(*msgs, "unknown key "+k)
+		}
+		return
+	}
+	if name == "" {
+		name = "(top level)"
+	}
+	var pe *mapstructure.ParseError
+	var ue *mapstructure.UnconvertibleTypeError
+	switch {
+	case errors.As(inner, &pe):
+		*msgs = append(*msgs, fmt.Sprintf("%s = %s, want %s", name, quoteValue(pe.Value), pe.Expected.Type()))
+	case errors.As(inner, &ue):
+		*msgs = append(*msgs, fmt.Sprintf("%s = %s (%T), want %s", name, quoteValue(ue.Value), ue.Value, ue.Expected.Type()))
+	default:
+		*msgs = append(*msgs, name+": "+inner.Error())
+	}
+}
+
+// quoteValue formats a decoded value for an error message: strings quoted,
+// long values cut.
+func quoteValue(v any) string {
+	s := fmt.Sprint(v)
+	if str, ok := v.(string); ok {
+		s = strconv.Quote(str)
+	}
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}
