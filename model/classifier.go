@@ -167,3 +167,11 @@ func appendBags(vocab *Vocab, buckets int, toks []text.Token, maxTokens int, ids
 	}
 	return ids, offs, n
 }
+
+// numParams returns the number of weights of a classifier with this config,
+// vocab rows (including <unk>) and labels classes.
+func (c ClassifierConfig) numParams(vocab, labels int) int {
+	d, h := c.Embed, c.Hidden
+	lstm := d*4*h + h*4*h + 4*h
+	return (vocab+c.Buckets)*d + 2*lstm + 2*c.poolWidth()*labels + labels
+}

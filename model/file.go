@@ -256,6 +256,9 @@ func (h *header) classifier(tc *TokenizerCache) (*Classifier, error) {
 	if vocab.Len() != len(words)+1 {
 		return nil, fmt.Errorf("%w: vocabulary has duplicate words", ErrFormat)
 	}
+	if err := h.checkSize(cfg.numParams(vocab.Len(), len(labels))); err != nil {
+		return nil, err
+	}
 	c, err := NewClassifier(cfg, labels, vocab, tok, rand.New(rand.NewPCG(1, 1))) // weights are overwritten below
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
@@ -330,6 +333,9 @@ func (h *header) tagger(tc *TokenizerCache) (*Tagger, error) {
 	if vocab.Len() != len(words)+1 || charVocab.Len() != len(chars)+1 {
 		return nil, fmt.Errorf("%w: vocabulary has duplicate entries", ErrFormat)
 	}
+	if err := h.checkSize(cfg.numParams(vocab.Len(), charVocab.Len(), len(tags))); err != nil {
+		return nil, err
+	}
 	tg, err := NewTagger(cfg, lang, tags, vocab, charVocab, tok, rand.New(rand.NewPCG(1, 1))) // weights are overwritten below
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
@@ -366,4 +372,22 @@ func Load(r io.Reader, name string, tc *TokenizerCache) (Loaded, error) {
 		return Loaded{}, fmt.Errorf("load model %s: %w", name, err)
 	}
 	return l, nil
+}
+
+// checkSize refuses metadata that implies more weights than the file holds,
+// before anything that large is allocated (a corrupt or hostile header could
+// otherwise ask for gigabytes).
+func (h *header) checkSize(want int) error {
+	have := 0
+	for _, t := range h.file.Tensors {
+		n, err := safetensors.Elements(t.Shape)
+		if err != nil {
+			return fmt.Errorf("%w: tensor %q: %v", ErrFormat, t.Name, err)
+		}
+		have += n
+	}
+	if want != have {
+		return fmt.Errorf("%w: metadata implies %d weights, the file holds %d", ErrFormat, want, have)
+	}
+	return nil
 }

@@ -102,9 +102,11 @@ func sortedByLength(idx []int, length func(i int) int) []int {
 }
 
 // ema keeps an exponential moving average of parameters (Polyak & Juditsky
-// 1992): a ← d·a + (1-d)·w after every update. A nil *ema (decay 0) is off.
+// 1992): a ← d·a + (1-d)·w after every update, with d = min(decay,
+// (1+n)/(10+n)) after n updates. A nil *ema (decay 0) is off.
 type ema struct {
 	decay float64
+	n     int // updates so far
 	avg   [][]float64
 }
 
@@ -126,7 +128,11 @@ func (e *ema) update(params []*nn.Param) {
 	if e == nil {
 		return
 	}
-	d := e.decay
+	// Warm-up (as TensorFlow's ExponentialMovingAverage with num_updates):
+	// early on the average follows the weights closely, so small data sets
+	// with few updates per epoch are not evaluated on near-initial weights.
+	e.n++
+	d := min(e.decay, float64(1+e.n)/float64(10+e.n))
 	for i, p := range params {
 		a := e.avg[i]
 		for j, w := range p.W {

@@ -345,3 +345,14 @@ func splitType(t string) (base string, nominal, marked bool) {
 	}
 	return t, false, false
 }
+
+// numParams returns the number of weights of a tagger with this config,
+// vocab rows, chars character rows (both including <unk>) and tags tags.
+func (c TaggerConfig) numParams(vocab, chars, tags int) int {
+	in, h := c.features(), c.Hidden
+	n := (vocab+c.Buckets)*c.Embed + 2*(in*4*h+h*4*h+4*h) + 2*h*tags + tags + tags*tags + 2*tags
+	if !c.NoCharCNN {
+		n += chars*c.CharEmbed + c.CharWindow*c.CharEmbed*c.CharFilters + c.CharFilters
+	}
+	return n
+}

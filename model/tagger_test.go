@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagstream/tagstream/model/nn"
 	"github.com/tagstream/tagstream/model/text"
 )
 
@@ -88,11 +89,16 @@ func TestTaggerLearnsSyntheticNER(t *testing.T) {
 // tags, so decoding produces many entities of all lengths.
 func biasedTagger(t testing.TB, lang string) *Tagger {
 	t.Helper()
+	return biasedTaggerWith(t, lang, tokenizer(t))
+}
+
+func biasedTaggerWith(t testing.TB, lang string, tok *text.Tokenizer) *Tagger {
+	t.Helper()
 	tags := []string{"B-LOC", "B-PER", "I-LOC", "I-PER", "O"}
 	v := NewVocab(strings.Fields("北 京 new york <url> <user>"))
 	chars := NewVocab(strings.Fields("a b c N Y 北"))
 	cfg := TaggerConfig{Embed: 8, Hidden: 6, CharEmbed: 4, CharFilters: 5, Buckets: 50, NoCharCNN: lang == "zh"}
-	tg, err := NewTagger(cfg, lang, tags, v, chars, tokenizer(t), rand.New(rand.NewPCG(3, 3)))
+	tg, err := NewTagger(cfg, lang, tags, v, chars, tok, rand.New(rand.NewPCG(3, 3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,8 +189,9 @@ func FuzzTagBatch(f *testing.F) {
 	for _, s := range nerTexts {
 		f.Add(s)
 	}
-	m := biasedTagger(f, "en").Compile()
-	mz := biasedTagger(f, "zh").Compile()
+	tok := charsTokenizer(f)
+	m := biasedTaggerWith(f, "en", tok).Compile()
+	mz := biasedTaggerWith(f, "zh", tok).Compile()
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, mm := range []*CompiledTagger{m, mz} {
 			ws := mm.NewWorkspace()
@@ -255,5 +262,33 @@ func TestTaggerTypeMap(t *testing.T) {
 	}
 	if len(seen) == 0 {
 		t.Fatal("no mapped entity checked")
+	}
+}
+
+// TestNumParams pins the loaders' size formulas to the constructors.
+func TestNumParams(t *testing.T) {
+	t.Parallel()
+	count := func(ps []*nn.Param) int {
+		n := 0
+		for _, p := range ps {
+			n += len(p.W)
+		}
+		return n
+	}
+	for _, pool := range []bool{false, true} {
+		cfg := ClassifierConfig{Embed: 8, Hidden: 6, Buckets: 50, MaxTokens: 20, PoolInputs: pool}
+		c, err := NewClassifier(cfg, []string{"a", "b", "c"}, NewVocab([]string{"x", "y"}), tokenizer(t), rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := cfg.numParams(3, 3), count(c.net.params()); got != want {
+			t.Fatalf("classifier (pool %v): formula %d, constructed %d", pool, got, want)
+		}
+	}
+	for _, lang := range []string{"en", "zh"} {
+		tg := biasedTagger(t, lang)
+		if got, want := tg.Config.numParams(tg.Vocab.Len(), tg.Chars.Len(), len(tg.Tags)), count(tg.net.params()); got != want {
+			t.Fatalf("tagger %s: formula %d, constructed %d", lang, got, want)
+		}
 	}
 }

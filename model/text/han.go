@@ -3,6 +3,8 @@ package text
 import (
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/go-ego/gse"
 )
 
 // han emits the Han run rs[p:q]. The run is encoded into the arena and
@@ -21,7 +23,10 @@ func (sc *scanner) han(p, q int) {
 		b.arena = utf8.AppendRune(b.arena, r)
 	}
 	region := b.arena[off:len(b.arena):len(b.arena)]
-	segs := sc.t.seg.Segment(region)
+	var segs []gse.Segment
+	if sc.t.seg != nil { // nil with DictChars: every character is a word
+		segs = sc.t.seg.Segment(region)
+	}
 	ri, pos := p, 0
 	for _, s := range segs {
 		st, en := s.Start(), s.End()

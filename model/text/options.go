@@ -14,6 +14,10 @@ const (
 	DefaultMaxRepeat = 3
 	// DefaultDict is the default for Options.Dict.
 	DefaultDict = "zh_s"
+	// DictChars is the Options.Dict value that loads no dictionary: every
+	// Han character is its own word. It starts instantly and saves the
+	// dictionary's memory (small devices, tests, fuzzing).
+	DictChars = "chars"
 	// maxMaxRepeat is the largest accepted Options.MaxRepeat.
 	maxMaxRepeat = 64
 )
@@ -48,7 +52,8 @@ type Options struct {
 
 	// Dict names the gse embedded dictionary used for Chinese word
 	// segmentation: "zh_s" (simplified, default), "zh_t" (traditional) or
-	// "zh" (both; slower to load and about 1.5x the memory). "" means
+	// "zh" (both; slower to load and about 1.5x the memory), or DictChars
+	// ("chars": no dictionary, one word per character). "" means
 	// DefaultDict.
 	Dict string `json:"dict"`
 }
@@ -66,9 +71,9 @@ func (o Options) Validate() error {
 		return fmt.Errorf("%w: MaxRepeat %d out of range [-1, %d]", ErrInvalidOption, o.MaxRepeat, maxMaxRepeat)
 	}
 	switch o.Dict {
-	case "", "zh", "zh_s", "zh_t":
+	case "", "zh", "zh_s", "zh_t", DictChars:
 	default:
-		return fmt.Errorf("%w: Dict %q is not one of \"zh_s\", \"zh_t\", \"zh\"", ErrInvalidOption, o.Dict)
+		return fmt.Errorf("%w: Dict %q is not one of \"zh_s\", \"zh_t\", \"zh\", \"chars\"", ErrInvalidOption, o.Dict)
 	}
 	return nil
 }

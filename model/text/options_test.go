@@ -97,3 +97,27 @@ func TestOptionsBehaviour(t *testing.T) {
 		})
 	}
 }
+
+func TestDictChars(t *testing.T) {
+	t.Parallel()
+	tok, err := New(Options{Dict: DictChars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf Buffer
+	toks := tok.Tokenize(&buf, "北京欢迎你 hi")
+	var han []string
+	for _, tk := range toks {
+		if tk.Kind == Han {
+			han = append(han, tk.Text)
+		}
+	}
+	if strings.Join(han, "|") != "北|京|欢|迎|你" {
+		t.Fatalf("DictChars Han tokens %q, want one per character", han)
+	}
+	for _, tk := range tok.Chars(&buf, "北京") {
+		if tk.Seg != SegS {
+			t.Fatalf("DictChars char %q has position %v, want S", tk.Text, tk.Seg)
+		}
+	}
+}

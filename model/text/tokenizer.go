@@ -29,6 +29,9 @@ func New(opts Options) (*Tokenizer, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
+	if opts.Dict == DictChars {
+		return &Tokenizer{opts: opts}, nil
+	}
 	// NotLoadHMM: the HMM model lives in gse package globals and loading it
 	// writes them, which would race with other Tokenizers; the shortest-path
 	// Segment used here never needs it.
