@@ -1,0 +1,231 @@
+package consumer
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+func TestConsumeAllPartitions(t *testing.T) {
+	t.Parallel()
+	const parts, per = 4, 25
+	k := newTestKafka(t, parts, 1)
+	topic := k.topics[0]
+	k.produce(t, jsonMsgs(topic, parts, per)...)
+	c := newTestConsumer(t, k.config("all-"+topic))
+
+	recs := fetchN(t, c, parts*per, 20*time.Second)
+	seen := coords(recs)
+	if len(seen) != parts*per {
+		t.Fatalf("got %d distinct records, want %d", len(seen), parts*per)
+	}
+	for _, r := range recs {
+		if r.Err != nil {
+			t.Fatalf("record %s[%d]@%d: %v", r.Topic, r.Partition, r.Offset, r.Err)
+		}
+		if want := fmt.Sprintf("%s-%d-%d", topic, r.Partition, r.Offset); r.Event.ID != want || r.Event.Lang != "en" {
+			t.Fatalf("record %s[%d]@%d: event %+v, want id %s", r.Topic, r.Partition, r.Offset, r.Event, want)
+		}
+	}
+	c.Done(recs...)
+	k.waitCommitted(t, "all-"+topic, topic, map[int]int64{0: per, 1: per, 2: per, 3: per})
+
+	st := c.Stats()
+	if st.Fetched != parts*per || st.Generations < 1 || len(st.Partitions) != parts {
+		t.Errorf("stats %+v", st)
+	}
+	for _, p := range st.Partitions {
+		if p.Committed != per || p.InFlight != 0 {
+			t.Errorf("partition stats %+v, want committed %d, nothing in flight", p, per)
+		}
+	}
+}
+
+// TestOutOfOrderCommit completes records in reverse with one hole per
+// partition and checks the committed offsets stop at the hole.
+func TestOutOfOrderCommit(t *testing.T) {
+	t.Parallel()
+	const parts, per = 4, 10
+	k := newTestKafka(t, parts, 1)
+	topic := k.topics[0]
+	group := "ooo-" + topic
+	k.produce(t, jsonMsgs(topic, parts, per)...)
+	c := newTestConsumer(t, k.config(group))
+
+	recs := fetchN(t, c, parts*per, 20*time.Second)
+	hole := map[int]int64{0: 0, 1: 3, 2: 9, 3: per} // 3: no hole
+	var held []Record
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if r.Offset == hole[r.Partition] {
+			held = append(held, r)
+			continue
+		}
+		c.Done(r)
+	}
+	k.waitCommitted(t, group, topic, map[int]int64{0: 0, 1: 3, 2: 9, 3: per})
+	c.Done(held...)
+	k.waitCommitted(t, group, topic, map[int]int64{0: per, 1: per, 2: per, 3: per})
+}
+
+// TestRestartResumes closes a consumer with undone records and checks that
+// a new one in the same group gets exactly the records from each
+// partition's committed offset on: nothing lost, only undone ones again.
+func TestRestartResumes(t *testing.T) {
+	t.Parallel()
+	const parts, per = 4, 10
+	k := newTestKafka(t, parts, 1)
+	topic := k.topics[0]
+	group := "restart-" + topic
+	k.produce(t, jsonMsgs(topic, parts, per)...)
+
+	// undoneFrom[p]: first offset left undone in partition p. Partition 1
+	// also leaves offset 2 undone, so 3..6 are done but above the hole.
+	undoneFrom := map[int]int64{0: 7, 1: 7, 2: per, 3: 0}
+	c1, err := New(k.config(group))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := fetchN(t, c1, parts*per, 20*time.Second)
+	for _, r := range recs {
+		if r.Offset < undoneFrom[r.Partition] && !(r.Partition == 1 && r.Offset == 2) {
+			c1.Done(r)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c1.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	committed := map[int]int64{0: 7, 1: 2, 2: per, 3: 0}
+	k.waitCommitted(t, group, topic, committed)
+
+	k.produce(t, jsonMsgs(topic, parts, 1)...) // one new record per partition
+	want := make(map[coord]bool)
+	for p := 0; p < parts; p++ {
+		for o := committed[p]; o <= per; o++ {
+			want[coord{p, o}] = true
+		}
+	}
+	c2 := newTestConsumer(t, k.config(group))
+	got := coords(fetchN(t, c2, len(want), 20*time.Second))
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("after restart got %v, want %v", keys(got), keys(want))
+	}
+}
+
+func keys(m map[coord]bool) []coord {
+	out := make([]coord, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b coord) int {
+		if a.p != b.p {
+			return a.p - b.p
+		}
+		return int(a.o - b.o)
+	})
+	return out
+}
+
+// TestBadEventsDoNotBlock sends poison values between good ones: they come
+// back with their reason, and marking them done moves the commit past them.
+func TestBadEventsDoNotBlock(t *testing.T) {
+	t.Parallel()
+	k := newTestKafka(t, 1, 1)
+	topic := k.topics[0]
+	group := "bad-" + topic
+	values := []struct {
+		v      string
+		reason Reason
+	}{
+		{`{"text":"ok"}`, ""},
+		{`{"text":`, ReasonInvalidJSON},
+		{"\xff\x00\xfe", ReasonInvalidUTF8},
+		{`{"text":"x","lang":"de"}`, ReasonBadLang},
+		{`{"text":"` + strings.Repeat("a", 100<<10) + `"}`, ReasonTooLarge},
+		{`{"text":"ok again"}`, ""},
+	}
+	var msgs []kafka.Message
+	for _, v := range values {
+		msgs = append(msgs, kafka.Message{Topic: topic, Value: []byte(v.v)})
+	}
+	k.produce(t, msgs...)
+	cfg := k.config(group)
+	cfg.MaxBytes = 64 << 10 // below the broker's 1 MB message limit
+	c := newTestConsumer(t, cfg)
+	recs := fetchN(t, c, len(values), 20*time.Second)
+	for i, r := range recs {
+		var got Reason
+		if r.Err != nil {
+			got = r.Err.Reason
+			if r.Err.Offset != r.Offset || r.Err.Topic != topic {
+				t.Errorf("record %d: error coordinates %v", i, r.Err)
+			}
+		}
+		if got != values[r.Offset].reason {
+			t.Errorf("offset %d: reason %q, want %q", r.Offset, got, values[r.Offset].reason)
+		}
+	}
+	if st := c.Stats(); st.BadEvents != 4 {
+		t.Errorf("BadEvents = %d, want 4", st.BadEvents)
+	}
+	c.Done(recs...)
+	k.waitCommitted(t, group, topic, map[int]int64{0: int64(len(values))})
+}
+
+// TestMultipleTopics consumes two topics in one group.
+func TestMultipleTopics(t *testing.T) {
+	t.Parallel()
+	k := newTestKafka(t, 2, 2)
+	for _, tp := range k.topics {
+		k.produce(t, jsonMsgs(tp, 2, 3)...)
+	}
+	c := newTestConsumer(t, k.config("multi-"+k.topics[0]))
+	recs := fetchN(t, c, 12, 20*time.Second)
+	byTopic := map[string]int{}
+	for _, r := range recs {
+		byTopic[r.Topic]++
+	}
+	if byTopic[k.topics[0]] != 6 || byTopic[k.topics[1]] != 6 {
+		t.Fatalf("records per topic %v, want 6 each", byTopic)
+	}
+}
+
+// TestStartOffsetLatest skips what was produced before the group existed.
+func TestStartOffsetLatest(t *testing.T) {
+	t.Parallel()
+	k := newTestKafka(t, 1, 1)
+	topic := k.topics[0]
+	k.produce(t, jsonMsgs(topic, 1, 5)...)
+	cfg := k.config("latest-" + topic)
+	cfg.StartOffset = "latest"
+	c := newTestConsumer(t, cfg)
+	// Wait until the group has its assignment before producing more.
+	waitFor(t, 15*time.Second, func() error {
+		if c.Stats().Generations == 0 {
+			return fmt.Errorf("no assignment yet")
+		}
+		return nil
+	})
+	// The partition reader resolves "latest" asynchronously after the
+	// assignment: produce until a record arrives, then check it is new.
+	waitFor(t, 15*time.Second, func() error {
+		k.produce(t, kafka.Message{Topic: topic, Value: []byte(`{"text":"new"}`)})
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		recs, err := c.Fetch(ctx, 1)
+		if err != nil {
+			return err
+		}
+		if recs[0].Offset < 5 || recs[0].Event.Text != "new" {
+			t.Fatalf("first record %s[%d]@%d %q, want offset >= 5 text new", recs[0].Topic, recs[0].Partition, recs[0].Offset, recs[0].Event.Text)
+		}
+		return nil
+	})
+}
