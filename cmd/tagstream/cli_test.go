@@ -191,3 +191,24 @@ func TestPredictDefaultModels(t *testing.T) {
 		t.Fatalf("default models: %q -> %s, %q -> %s", en.Text, en.Label, zh.Text, zh.Label)
 	}
 }
+
+func TestConfigPrintRedacts(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(path, []byte("kafka:\n  sasl:\n    mechanism: PLAIN\n    username: u\n    password: hunter2-secret\nbatch:\n  max_size: 32\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "", "config", "print", "--config", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "hunter2-secret") || !strings.Contains(out, "REDACTED") || !strings.Contains(out, "max_size: 32") {
+		t.Fatalf("config print output:\n%s\nwant the password redacted and max_size 32", out)
+	}
+	if err := os.WriteFile(path, []byte("batch:\n  max_size: 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "", "config", "print", "--config", path); err == nil || !strings.Contains(err.Error(), "batch.max_size") {
+		t.Fatalf("invalid config: %v, want an error naming batch.max_size", err)
+	}
+}
