@@ -22,6 +22,10 @@ type TaggerConfig struct {
 	CharFilters int  `json:"char_filters"`
 	CharWindow  int  `json:"char_window"`
 	NoCharCNN   bool `json:"no_char_cnn"`
+	// Bigrams adds to each token a hashed sub-word row for the pair (token,
+	// next token): the "bichar" feature of Chinese character taggers (Zhang
+	// & Yang 2018). Chinese taggers turn it on.
+	Bigrams bool `json:"bigrams"`
 	// Hidden is the number of LSTM units per direction (default 100, 4..1024).
 	Hidden int `json:"hidden"`
 	// Buckets is the number of hashed sub-word rows (default 10000).
@@ -206,7 +210,7 @@ func (f *tagFeatures) ntok() int { return len(f.offs) - 1 }
 // addToken appends one token: its bag is the rows of every piece (a gold
 // token the tokenizer splits averages its pieces), its characters are runes
 // (original case) mapped through chars, at most maxChars of them.
-func (f *tagFeatures) addToken(vocab *Vocab, buckets int, pieces []text.Token, chars *Vocab, runes []rune, maxChars int, cas text.Casing, seg text.SegPos) {
+func (f *tagFeatures) addToken(vocab *Vocab, buckets int, pieces []text.Token, next string, chars *Vocab, runes []rune, maxChars int, cas text.Casing, seg text.SegPos) {
 	start := len(f.ids)
 	base := int32(vocab.Len())
 	for _, p := range pieces {
@@ -220,6 +224,9 @@ func (f *tagFeatures) addToken(vocab *Vocab, buckets int, pieces []text.Token, c
 				f.ids[i] += base
 			}
 		}
+	}
+	if next != "" && buckets > 0 && len(pieces) > 0 {
+		f.ids = append(f.ids, base+pairBucket(pieces[len(pieces)-1].Text, next, uint32(buckets)))
 	}
 	if len(f.ids) == start {
 		f.ids = append(f.ids, 0)
@@ -259,7 +266,14 @@ func (tg *Tagger) encodeTokens(f *tagFeatures, runes []rune, s string, toks []te
 	f.lens = append(f.lens, int32(n))
 	for i := range toks[:n] {
 		tk := &toks[i]
-		f.addToken(tg.Vocab, tg.Config.Buckets, toks[i:i+1], tg.charVocab(), runes[tk.Start:tk.End], tg.Config.MaxWordChars, tk.Case, tk.Seg)
+		next := ""
+		if tg.Config.Bigrams {
+			next = "</s>"
+			if i+1 < len(toks) {
+				next = toks[i+1].Text
+			}
+		}
+		f.addToken(tg.Vocab, tg.Config.Buckets, toks[i:i+1], next, tg.charVocab(), runes[tk.Start:tk.End], tg.Config.MaxWordChars, tk.Case, tk.Seg)
 		*spans = append(*spans, tokSpan{start: int32(tk.Start), end: int32(tk.End)})
 	}
 	return runes
@@ -295,8 +309,19 @@ func (tg *Tagger) encodeGold(f *tagFeatures, buf *text.Buffer, tokens []string) 
 	n := min(len(tokens), tg.Config.MaxTokens)
 	f.start = append(f.start, int32(f.ntok()))
 	f.lens = append(f.lens, int32(n))
+	// Normalised first piece of every token, for the bigram feature.
+	var firsts []string
+	if tg.Config.Bigrams {
+		firsts = make([]string, len(tokens)+1)
+		for i, tok := range tokens {
+			if p := tg.Tokenizer.Chars(buf, tok); len(p) > 0 {
+				firsts[i] = strings.Clone(p[0].Text)
+			}
+		}
+		firsts[len(tokens)] = "</s>"
+	}
 	pos := 0
-	for _, tok := range tokens[:n] {
+	for i, tok := range tokens[:n] {
 		seg := segAt[min(pos, len(segAt)-1)]
 		pos += utf8.RuneCountInString(tok) + len(sep)
 		pieces := tg.Tokenizer.Chars(buf, tok)
@@ -307,8 +332,26 @@ func (tg *Tagger) encodeGold(f *tagFeatures, buf *text.Buffer, tokens []string) 
 				break
 			}
 		}
-		f.addToken(tg.Vocab, tg.Config.Buckets, pieces, tg.charVocab(), []rune(tok), tg.Config.MaxWordChars, cas, seg)
+		next := ""
+		if firsts != nil {
+			next = firsts[i+1]
+		}
+		f.addToken(tg.Vocab, tg.Config.Buckets, pieces, next, tg.charVocab(), []rune(tok), tg.Config.MaxWordChars, cas, seg)
 	}
+}
+
+// pairBucket hashes the pair (a, b) into [0, buckets) with FNV-1a 32 over
+// a, a 0 byte and b. It does not allocate.
+func pairBucket(a, b string, buckets uint32) int32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(a); i++ {
+		h = (h ^ uint32(a[i])) * 16777619
+	}
+	h *= 16777619 // the 0 separator byte
+	for i := 0; i < len(b); i++ {
+		h = (h ^ uint32(b[i])) * 16777619
+	}
+	return int32(h % buckets)
 }
 
 // fillInputs writes the non-learned parts of the token inputs into x

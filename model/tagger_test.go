@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -290,5 +291,29 @@ func TestNumParams(t *testing.T) {
 		if got, want := tg.Config.numParams(tg.Vocab.Len(), tg.Chars.Len(), len(tg.Tags)), count(tg.net.params()); got != want {
 			t.Fatalf("tagger %s: formula %d, constructed %d", lang, got, want)
 		}
+	}
+}
+
+// TestGoldAndRawFeaturesAgree checks that a pre-tokenized Chinese sentence
+// (training data) and the same raw text (inference) give the same features,
+// including word positions and character bigrams.
+func TestGoldAndRawFeaturesAgree(t *testing.T) {
+	t.Parallel()
+	tg := biasedTagger(t, "zh")
+	tg.Config.Bigrams = true
+	sent := "我在北京大学见到了张三"
+	var gold, raw tagFeatures
+	gold.reset()
+	raw.reset()
+	var buf text.Buffer
+	tokens := strings.Split(sent, "")
+	tg.encodeGold(&gold, &buf, tokens)
+	var spans []tokSpan
+	tg.encodeTokens(&raw, nil, sent, tg.Tokenizer.Chars(&buf, sent), &spans)
+	if !slices.Equal(gold.ids, raw.ids) || !slices.Equal(gold.offs, raw.offs) || !slices.Equal(gold.seg, raw.seg) || !slices.Equal(gold.cas, raw.cas) {
+		t.Fatalf("features differ:\ngold ids %v offs %v seg %v\nraw  ids %v offs %v seg %v", gold.ids, gold.offs, gold.seg, raw.ids, raw.offs, raw.seg)
+	}
+	if len(gold.ids) <= 2*len(tokens) {
+		t.Fatalf("only %d rows for %d characters: bigram rows missing", len(gold.ids), len(tokens))
 	}
 }

@@ -108,6 +108,7 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 	}
 	if cfg.Lang == "zh" {
 		cfg.Model.NoCharCNN = true
+		cfg.Model.Bigrams = true
 	}
 	tagSet := map[string]bool{"O": true}
 	for i, s := range train {
