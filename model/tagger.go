@@ -24,7 +24,8 @@ type TaggerConfig struct {
 	NoCharCNN   bool `json:"no_char_cnn"`
 	// Bigrams adds to each token a hashed sub-word row for the pair (token,
 	// next token): the "bichar" feature of Chinese character taggers (Zhang
-	// & Yang 2018). Chinese taggers turn it on.
+	// & Yang 2018). Off by default: on weibo_ner (1,350 sentences) it
+	// overfit (dev F1 0.499 against 0.556 without, at epoch 12).
 	Bigrams bool `json:"bigrams"`
 	// Hidden is the number of LSTM units per direction (default 100, 4..1024).
 	Hidden int `json:"hidden"`

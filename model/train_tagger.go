@@ -108,7 +108,6 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 	}
 	if cfg.Lang == "zh" {
 		cfg.Model.NoCharCNN = true
-		cfg.Model.Bigrams = true
 	}
 	tagSet := map[string]bool{"O": true}
 	for i, s := range train {

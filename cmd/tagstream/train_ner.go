@@ -79,6 +79,7 @@ data unless --lang is given.`,
 	f.IntVar(&cfg.Model.CharEmbed, "char-embed", cfg.Model.CharEmbed, "character CNN embedding width")
 	f.IntVar(&cfg.Model.CharFilters, "char-filters", cfg.Model.CharFilters, "character CNN filters")
 	f.BoolVar(&cfg.Model.NoCharCNN, "no-char-cnn", false, "disable the character CNN")
+	f.BoolVar(&cfg.Model.Bigrams, "bigrams", false, "add hashed (token, next token) bigram features")
 	f.IntVar(&cfg.Model.Buckets, "buckets", cfg.Model.Buckets, "hashed sub-word buckets")
 	f.IntVar(&cfg.Model.MaxTokens, "max-tokens", cfg.Model.MaxTokens, "tokens tagged per text")
 	return cmd
