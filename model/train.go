@@ -1,10 +1,14 @@
 package model
 
 import (
+	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/tagstream/tagstream/model/metrics"
+	"github.com/tagstream/tagstream/model/nn"
 )
 
 // Settings are the optimisation settings shared by the classifier and the
@@ -127,4 +131,63 @@ type EpochReport struct {
 type TrainHooks struct {
 	OnBatch func(Progress)
 	OnEpoch func(EpochReport)
+}
+
+// trainEpochs runs the training schedule shared by the classifier and the
+// tagger: per epoch, length-bucketed shuffled batches of s.Batch examples
+// (n in all, length(i) each), one step per batch (returning the batch's
+// mean loss), the weight EMA and the progress hooks; then eval of the
+// (averaged) weights, snapshot when its Score beats every earlier epoch,
+// early stopping after s.Patience epochs without improvement and learning
+// rate decay. It returns every epoch's report; the error is ctx's when
+// cancelled (the last snapshot stands) and wraps ErrDiverged when the loss
+// stops being finite.
+func trainEpochs(ctx context.Context, s Settings, n int, length func(int) int, master []*nn.Param, opt *nn.Adam, rng *rand.Rand,
+	step func(idx []int) float64, eval func() (EpochReport, error), snapshot func(), hooks TrainHooks) ([]EpochReport, error) {
+	ema := newEMA(master, s.EMA)
+	var reports []EpochReport
+	bestScore, bestEpoch := -1.0, 0
+	for epoch := 1; epoch <= s.Epochs; epoch++ {
+		start := time.Now()
+		var lossSum float64
+		done := 0
+		for _, b := range makeBatches(n, s.Batch, length, rng) {
+			if err := ctx.Err(); err != nil {
+				return reports, err
+			}
+			l := step(b)
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				return reports, fmt.Errorf("%w: loss %v at epoch %d; lower the learning rate", ErrDiverged, l, epoch)
+			}
+			ema.update(master)
+			lossSum += l * float64(len(b))
+			done += len(b)
+			if hooks.OnBatch != nil {
+				hooks.OnBatch(Progress{Epoch: epoch, Epochs: s.Epochs, Done: done, Total: n, Loss: lossSum / float64(done), Elapsed: time.Since(start)})
+			}
+		}
+		secs := time.Since(start).Seconds()
+		// Evaluate (and keep) the averaged weights when EMA is on.
+		ema.swap(master)
+		rep, err := eval()
+		if err != nil {
+			ema.swap(master)
+			return reports, err
+		}
+		rep.Epoch, rep.TrainLoss, rep.Seconds, rep.ExamplesPerSec = epoch, lossSum/float64(done), secs, float64(done)/secs
+		if rep.Score > bestScore {
+			bestScore, bestEpoch, rep.Best = rep.Score, epoch, true
+			snapshot()
+		}
+		ema.swap(master)
+		reports = append(reports, rep)
+		if hooks.OnEpoch != nil {
+			hooks.OnEpoch(rep)
+		}
+		if epoch-bestEpoch >= s.Patience {
+			break
+		}
+		opt.LR *= s.LRDecay
+	}
+	return reports, nil
 }

@@ -2,14 +2,13 @@ package model
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tagstream/tagstream/model/metrics"
 	"github.com/tagstream/tagstream/model/nn"
@@ -192,52 +191,18 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 	}
 
 	tr := newTagTrainer(tg, cfg)
-	ema := newEMA(tr.master, cfg.EMA)
-	var reports []EpochReport
-	bestF1, bestEpoch := -1.0, 0
 	var best *Tagger
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
-		start := time.Now()
-		batches := makeBatches(len(data), cfg.Batch, func(i int) int { return data[i].len() }, rng)
-		var lossSum float64
-		done := 0
-		for _, b := range batches {
-			if err := ctx.Err(); err != nil {
-				return best, reports, err
-			}
-			l := tr.step(data, b)
-			if math.IsNaN(l) || math.IsInf(l, 0) {
-				return nil, reports, fmt.Errorf("%w: loss %v at epoch %d; lower the learning rate", ErrDiverged, l, epoch)
-			}
-			ema.update(tr.master)
-			lossSum += l * float64(len(b))
-			done += len(b)
-			if hooks.OnBatch != nil {
-				hooks.OnBatch(Progress{Epoch: epoch, Epochs: cfg.Epochs, Done: done, Total: len(data), Loss: lossSum / float64(done), Elapsed: time.Since(start)})
-			}
-		}
-		secs := time.Since(start).Seconds()
-		ema.swap(tr.master)
-		devM, err := tg.Compile().EvaluateSentences(dev)
-		if err != nil {
-			return nil, nil, err
-		}
-		rep := EpochReport{Epoch: epoch, TrainLoss: lossSum / float64(done), Seconds: secs, ExamplesPerSec: float64(done) / secs, DevNER: &devM, Score: devM.F1}
-		if devM.F1 > bestF1 {
-			bestF1, bestEpoch, rep.Best = devM.F1, epoch, true
-			best = tg.clone()
-		}
-		ema.swap(tr.master)
-		reports = append(reports, rep)
-		if hooks.OnEpoch != nil {
-			hooks.OnEpoch(rep)
-		}
-		if epoch-bestEpoch >= cfg.Patience {
-			break
-		}
-		tr.opt.LR *= cfg.LRDecay
+	reports, err := trainEpochs(ctx, cfg.Settings, len(data), func(i int) int { return data[i].len() }, tr.master, tr.opt, rng,
+		func(idx []int) float64 { return tr.step(data, idx) },
+		func() (EpochReport, error) {
+			devM, err := tg.Compile().EvaluateSentences(dev)
+			return EpochReport{DevNER: &devM, Score: devM.F1}, err
+		},
+		func() { best = tg.clone() }, hooks)
+	if errors.Is(err, ErrDiverged) {
+		return nil, reports, err
 	}
-	return best, reports, nil
+	return best, reports, err
 }
 
 // EvaluateSentences tags pre-tokenized sentences and scores them with

@@ -11,15 +11,19 @@ import (
 // sentiment and NER, routed by script.
 func defaultRouter(tc *model.TokenizerCache) (*router, error) {
 	r := &router{langs: map[string]*langModels{}}
-	for lang, name := range map[string]string{"en": models.SentimentEN, "zh": models.SentimentZH} {
-		cls, err := loadEmbedded(name, tc)
+	for lang, names := range map[string][2]string{"en": {models.SentimentEN, models.NEREN}, "zh": {models.SentimentZH, models.NERZH}} {
+		cls, err := loadEmbedded(names[0], tc)
 		if err != nil {
 			return nil, err
 		}
-		if cls.Classifier == nil {
-			return nil, fmt.Errorf("built-in model %s: want a classifier", name)
+		ner, err := loadEmbedded(names[1], tc)
+		if err != nil {
+			return nil, err
 		}
-		r.langs[lang] = &langModels{cls: cls.Classifier.Compile()}
+		if cls.Classifier == nil || ner.Tagger == nil {
+			return nil, fmt.Errorf("built-in models %s, %s: want a classifier and a tagger", names[0], names[1])
+		}
+		r.langs[lang] = &langModels{cls: cls.Classifier.Compile(), ner: ner.Tagger.Compile()}
 	}
 	return r, nil
 }

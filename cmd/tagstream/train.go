@@ -86,21 +86,33 @@ it stops early after --patience epochs without improvement. Labels come from the
 	return cmd
 }
 
-// readAllExamples reads and concatenates several data files.
+// readAllExamples reads and concatenates classification data files.
 func readAllExamples(cmd *cobra.Command, paths []string, opts dataset.Options) ([]dataset.Example, error) {
-	var all []dataset.Example
+	return readAll(cmd, paths, opts, readExamples)
+}
+
+// readAll reads and concatenates several data files with read.
+func readAll[T any](cmd *cobra.Command, paths []string, opts dataset.Options, read func(*cobra.Command, string, dataset.Options) ([]T, error)) ([]T, error) {
+	var all []T
 	for _, p := range paths {
-		ex, err := readExamples(cmd, p, opts)
+		recs, err := read(cmd, p, opts)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, ex...)
+		all = append(all, recs...)
 	}
 	return all, nil
 }
 
 // readExamples reads a classification data file, reporting skipped lines.
-func readExamples(cmd *cobra.Command, path string, opts dataset.Options) (_ []dataset.Example, err error) {
+func readExamples(cmd *cobra.Command, path string, opts dataset.Options) ([]dataset.Example, error) {
+	return readDataFile(cmd, path, opts, dataset.ReadClassification)
+}
+
+// readDataFile opens path and reads it with read, reporting the lines it
+// skipped; a file with no usable record is an error.
+func readDataFile[T any](cmd *cobra.Command, path string, opts dataset.Options,
+	read func(io.Reader, string, dataset.Options) ([]T, dataset.Report, error)) (_ []T, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -110,15 +122,15 @@ func readExamples(cmd *cobra.Command, path string, opts dataset.Options) (_ []da
 			err = cerr
 		}
 	}()
-	ex, rep, err := dataset.ReadClassification(f, path, opts)
+	recs, rep, err := read(f, path, opts)
 	if err != nil {
 		return nil, err
 	}
 	reportSkipped(cmd, path, rep)
-	if len(ex) == 0 {
-		return nil, fmt.Errorf("%s: no usable examples", path)
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%s: no usable records", path)
 	}
-	return ex, nil
+	return recs, nil
 }
 
 func toLabeled(ex []dataset.Example) []model.LabeledText {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,36 +86,11 @@ data unless --lang is given.`,
 
 // readAllSentences reads and concatenates NER data files.
 func readAllSentences(cmd *cobra.Command, paths []string, opts dataset.Options) ([]dataset.NERExample, error) {
-	var all []dataset.NERExample
-	for _, p := range paths {
-		ex, err := readSentences(cmd, p, opts)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, ex...)
-	}
-	return all, nil
+	return readAll(cmd, paths, opts, readSentences)
 }
 
-func readSentences(cmd *cobra.Command, path string, opts dataset.Options) (_ []dataset.NERExample, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
-	ex, rep, err := dataset.ReadNER(f, path, opts)
-	if err != nil {
-		return nil, err
-	}
-	reportSkipped(cmd, path, rep)
-	if len(ex) == 0 {
-		return nil, fmt.Errorf("%s: no usable sentences", path)
-	}
-	return ex, nil
+func readSentences(cmd *cobra.Command, path string, opts dataset.Options) ([]dataset.NERExample, error) {
+	return readDataFile(cmd, path, opts, dataset.ReadNER)
 }
 
 func toTagged(ex []dataset.NERExample) []model.TaggedSentence {
