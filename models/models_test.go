@@ -42,3 +42,41 @@ func TestDefaultModels(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultTaggers checks the built-in NER taggers: they load, stay under
+// 10 MB and report only the common entity types.
+func TestDefaultTaggers(t *testing.T) {
+	var tc model.TokenizerCache
+	for _, tc2 := range []struct{ name, lang string }{{NEREN, "en"}, {NERZH, "zh"}} {
+		t.Run(tc2.name, func(t *testing.T) {
+			f, err := Open(tc2.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Size() >= 10_000_000 {
+				t.Errorf("%s is %d bytes, budget is under 10,000,000", tc2.name, st.Size())
+			}
+			tg, err := model.LoadTagger(f.(io.Reader), tc2.name, &tc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tg.Lang != tc2.lang {
+				t.Errorf("%s lang %q, want %q", tc2.name, tg.Lang, tc2.lang)
+			}
+			m := tg.Compile()
+			ws := m.NewWorkspace()
+			texts := map[string]string{"en": "Angela Merkel met Apple executives in Paris on Monday .", "zh": "我在北京见到了张三，他在阿里巴巴工作。"}
+			m.TagBatch(ws, []string{texts[tc2.lang]})
+			for _, e := range ws.Entities(0) {
+				if !slices.Contains([]string{"PER", "LOC", "ORG", "MISC"}, e.Type) {
+					t.Errorf("%s reports type %q, want one of PER, LOC, ORG, MISC", tc2.name, e.Type)
+				}
+			}
+		})
+	}
+}

@@ -22,7 +22,7 @@ go build -o "$bin" ./cmd/tagstream
 	--train "$data/conll2003_en/train.jsonl" --dev "$data/conll2003_en/dev.jsonl" \
 	--out models/ner-en.safetensors
 
-"$bin" train ner --seed 1 --workers 2 \
+"$bin" train ner --seed 1 --workers 1 --patience 6 \
 	--train "$data/weibo_ner/train.jsonl" --dev "$data/weibo_ner/dev.jsonl" \
 	--out models/ner-zh.safetensors
 
