@@ -1,0 +1,191 @@
+package producer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Reconnect backoff: the delay after the n-th failed pass over the server
+// list is min(reconnectBase<<n, reconnectMax), jittered down by up to half.
+const (
+	reconnectBase = 100 * time.Millisecond
+	reconnectMax  = 2 * time.Second
+	dialTimeout   = 5 * time.Second
+)
+
+// reconnectDelay is the nats.CustomReconnectDelay backoff.
+func reconnectDelay(attempts int) time.Duration {
+	d := reconnectMax
+	if attempts < 8 {
+		d = min(reconnectBase<<attempts, reconnectMax)
+	}
+	return d/2 + rand.N(d/2+1) // math/rand/v2's runtime source: jitter only
+}
+
+// natsOptions builds the connection options for cfg: auth, TLS, reconnect
+// forever with backoff, and the handlers that log and signal closedCh.
+func natsOptions(cfg Config, log *slog.Logger, closed chan<- struct{}) ([]nats.Option, error) {
+	opts := []nats.Option{
+		nats.Name("tagstream"),
+		nats.Timeout(dialTimeout),
+		nats.MaxReconnects(-1),
+		nats.IgnoreAuthErrorAbort(), // a credential rotated server-side must not stop reconnects forever
+		nats.RetryOnFailedConnect(true),
+		nats.CustomReconnectDelay(reconnectDelay),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			log.Warn("nats disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("nats connected", "server", nc.ConnectedUrlRedacted())
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			log.Error("nats async error", "subject", subject, "err", err)
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
+	}
+	switch {
+	case cfg.User != "":
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	case cfg.Token != "":
+		opts = append(opts, nats.Token(cfg.Token))
+	case cfg.NKeySeedFile != "":
+		o, err := nats.NkeyOptionFromSeed(cfg.NKeySeedFile)
+		if err != nil {
+			return nil, fmt.Errorf("load nkey_seed_file %q: %w", cfg.NKeySeedFile, err)
+		}
+		opts = append(opts, o)
+	case cfg.CredsFile != "":
+		if _, err := os.Stat(cfg.CredsFile); err != nil {
+			return nil, fmt.Errorf("load creds_file: %w", err)
+		}
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	}
+	if cfg.TLS.Enabled {
+		tc, err := newTLSConfig(cfg.TLS)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, nats.Secure(tc))
+	}
+	return opts, nil
+}
+
+func newTLSConfig(c TLSConfig) (*tls.Config, error) {
+	tc := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: c.InsecureSkipVerify, //nolint:gosec // opt-in, documented as tests only
+	}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%w: tls.ca_file %q: no pem certificates", ErrInvalidConfig, c.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load tls.cert_file %q, tls.key_file %q: %w", c.CertFile, c.KeyFile, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// waitConnected waits until nc is connected for the first time, ctx ends,
+// or nc is closed.
+func waitConnected(ctx context.Context, nc *nats.Conn) error {
+	ch := nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
+	defer nc.RemoveStatusListener(ch)
+	for !nc.IsConnected() {
+		if nc.IsClosed() { // nats.go gives up on repeated auth errors
+			if err := nc.LastError(); err != nil {
+				return fmt.Errorf("%w: %w", nats.ErrConnectionClosed, err)
+			}
+			return nats.ErrConnectionClosed
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			if err := nc.LastError(); err != nil {
+				return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
+			}
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// streamSubjects are the subjects the stream must capture.
+func streamSubjects(cfg Config) []string {
+	return []string{cfg.SubjectPrefix + ".>", cfg.DLQSubject}
+}
+
+// ensureStream creates cfg.Stream when it does not exist, and otherwise
+// checks that it captures the result and DLQ subjects. An existing stream
+// is never modified: its owner may have tuned limits New does not know.
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Logger) error {
+	want := streamSubjects(cfg)
+	s, err := js.Stream(ctx, cfg.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		s, err = js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:        cfg.Stream,
+			Description: "tagstream results and dead letters",
+			Subjects:    want,
+			Storage:     jetstream.FileStorage,
+			Duplicates:  cfg.DuplicateWindow,
+		})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // another replica won the race
+			s, err = js.Stream(ctx, cfg.Stream)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", cfg.Stream, err)
+	}
+	info := s.CachedInfo()
+	for _, subj := range want {
+		if !slices.ContainsFunc(info.Config.Subjects, func(p string) bool { return subjectCovers(p, subj) }) {
+			return fmt.Errorf("%w: stream %s subjects %v do not capture %s", ErrStreamMismatch, cfg.Stream, info.Config.Subjects, subj)
+		}
+	}
+	if info.Config.Duplicates != cfg.DuplicateWindow {
+		log.Warn("stream duplicate window differs from config; keeping the stream's",
+			"stream", cfg.Stream, "stream_duplicates", info.Config.Duplicates, "duplicate_window", cfg.DuplicateWindow)
+	}
+	return nil
+}
+
+// subjectCovers reports whether every subject matched by subj (which may
+// end in ">") is also matched by the stream subject pattern.
+func subjectCovers(pattern, subj string) bool {
+	pt, st := strings.Split(pattern, "."), strings.Split(subj, ".")
+	for i, p := range pt {
+		if p == ">" {
+			return i < len(st)
+		}
+		if i >= len(st) || st[i] == ">" || (p != "*" && p != st[i]) {
+			return false
+		}
+	}
+	return len(pt) == len(st)
+}
