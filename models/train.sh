@@ -18,7 +18,7 @@ go build -o "$bin" ./cmd/tagstream
 	--dev "$data/chnsenticorp/dev.jsonl,$data/waimai_10k/dev.jsonl" \
 	--out models/sentiment-zh.safetensors
 
-"$bin" train ner --seed 1 --workers 2 \
+"$bin" train ner --seed 1 --workers 2 --hidden 64 \
 	--train "$data/conll2003_en/train.jsonl" --dev "$data/conll2003_en/dev.jsonl" \
 	--out models/ner-en.safetensors
 
