@@ -87,6 +87,7 @@ func TestClassifierLearnsSyntheticTask(t *testing.T) {
 			best = r
 		}
 	}
+	t.Logf("synthetic order task: dev accuracy %.4f (best of %d epochs)", best.Dev.Accuracy, len(reports))
 	if best.Dev.Accuracy < 0.99 {
 		t.Fatalf("dev accuracy %.4f after %d epochs, want >= 0.99", best.Dev.Accuracy, len(reports))
 	}

@@ -63,6 +63,7 @@ func TestTaggerLearnsSyntheticNER(t *testing.T) {
 			best = r
 		}
 	}
+	t.Logf("synthetic NER task: dev entity F1 %.4f (best of %d epochs)", best.DevNER.F1, len(reports))
 	if best.DevNER.F1 < 0.95 {
 		t.Fatalf("dev entity F1 %.4f after %d epochs, want >= 0.95", best.DevNER.F1, len(reports))
 	}
