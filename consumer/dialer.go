@@ -2,15 +2,16 @@ package consumer
 
 import (
 	"crypto/tls"
-	"crypto/x509"
+	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"github.com/tagstream/tagstream/internal/tlsconf"
 )
 
 // dialTimeout bounds one broker connection attempt.
@@ -35,30 +36,11 @@ func newDialer(cfg Config) (*kafka.Dialer, error) {
 }
 
 func newTLSConfig(c TLSConfig) (*tls.Config, error) {
-	tc := &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		ServerName:         c.ServerName,
-		InsecureSkipVerify: c.InsecureSkipVerify, //nolint:gosec // opt-in, documented as tests only
+	tc, err := tlsconf.Client(tlsconf.Files{CAFile: c.CAFile, CertFile: c.CertFile, KeyFile: c.KeyFile, ServerName: c.ServerName, InsecureSkipVerify: c.InsecureSkipVerify})
+	if errors.Is(err, tlsconf.ErrNoCerts) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: tls.ca_file %q: no pem certificates", ErrInvalidConfig, c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("load tls.cert_file %q, tls.key_file %q: %w", c.CertFile, c.KeyFile, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
+	return tc, err
 }
 
 func newSASLMechanism(c SASLConfig) (sasl.Mechanism, error) {

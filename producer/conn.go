@@ -3,7 +3,6 @@ package producer
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tagstream/tagstream/internal/tlsconf"
 )
 
 // Reconnect backoff: the delay after the n-th failed pass over the server
@@ -87,29 +88,11 @@ func natsOptions(cfg Config, log *slog.Logger, closed chan<- struct{}) ([]nats.O
 }
 
 func newTLSConfig(c TLSConfig) (*tls.Config, error) {
-	tc := &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: c.InsecureSkipVerify, //nolint:gosec // opt-in, documented as tests only
+	tc, err := tlsconf.Client(tlsconf.Files{CAFile: c.CAFile, CertFile: c.CertFile, KeyFile: c.KeyFile, InsecureSkipVerify: c.InsecureSkipVerify})
+	if errors.Is(err, tlsconf.ErrNoCerts) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: tls.ca_file %q: no pem certificates", ErrInvalidConfig, c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("load tls.cert_file %q, tls.key_file %q: %w", c.CertFile, c.KeyFile, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
+	return tc, err
 }
 
 // waitConnected waits until nc is connected for the first time, ctx ends,
