@@ -244,7 +244,8 @@ func (f *tagFeatures) addToken(vocab *Vocab, buckets int, pieces []text.Token, n
 }
 
 // runeID returns the row of a single-rune word, 0 (<unk>) if unknown. It
-// does not allocate for runes below utf8.RuneSelf·4 (common scripts).
+// does not allocate: the rune is encoded into a stack buffer and the map is
+// indexed with string(bytes), which the compiler does not copy.
 func (v *Vocab) runeID(r rune) int32 {
 	var b [utf8.UTFMax]byte
 	n := utf8.EncodeRune(b[:], r)
