@@ -102,37 +102,14 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 	nn.EmbedBags(m.emb, d, ws.ids, ws.offs, ws.xtok)
 
 	// 2. Order texts by length, longest first, so each recurrent product
-	// covers only the sequences still running (no padding work).
-	ws.ord = ws.ord[:0]
-	for i := range B {
-		ws.ord = append(ws.ord, int32(i))
-	}
-	for i := 1; i < B; i++ { // insertion sort: B is a batch, not a corpus
-		for j := i; j > 0 && ws.lens[ws.ord[j]] > ws.lens[ws.ord[j-1]]; j-- {
-			ws.ord[j], ws.ord[j-1] = ws.ord[j-1], ws.ord[j]
-		}
-	}
-	steps := int(ws.lens[ws.ord[0]])
-	ws.slen = ws.slen[:0]
-	for _, o := range ws.ord {
-		ws.slen = append(ws.slen, ws.lens[o])
-	}
-
-	// 3. Gather token vectors time-major: row t·B+p is token t of the p-th
-	// longest text; padding rows are zero.
+	// covers only the sequences still running (no padding work); 3. gather
+	// token vectors time-major: row t·B+p is token t of the p-th longest
+	// text, padding rows are zero.
+	ws.ord, ws.slen = longestFirst(ws.ord, ws.slen, ws.lens)
+	steps := int(ws.slen[0])
 	n := steps * B
 	ws.x = nn.Grow(ws.x, n*d)
-	for t := 0; t < steps; t++ {
-		for p, o := range ws.ord {
-			dst := ws.x[(t*B+p)*d : (t*B+p+1)*d]
-			if int32(t) < ws.lens[o] {
-				src := int(ws.start[o]) + t
-				copy(dst, ws.xtok[src*d:(src+1)*d])
-			} else {
-				clear(dst)
-			}
-		}
-	}
+	gatherTimeMajor(ws.x, ws.xtok, d, steps, ws.ord, ws.start, ws.lens)
 
 	// 4. BiLSTM: one input GEMM per direction for all tokens, then one
 	// recurrent GEMM per step over the running sequences.

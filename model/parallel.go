@@ -158,3 +158,40 @@ func cloneWeights(dst, src []*nn.Param) {
 		p.W = slices.Clone(src[i].W)
 	}
 }
+
+// longestFirst fills ord with the batch indices ordered by lens, longest
+// first (stable), and slen with their lengths in that order, reusing both
+// slices. Insertion sort: a batch, not a corpus, and no allocation.
+func longestFirst(ord, slen, lens []int32) ([]int32, []int32) {
+	ord, slen = ord[:0], slen[:0]
+	for i := range lens {
+		ord = append(ord, int32(i))
+	}
+	for i := 1; i < len(ord); i++ {
+		for j := i; j > 0 && lens[ord[j]] > lens[ord[j-1]]; j-- {
+			ord[j], ord[j-1] = ord[j-1], ord[j]
+		}
+	}
+	for _, o := range ord {
+		slen = append(slen, lens[o])
+	}
+	return ord, slen
+}
+
+// gatherTimeMajor copies rows of src (texts in order, text o's rows starting
+// at start[o]) into dst time-major: row t·B+p of width w is token t of text
+// ord[p], zero past that text's length.
+func gatherTimeMajor[T nn.Float](dst, src []T, w, steps int, ord, start, lens []int32) {
+	B := len(ord)
+	for t := 0; t < steps; t++ {
+		for p, o := range ord {
+			row := dst[(t*B+p)*w : (t*B+p+1)*w]
+			if int32(t) < lens[o] {
+				s := int(start[o]) + t
+				copy(row, src[s*w:(s+1)*w])
+			} else {
+				clear(row)
+			}
+		}
+	}
+}

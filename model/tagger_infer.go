@@ -213,33 +213,11 @@ func (m *CompiledTagger) forward(ws *TaggerWorkspace) {
 		nn.CharCNNForward(m.cnnEmb, cfg.CharEmbed, m.cnnW, m.cnnB, cfg.CharFilters, cfg.CharWindow, f.cids, f.coffs, ws.xt, in, cfg.Embed, &ws.cnn)
 	}
 	// Longest first, time-major.
-	ws.order = ws.order[:0]
-	for i := range B {
-		ws.order = append(ws.order, int32(i))
-	}
-	for i := 1; i < B; i++ {
-		for j := i; j > 0 && f.lens[ws.order[j]] > f.lens[ws.order[j-1]]; j-- {
-			ws.order[j], ws.order[j-1] = ws.order[j-1], ws.order[j]
-		}
-	}
-	ws.slen = ws.slen[:0]
-	for _, o := range ws.order {
-		ws.slen = append(ws.slen, f.lens[o])
-	}
+	ws.order, ws.slen = longestFirst(ws.order, ws.slen, f.lens)
 	steps := int(ws.slen[0])
 	n := steps * B
 	ws.x = nn.Grow(ws.x, n*in)
-	for t := 0; t < steps; t++ {
-		for p, o := range ws.order {
-			dst := ws.x[(t*B+p)*in : (t*B+p+1)*in]
-			if int32(t) < f.lens[o] {
-				src := int(f.start[o]) + t
-				copy(dst, ws.xt[src*in:(src+1)*in])
-			} else {
-				clear(dst)
-			}
-		}
-	}
+	gatherTimeMajor(ws.x, ws.xt, in, steps, ws.order, f.start, f.lens)
 	ws.gates = nn.Grow(ws.gates, n*4*H)
 	ws.h = nn.Grow(ws.h, B*H)
 	ws.c = nn.Grow(ws.c, B*H)

@@ -57,13 +57,7 @@ it stops early after --patience epochs without improvement. Labels come from the
 			if err != nil && clf == nil {
 				return fmt.Errorf("train classifier: %w", err)
 			}
-			if err != nil {
-				fmt.Fprintf(stderr, "training stopped: %v; saving the best epoch so far\n", err)
-			}
-			if err := recordTrainingInfo(clf.Info, dataset.HashExamples(train), len(train), reports, cfg, time.Since(start)); err != nil {
-				return err
-			}
-			if err := writeModel(out, clf.Save); err != nil {
+			if err := saveTrained(stderr, err, out, clf.Info, clf.Save, dataset.HashExamples(train), len(train), reports, cfg, start); err != nil {
 				return err
 			}
 			fmt.Fprintf(stderr, "wrote %s (%.1fs total)\n", out, time.Since(start).Seconds())
@@ -171,6 +165,20 @@ func writeModel(path string, save func(w io.Writer) error) (err error) {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// saveTrained records the training metadata in info and writes the model
+// to out; trainErr (a cancelled run that still has a best epoch) is reported
+// on stderr first.
+func saveTrained(stderr io.Writer, trainErr error, out string, info map[string]string, save func(io.Writer) error,
+	dataHash string, n int, reports []model.EpochReport, cfg any, start time.Time) error {
+	if trainErr != nil {
+		fmt.Fprintf(stderr, "training stopped: %v; saving the best epoch so far\n", trainErr)
+	}
+	if err := recordTrainingInfo(info, dataHash, n, reports, cfg, time.Since(start)); err != nil {
+		return err
+	}
+	return writeModel(out, save)
 }
 
 func recordTrainingInfo(info map[string]string, dataHash string, n int, reports []model.EpochReport, cfg any, took time.Duration) error {

@@ -51,13 +51,7 @@ data unless --lang is given.`,
 			if err != nil && tg == nil {
 				return fmt.Errorf("train ner: %w", err)
 			}
-			if err != nil {
-				fmt.Fprintf(stderr, "training stopped: %v; saving the best epoch so far\n", err)
-			}
-			if err := recordTrainingInfo(tg.Info, dataset.HashNERExamples(train), len(train), reports, cfg, time.Since(start)); err != nil {
-				return err
-			}
-			if err := writeModel(out, tg.Save); err != nil {
+			if err := saveTrained(stderr, err, out, tg.Info, tg.Save, dataset.HashNERExamples(train), len(train), reports, cfg, start); err != nil {
 				return err
 			}
 			fmt.Fprintf(stderr, "wrote %s (%s tagger, %d tags, %.1fs total)\n", out, tg.Lang, len(tg.Tags), time.Since(start).Seconds())
