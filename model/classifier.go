@@ -96,6 +96,10 @@ type Classifier struct {
 	// Info is descriptive metadata written to the model file (dev metrics,
 	// data hash, training settings).
 	Info map[string]string
+	// Checksum is the hex SHA-256 of the tensor payload of the file the
+	// model was loaded from ("" for a model built in memory). It
+	// identifies the weights: a model version.
+	Checksum string
 
 	net clsNet
 }

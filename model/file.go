@@ -267,6 +267,7 @@ func (h *header) classifier(tc *TokenizerCache) (*Classifier, error) {
 		return nil, err
 	}
 	c.Info = h.info()
+	c.Checksum = h.meta["sha256"]
 	return c, nil
 }
 
@@ -344,6 +345,7 @@ func (h *header) tagger(tc *TokenizerCache) (*Tagger, error) {
 		return nil, err
 	}
 	tg.Info = h.info()
+	tg.Checksum = h.meta["sha256"]
 	tg.TypeMap = typeMap
 	return tg, nil
 }

@@ -126,6 +126,8 @@ type Tagger struct {
 	Chars     *Vocab // CNN character vocabulary (original case)
 	Tokenizer *text.Tokenizer
 	Info      map[string]string
+	// Checksum is as for Classifier.Checksum.
+	Checksum string
 
 	mask nn.CRFMask
 	net  tagNet

@@ -5,7 +5,10 @@ package models
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
+
+	"github.com/tagstream/tagstream/model"
 )
 
 // Names of the embedded default models.
@@ -25,3 +28,45 @@ var files embed.FS
 
 // Open opens an embedded model file by name.
 func Open(name string) (fs.File, error) { return files.Open(name) }
+
+// Lang is the built-in pair of models of one language.
+type Lang struct {
+	Classifier     *model.Classifier
+	Tagger         *model.Tagger
+	ClassifierName string // file name, e.g. SentimentEN
+	TaggerName     string
+}
+
+// Defaults loads the built-in models of "en" and "zh". Models that share
+// tokenizer settings share one tokenizer through tc.
+func Defaults(tc *model.TokenizerCache) (map[string]Lang, error) {
+	out := map[string]Lang{}
+	for lang, names := range map[string][2]string{"en": {SentimentEN, NEREN}, "zh": {SentimentZH, NERZH}} {
+		cls, err := load(names[0], tc)
+		if err != nil {
+			return nil, err
+		}
+		ner, err := load(names[1], tc)
+		if err != nil {
+			return nil, err
+		}
+		if cls.Classifier == nil || ner.Tagger == nil {
+			return nil, fmt.Errorf("built-in models %s, %s: want a classifier and a tagger", names[0], names[1])
+		}
+		out[lang] = Lang{Classifier: cls.Classifier, Tagger: ner.Tagger, ClassifierName: names[0], TaggerName: names[1]}
+	}
+	return out, nil
+}
+
+func load(name string, tc *model.TokenizerCache) (_ model.Loaded, err error) {
+	f, err := Open(name)
+	if err != nil {
+		return model.Loaded{}, fmt.Errorf("built-in model %s: %w", name, err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	return model.Load(f, "built-in "+name, tc)
+}

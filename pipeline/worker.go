@@ -1,0 +1,196 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/model"
+	"github.com/tagstream/tagstream/model/text"
+	"github.com/tagstream/tagstream/producer"
+)
+
+// pending is one record handed to the sink: the item to republish if its
+// publish fails, and what to mark done once it is acknowledged.
+type pending struct {
+	item     producer.Item // Token points back to this pending
+	topic    string
+	part     int
+	offset   int64
+	start    time.Time // the record's timestamp, for the end-to-end latency
+	attempts int
+	label    string // metric label: result label or dead-letter reason
+	dead     bool
+}
+
+// worker labels batches. It owns one model workspace per analyzer of the
+// Snapshot in service, and reusable per-batch scratch.
+type worker struct {
+	p     *Pipeline
+	snap  *Snapshot
+	ws    map[*model.Analyzer]*model.AnalyzerWorkspace
+	items []producer.Item
+	texts []string
+	idx   []int
+	langs []string
+}
+
+func newWorker(p *Pipeline) *worker {
+	return &worker{p: p, ws: map[*model.Analyzer]*model.AnalyzerWorkspace{}}
+}
+
+// workspace returns the worker's workspace for a, dropping those of
+// analyzers no longer in service when the Snapshot changed.
+func (w *worker) workspace(s *Snapshot, a *model.Analyzer) *model.AnalyzerWorkspace {
+	if s != w.snap {
+		for k := range w.ws {
+			keep := false
+			for _, m := range s.langs {
+				keep = keep || m.Analyzer == k
+			}
+			if !keep {
+				delete(w.ws, k)
+			}
+		}
+		w.snap = s
+	}
+	ws, ok := w.ws[a]
+	if !ok {
+		ws = a.NewWorkspace()
+		w.ws[a] = ws
+	}
+	return ws
+}
+
+func (w *worker) run(hard context.Context, batches <-chan []consumer.Record) {
+	for b := range batches {
+		w.process(hard, b)
+	}
+}
+
+// process labels one batch and hands every record to the sink.
+func (w *worker) process(hard context.Context, batch []consumer.Record) {
+	p := w.p
+	p.m.batchSize.Observe(float64(len(batch)))
+	snap := p.models.Load() // once per batch: a swap never splits a batch
+	now := p.now()
+	w.items = w.items[:0]
+	if cap(w.langs) < len(batch) {
+		w.langs = make([]string, len(batch))
+	}
+	w.langs = w.langs[:len(batch)]
+	// Dead letters first, and each record's language.
+	for i := range batch {
+		r := &batch[i]
+		if r.Err != nil {
+			w.langs[i] = ""
+			continue
+		}
+		lang := r.Event.Lang
+		if lang == "" {
+			lang = text.DetectLang(r.Event.Text)
+		}
+		lang, _ = snap.For(lang)
+		w.langs[i] = lang
+	}
+	for _, lang := range snap.order {
+		m := snap.langs[lang]
+		w.idx, w.texts = w.idx[:0], w.texts[:0]
+		for i := range batch {
+			if w.langs[i] == lang {
+				w.idx = append(w.idx, i)
+				w.texts = append(w.texts, batch[i].Event.Text)
+			}
+		}
+		if len(w.idx) == 0 {
+			continue
+		}
+		var ws *model.AnalyzerWorkspace
+		if m.Analyzer != nil {
+			ws = w.workspace(snap, m.Analyzer)
+			t0 := time.Now()
+			m.Analyzer.Analyze(ws, w.texts)
+			p.m.inference.WithLabelValues(lang).Observe(time.Since(t0).Seconds())
+		}
+		for k, i := range w.idx {
+			w.items = append(w.items, producer.Item{Result: w.result(&batch[i], lang, m, ws, k, now)})
+		}
+	}
+	for i := range batch {
+		if r := &batch[i]; r.Err != nil {
+			w.items = append(w.items, producer.Item{DeadLetter: &producer.DeadLetter{
+				Reason: string(r.Err.Reason),
+				Err:    r.Err,
+				Source: producer.Source{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset},
+				Raw:    r.Value,
+			}})
+		}
+	}
+	for i := range w.items {
+		it := &w.items[i]
+		pd := &pending{item: *it}
+		if it.Result != nil {
+			s := it.Result.Source
+			pd.topic, pd.part, pd.offset, pd.label = s.Topic, s.Partition, s.Offset, it.Result.Label
+			pd.start = it.Result.EventTime
+		} else {
+			s := it.DeadLetter.Source
+			pd.topic, pd.part, pd.offset, pd.label, pd.dead = s.Topic, s.Partition, s.Offset, it.DeadLetter.Reason, true
+			pd.start = now
+		}
+		pd.item.Token = pd
+		it.Token = pd
+	}
+	n, err := p.sink.PublishBatch(hard, w.items)
+	if err != nil && n < len(w.items) {
+		if hard.Err() == nil && !errors.Is(err, context.Canceled) {
+			// The sink refused the rest (closed): retry them.
+			for i := n; i < len(w.items); i++ {
+				p.retry(w.items[i].Token.(*pending), err)
+			}
+		} else {
+			p.done(int64(len(w.items) - n))
+		}
+	}
+	clear(w.items) // drop references for the GC; the pendings hold what they need
+}
+
+// result builds the Result of record r, text k of the analyzed group.
+func (w *worker) result(r *consumer.Record, lang string, m *LangModels, ws *model.AnalyzerWorkspace, k int, now time.Time) *producer.Result {
+	res := &producer.Result{
+		ID:           r.Event.ID,
+		Lang:         lang,
+		ModelVersion: producer.ModelVersion{Classifier: m.ClassifierVersion, NER: m.NERVersion},
+		Source:       producer.Source{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset},
+		EventTime:    r.Time,
+		ProcessedAt:  now,
+	}
+	if w.p.cfg.IncludeText {
+		res.Text = r.Event.Text
+	}
+	if ws == nil {
+		res.Label = IdentityLabel
+		return res
+	}
+	a := m.Analyzer
+	if cls := a.Classifier(); cls != nil {
+		labels := cls.Labels()
+		probs := ws.Probs(k)
+		res.Scores = make(map[string]float64, len(labels))
+		for j, l := range labels {
+			res.Scores[l] = float64(probs[j])
+		}
+		res.Label = labels[ws.Label(k)]
+	} else {
+		res.Label = IdentityLabel
+	}
+	if a.Tagger() != nil {
+		ents := ws.Entities(k)
+		res.Entities = make([]producer.Entity, len(ents))
+		for j, e := range ents {
+			res.Entities[j] = producer.Entity{Text: e.Text, Type: e.Type, Start: e.Start, End: e.End, Nominal: e.Nominal}
+		}
+	}
+	return res
+}
