@@ -144,7 +144,7 @@ type Pipeline struct {
 	models atomic.Pointer[Snapshot]
 
 	running  atomic.Bool
-	inFlight atomic.Int64 // fetched, not yet acknowledged
+	inFlight atomic.Int64  // fetched, not yet acknowledged
 	idle     chan struct{} // cap 1: signalled when inFlight drops to 0
 	freed    chan struct{} // cap 1: signalled when inFlight drops
 
