@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/spf13/cobra"
+)
+
+const (
+	// maxLineBytes is the longest input line produce accepts, without its
+	// line ending.
+	maxLineBytes = 64 << 20
+	// produceChunk is the most messages one WriteMessages call carries.
+	produceChunk = 1000
+	// produceChunkBytes flushes a chunk early once its values reach this
+	// size, which bounds the memory held by one chunk.
+	produceChunkBytes = 16 << 20
+	// messageOverhead bounds what kafka-go adds to a value's length when it
+	// checks a message against Writer.BatchBytes (no key, no headers).
+	messageOverhead = 32
+	// produceLinger is how long a partial chunk waits for more input before
+	// it is written, so interactive input goes out line by line.
+	produceLinger = 20 * time.Millisecond
+)
+
+// produceOptions are the flags of produce.
+type produceOptions struct {
+	brokers     string
+	topic       string
+	format      string
+	createTopic bool
+	partitions  int
+	replication int
+	maxBytes    int64
+}
+
+func newProduceCmd() *cobra.Command {
+	o := produceOptions{brokers: "127.0.0.1:9092", format: "json", partitions: 1, replication: 1, maxBytes: 1_000_000}
+	cmd := &cobra.Command{
+		Use:   "produce --topic TOPIC [--brokers HOST:PORT,...] [--format json|text] [--create-topic [--partitions N]] [flags] < FILE",
+		Short: "Write lines from stdin to a Kafka topic, one message per line",
+		Long: `Read stdin line by line and write each non-blank line to the topic as one message.
+
+--format json (default) requires every non-blank line to be a JSON object, like the
+events the pipeline reads ({"id"?, "text", "lang"?, "meta"?}); --format text sends each
+line as raw UTF-8 text. Blank lines are skipped, line endings (\n or \r\n) are not sent.
+Lines may be up to 64 MiB, messages up to --max-bytes.
+
+An invalid line stops the command with an error naming its line number; every line
+before it has been written. Messages are written in chunks of up to 1000 with acks
+from all in-sync replicas; on Ctrl-C the chunk in flight is finished and the command
+stops. A summary goes to stderr.
+
+--create-topic creates the topic first (an existing topic is fine).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("partitions") && !o.createTopic {
+				return errors.New("produce: --partitions needs --create-topic")
+			}
+			if cmd.Flags().Changed("replication-factor") && !o.createTopic {
+				return errors.New("produce: --replication-factor needs --create-topic")
+			}
+			return runProduce(cmd.Context(), o, cmd.InOrStdin(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.brokers, "brokers", o.brokers, "comma-separated Kafka bootstrap brokers, host:port")
+	f.StringVar(&o.topic, "topic", "", "topic to write to (required)")
+	f.StringVar(&o.format, "format", o.format, `line format: "json" (one JSON object per line) or "text"`)
+	f.BoolVar(&o.createTopic, "create-topic", false, "create the topic first; an existing topic is fine")
+	f.IntVar(&o.partitions, "partitions", o.partitions, "partitions of a topic made by --create-topic")
+	f.IntVar(&o.replication, "replication-factor", o.replication, "replication factor of a topic made by --create-topic")
+	f.Int64Var(&o.maxBytes, "max-bytes", o.maxBytes, "largest message value in bytes; at most the topic's max.message.bytes (range 1..64 MiB)")
+	_ = cmd.MarkFlagRequired("topic")
+	return cmd
+}
+
+// validate checks the flags, naming the flag, its value and the limit.
+func (o produceOptions) validate() error {
+	switch {
+	case o.topic == "":
+		return errors.New("produce: --topic is empty")
+	case len(splitList(o.brokers)) == 0:
+		return fmt.Errorf("produce: --brokers %q: want host:port[,host:port...]", o.brokers)
+	case o.format != "json" && o.format != "text":
+		return fmt.Errorf("produce: --format %q: want json or text", o.format)
+	case o.partitions < 1:
+		return fmt.Errorf("produce: --partitions %d: want >= 1", o.partitions)
+	case o.replication < 1:
+		return fmt.Errorf("produce: --replication-factor %d: want >= 1", o.replication)
+	case o.maxBytes < 1 || o.maxBytes > maxLineBytes:
+		return fmt.Errorf("produce: --max-bytes %d: want 1..%d", o.maxBytes, maxLineBytes)
+	}
+	return nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// runProduce writes the lines of in to o.topic and prints a summary to
+// stderr, also when it fails part way.
+func runProduce(ctx context.Context, o produceOptions, in io.Reader, stderr io.Writer) (err error) {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	transport := &kafka.Transport{ClientID: "tagstream-produce"}
+	defer transport.CloseIdleConnections()
+	brokers := splitList(o.brokers)
+	if o.createTopic {
+		if err := createTopic(ctx, stderr, transport, brokers, o); err != nil {
+			return err
+		}
+	}
+	w := &kafka.Writer{
+		Addr:         kafka.TCP(brokers...),
+		Topic:        o.topic,
+		Balancer:     &kafka.Hash{}, // keyless messages go round robin
+		RequiredAcks: kafka.RequireAll,
+		BatchSize:    produceChunk,
+		BatchBytes:   o.maxBytes + messageOverhead,
+		BatchTimeout: 5 * time.Millisecond, // the 1s default delays every partial batch (kafka-go #1180)
+		Transport:    transport,
+	}
+	defer func() {
+		if cerr := w.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("produce: close writer: %w", cerr)
+		}
+	}()
+
+	start := time.Now()
+	var produced int
+	defer func() {
+		d := time.Since(start)
+		rate := 0.0
+		if s := d.Seconds(); s > 0 {
+			rate = float64(produced) / s
+		}
+		fmt.Fprintf(stderr, "produced %d messages to %s in %v (%.0f msg/s)\n", produced, o.topic, d.Round(time.Millisecond), rate)
+	}()
+
+	stop := make(chan struct{})
+	defer close(stop)
+	lines := make(chan inputLine, 64)
+	// The reader ends at EOF, on a read error, or at its next line once
+	// stop is closed. A read of stdin blocked on a terminal cannot be
+	// interrupted; that goroutine then ends with the process, which is why
+	// it is not joined here.
+	go readLines(in, lines, stop)
+
+	p := lineWriter{w: w, o: o, produced: &produced}
+	return p.run(ctx, lines)
+}
+
+// createTopic creates o.topic through the version-negotiating kafka.Client
+// (Kafka 4 removed CreateTopics v0, which kafka.Conn uses). An existing
+// topic is fine; its partition count is left as it is.
+func createTopic(ctx context.Context, stderr io.Writer, transport *kafka.Transport, brokers []string, o produceOptions) error {
+	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: transport, Timeout: 30 * time.Second}
+	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: o.topic, NumPartitions: o.partitions, ReplicationFactor: o.replication,
+	}}})
+	if err != nil {
+		return fmt.Errorf("produce: create topic %s: %w", o.topic, err)
+	}
+	switch err := resp.Errors[o.topic]; {
+	case err == nil:
+		fmt.Fprintf(stderr, "created topic %s with %d partitions\n", o.topic, o.partitions)
+	case errors.Is(err, kafka.TopicAlreadyExists):
+		fmt.Fprintf(stderr, "topic %s already exists\n", o.topic)
+	default:
+		return fmt.Errorf("produce: create topic %s: %w", o.topic, err)
+	}
+	return nil
+}
+
+// inputLine is one line of input: its 1-based number and its bytes without
+// the line ending, or the error that ended the input.
+type inputLine struct {
+	no   int
+	data []byte
+	err  error
+}
+
+// readLines sends the lines of r on out and closes it at EOF, after a read
+// error (sent as the last inputLine) or once stop is closed.
+func readLines(r io.Reader, out chan<- inputLine, stop <-chan struct{}) {
+	defer close(out)
+	br := bufio.NewReaderSize(r, 1<<16)
+	for no := 1; ; no++ {
+		data, err := readLine(br)
+		if err == io.EOF && len(data) == 0 {
+			return
+		}
+		l := inputLine{no: no, data: data}
+		if err != nil && err != io.EOF {
+			l = inputLine{no: no, err: fmt.Errorf("produce: read line %d: %w", no, err)}
+		}
+		select {
+		case out <- l:
+		case <-stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// errLineTooLong reports a line over maxLineBytes.
+var errLineTooLong = fmt.Errorf("line longer than %d bytes", maxLineBytes)
+
+// readLine returns the next line of br in a fresh slice, without "\n" or
+// "\r\n"; at the end of the input it returns the last, unterminated line
+// (maybe empty) with io.EOF.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(line)+len(frag) > maxLineBytes+2 { // room for "\r\n"
+			return nil, errLineTooLong
+		}
+		line = append(line, frag...)
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+			line = bytes.TrimSuffix(line[:len(line)-1], []byte{'\r'})
+		}
+		if len(line) > maxLineBytes {
+			return nil, errLineTooLong
+		}
+		return line, err
+	}
+}
+
+// lineWriter turns input lines into messages and writes them in chunks.
+type lineWriter struct {
+	w        *kafka.Writer
+	o        produceOptions
+	produced *int
+
+	chunk      []kafka.Message
+	chunkBytes int
+	first      int // line number of chunk[0]
+	last       int // line number of the last line read
+}
+
+// run reads lines until the input ends, a line is invalid, a write fails or
+// ctx is cancelled. The lines before an invalid one, and those read before
+// ctx was cancelled, are written before it returns.
+func (p *lineWriter) run(ctx context.Context, lines <-chan inputLine) error {
+	linger := time.NewTimer(produceLinger)
+	defer linger.Stop()
+	for {
+		var (
+			l     inputLine
+			ok    bool
+			flush <-chan time.Time
+		)
+		if len(p.chunk) > 0 {
+			flush = linger.C
+		}
+		select {
+		case <-ctx.Done():
+			if err := p.flush(); err != nil {
+				return err
+			}
+			return fmt.Errorf("produce: interrupted after %d lines of input: %w", p.last, ctx.Err())
+		case <-flush:
+			if err := p.flush(); err != nil {
+				return err
+			}
+			continue
+		case l, ok = <-lines:
+		}
+		if !ok {
+			return p.flush()
+		}
+		if l.err != nil {
+			return errors.Join(l.err, p.flush())
+		}
+		p.last = l.no
+		value, err := p.value(l)
+		if err != nil {
+			return errors.Join(err, p.flush())
+		}
+		if value == nil {
+			continue
+		}
+		if len(p.chunk) == 0 {
+			p.first = l.no
+			linger.Reset(produceLinger)
+		}
+		p.chunk = append(p.chunk, kafka.Message{Value: value})
+		p.chunkBytes += len(value)
+		if len(p.chunk) >= produceChunk || p.chunkBytes >= produceChunkBytes {
+			if err := p.flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// value checks one line and returns the message value to send, or nil for
+// a blank line.
+func (p *lineWriter) value(l inputLine) ([]byte, error) {
+	if len(bytes.TrimSpace(l.data)) == 0 {
+		return nil, nil
+	}
+	if !utf8.Valid(l.data) {
+		return nil, fmt.Errorf("produce: line %d: not valid utf-8", l.no)
+	}
+	v := l.data
+	if p.o.format == "json" {
+		v = bytes.TrimSpace(v)
+		if !json.Valid(v) {
+			var x any
+			err := json.Unmarshal(v, &x) // for the syntax error's message
+			return nil, fmt.Errorf("produce: line %d: invalid json: %v", l.no, err)
+		}
+		if v[0] != '{' {
+			return nil, fmt.Errorf("produce: line %d: json %s, want an object", l.no, jsonKindOf(v))
+		}
+	}
+	if int64(len(v)) > p.o.maxBytes {
+		return nil, fmt.Errorf("produce: line %d: %d bytes, --max-bytes %d", l.no, len(v), p.o.maxBytes)
+	}
+	return v, nil
+}
+
+// flush writes the pending chunk. The write is not cancelled with the
+// command's ctx, so Ctrl-C finishes the chunk in flight; the writer's own
+// timeouts bound it.
+func (p *lineWriter) flush() error {
+	if len(p.chunk) == 0 {
+		return nil
+	}
+	chunk := p.chunk
+	p.chunk, p.chunkBytes = p.chunk[:0], 0
+	err := p.w.WriteMessages(context.Background(), chunk...)
+	if err == nil {
+		*p.produced += len(chunk)
+		return nil
+	}
+	var werrs kafka.WriteErrors
+	if errors.As(err, &werrs) {
+		*p.produced += len(werrs) - werrs.Count()
+	}
+	hint := ""
+	if errors.Is(err, kafka.UnknownTopicOrPartition) {
+		hint = " (create it with --create-topic)"
+	}
+	return fmt.Errorf("produce: write lines %d..%d to %s%s: %w", p.first, p.last, p.o.topic, hint, err)
+}
+
+// jsonKindOf names the JSON type of a valid, trimmed JSON value.
+func jsonKindOf(v []byte) string {
+	switch v[0] {
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	default:
+		return "number"
+	}
+}
