@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# kafka.sh start|stop|status|clean: a single-node Apache Kafka (KRaft,
+# combined broker and controller) on 127.0.0.1, for the real-broker tests
+# and for local runs without Docker.
+#
+# Kafka's jars come from Maven Central through `mvn dependency:copy-dependencies`
+# (Maven Central is the one place that serves them to every machine we run on;
+# the release tarball is not fetched). Kafka >= 4.1 is required: 4.0 removed
+# JoinGroup v0-v1, which kafka-go's consumer groups still send.
+#
+# Environment (all optional):
+#   TAGSTREAM_LOCAL_DIR     state directory (default: <repo>/.cache/local)
+#   KAFKA_VERSION           org.apache.kafka:kafka_2.13 version (default 4.1.1)
+#   LOG4J_VERSION           log4j 2 version Kafka was built with (default 2.24.3)
+#   KAFKA_PORT              client listener port (default 9092)
+#   KAFKA_CONTROLLER_PORT   KRaft controller port (default 9093)
+#   KAFKA_HEAP_OPTS         JVM heap flags (default -Xms256m -Xmx512m)
+#   KAFKA_START_TIMEOUT     seconds to wait for the broker (default 90)
+#
+# Files under $TAGSTREAM_LOCAL_DIR/kafka: lib-<version>/ (jars, kept across
+# runs), server.properties, log4j2.properties, data/ (KRaft metadata and
+# logs), server.log (WARN and above, plus start-up lines), stdout.log, kafka.pid.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+state=${TAGSTREAM_LOCAL_DIR:-$root/.cache/local}
+KAFKA_VERSION=${KAFKA_VERSION:-4.1.1}
+LOG4J_VERSION=${LOG4J_VERSION:-2.24.3}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+
+dir=$state/kafka
+lib=$dir/lib-$KAFKA_VERSION
+data=$dir/data
+pidfile=$dir/kafka.pid
+java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+
+log() { echo "kafka.sh: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# fetch copies kafka_2.13 and its runtime dependencies, plus the log4j 2
+# binding the release tarball ships, into $lib, once per Kafka version.
+fetch() {
+	[ -f "$lib/.complete" ] && return
+	command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install maven)"
+	log "fetching org.apache.kafka:kafka_2.13:$KAFKA_VERSION from Maven Central"
+	local work=$dir/fetch-$KAFKA_VERSION
+	rm -rf "$work" "$lib"
+	mkdir -p "$work"
+	# Kafka's poms pin slf4j-api 1.7.36, so the binding is log4j-slf4j-impl
+	# (SLF4J 1.x), as in the release tarball; log4j-slf4j2-impl would be
+	# ignored by slf4j-api 1.7 and Kafka would log nothing.
+	cat >"$work/pom.xml" <<POM
+<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.tagstream</groupId>
+  <artifactId>kafka-server-jars</artifactId>
+  <version>$KAFKA_VERSION</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>$KAFKA_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-core</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>
+  </dependencies>
+  <build>
+    <plugins>
+      <plugin>
+        <groupId>org.apache.maven.plugins</groupId>
+        <artifactId>maven-dependency-plugin</artifactId>
+        <version>3.8.1</version>
+      </plugin>
+    </plugins>
+  </build>
+</project>
+POM
+	if ! mvn -B -q -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory="$work/lib" >"$work/mvn.log" 2>&1; then
+		cat "$work/mvn.log" >&2
+		die "mvn could not fetch kafka_2.13:$KAFKA_VERSION (is Maven Central reachable?)"
+	fi
+	[ -f "$work/lib/kafka_2.13-$KAFKA_VERSION.jar" ] || die "no kafka_2.13-$KAFKA_VERSION.jar after mvn"
+	mv "$work/lib" "$lib"
+	rm -rf "$work"
+	touch "$lib/.complete"
+}
+
+# pid prints the broker's pid if it is running, and fails otherwise.
+pid() {
+	[ -f "$pidfile" ] || return 1
+	local p
+	p=$(cat "$pidfile")
+	[ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
+	# Guard against a reused pid: it must be our broker.
+	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
+	echo "$p"
+}
+
+# brokers sends a Metadata v4 request (all topics) to 127.0.0.1:$KAFKA_PORT
+# and prints the number of live brokers in the answer; it fails if the port
+# does not answer within 5 s. Request: size, api_key 3, api_version 4,
+# correlation_id 1, client_id "ready", topics null (-1), allow_auto_topic_creation
+# false. Response: size, correlation_id, throttle_time_ms, brokers count, ...
+brokers() {
+	local out b
+	# shellcheck disable=SC2016 # $1 expands in the inner shell
+	out=$(timeout 5 bash -c '
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "\x00\x00\x00\x14\x00\x03\x00\x04\x00\x00\x00\x01\x00\x05ready\xff\xff\xff\xff\x00" >&3
+		head -c 16 <&3 | od -An -tu1
+	' _ "$KAFKA_PORT" 2>/dev/null) || return 1
+	read -ra b <<<"$out"
+	[ "${#b[@]}" -eq 16 ] || return 1
+	echo $(( (b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15] ))
+}
+
+version() {
+	local v
+	v=$(grep -ho 'Kafka version: [^ ]*' "$dir/server.log" 2>/dev/null | tail -n1 | cut -d' ' -f3)
+	echo "${v:-$KAFKA_VERSION}"
+}
+
+configure() {
+	mkdir -p "$data"
+	cat >"$dir/server.properties" <<PROPS
+# Written by deploy/local/kafka.sh: one process is both KRaft controller and broker.
+process.roles=broker,controller
+node.id=1
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
+log.dirs=$data
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+# Fewer than the default 50 partitions: the first consumer group starts faster.
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+PROPS
+	# WARN and above, plus the two INFO lines that tell the version and that
+	# the server started.
+	cat >"$dir/log4j2.properties" <<LOG
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = $dir/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.file.ref = FILE
+logger.appinfo.name = org.apache.kafka.common.utils.AppInfoParser
+logger.appinfo.level = INFO
+logger.server.name = kafka.server.KafkaRaftServer
+logger.server.level = INFO
+LOG
+}
+
+java_check() {
+	command -v "$java" >/dev/null || die "java not found: Kafka $KAFKA_VERSION needs Java 17 or newer"
+	local v
+	v=$("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+	[ "${v%%.*}" -ge 17 ] 2>/dev/null || die "java $v found: Kafka $KAFKA_VERSION needs Java 17 or newer"
+}
+
+start() {
+	if p=$(pid); then
+		log "already running (pid $p)"
+		wait_ready "$p"
+		return
+	fi
+	if (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; then
+		die "port $KAFKA_PORT is in use by another process (set KAFKA_PORT)"
+	fi
+	java_check
+	fetch
+	configure
+	local cp="$lib/*"
+	if [ ! -f "$data/meta.properties" ]; then
+		local id
+		id=$("$java" -cp "$cp" kafka.tools.StorageTool random-uuid)
+		"$java" -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$cp" \
+			kafka.tools.StorageTool format --standalone -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+			{ cat "$dir/format.log" >&2; die "storage format failed"; }
+		log "formatted $data (cluster id $id)"
+	fi
+	: >"$dir/server.log"
+	# shellcheck disable=SC2086 # KAFKA_HEAP_OPTS holds several flags
+	nohup "$java" $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+		-Dlog4j2.configurationFile="$dir/log4j2.properties" \
+		-cp "$cp" kafka.Kafka "$dir/server.properties" >"$dir/stdout.log" 2>&1 </dev/null &
+	local p=$!
+	echo "$p" >"$pidfile"
+	wait_ready "$p"
+}
+
+wait_ready() {
+	local p=$1 deadline=$((SECONDS + KAFKA_START_TIMEOUT)) n
+	until n=$(brokers) && [ "$n" -ge 1 ]; do
+		if ! kill -0 "$p" 2>/dev/null; then
+			log "broker exited during start-up; last lines of its logs:"
+			tail -n 30 "$dir/stdout.log" "$dir/server.log" >&2 || true
+			rm -f "$pidfile"
+			exit 1
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			log "broker did not answer on 127.0.0.1:$KAFKA_PORT within ${KAFKA_START_TIMEOUT}s; last lines of its logs:"
+			tail -n 30 "$dir/stdout.log" "$dir/server.log" >&2 || true
+			exit 1
+		fi
+		sleep 0.5
+	done
+	echo "kafka.sh: Apache Kafka $(version) (KRaft, broker+controller) ready on 127.0.0.1:$KAFKA_PORT (pid $p, $n broker, logs in $dir)"
+}
+
+stop() {
+	local p
+	if ! p=$(pid); then
+		rm -f "$pidfile"
+		log "not running"
+		return
+	fi
+	kill -TERM "$p"
+	local deadline=$((SECONDS + 60))
+	while kill -0 "$p" 2>/dev/null; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			log "broker (pid $p) still running after 60s: killing it"
+			kill -KILL "$p" 2>/dev/null || true
+			break
+		fi
+		sleep 0.2
+	done
+	rm -f "$pidfile"
+	log "stopped (pid $p)"
+}
+
+status() {
+	local p n
+	if ! p=$(pid); then
+		echo "kafka.sh: not running"
+		return 3
+	fi
+	if n=$(brokers); then
+		echo "kafka.sh: Apache Kafka $(version) running (pid $p) on 127.0.0.1:$KAFKA_PORT, $n broker(s) in metadata"
+	else
+		echo "kafka.sh: running (pid $p) but 127.0.0.1:$KAFKA_PORT does not answer"
+		return 1
+	fi
+}
+
+case ${1:-} in
+start) start ;;
+stop) stop ;;
+status) status ;;
+clean) # stop and remove topics and KRaft metadata; the jars stay
+	stop
+	rm -rf "$data" "$dir/server.log" "$dir/stdout.log" "$dir/format.log"
+	log "removed $data"
+	;;
+*)
+	echo "usage: $0 start|stop|status|clean" >&2
+	exit 2
+	;;
+esac
