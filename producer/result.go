@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Result is the labelled form of one event, published as JSON on
@@ -137,12 +138,16 @@ type resultWire struct {
 	ProcessedAt  time.Time          `json:"processed_at"`
 }
 
-// deadLetterWire is the published form of a DeadLetter.
+// deadLetterWire is the published form of a DeadLetter. RawBytes is the
+// length of the original value; RawTruncated says raw_base64 holds only its
+// first bytes, because the whole would not fit in one NATS message.
 type deadLetterWire struct {
-	Reason    string `json:"reason"`
-	Error     string `json:"error"`
-	Source    Source `json:"source"`
-	RawBase64 string `json:"raw_base64"`
+	Reason       string `json:"reason"`
+	Error        string `json:"error"`
+	Source       Source `json:"source"`
+	RawBase64    string `json:"raw_base64"`
+	RawBytes     int    `json:"raw_bytes"`
+	RawTruncated bool   `json:"raw_truncated,omitempty"`
 }
 
 // encoded is an Item ready to publish.
@@ -176,13 +181,25 @@ func (p *Publisher) encode(it *Item) (encoded, error) {
 		if err != nil {
 			return encoded{}, fmt.Errorf("%w: encode result %s: %w", ErrInvalidItem, r.Source, err)
 		}
+		if limit := p.maxPayload(); int64(len(data)) > limit {
+			return encoded{}, fmt.Errorf("%w: result %s is %d bytes, over the server's max payload %d", ErrInvalidItem, r.Source, len(data), limit)
+		}
 		return encoded{subject: p.cfg.SubjectPrefix + "." + SubjectToken(r.Label), msgID: r.Source.String(), data: data}, nil
 	case it.DeadLetter != nil:
 		d := it.DeadLetter
-		w := deadLetterWire{Reason: d.Reason, Source: d.Source, RawBase64: base64.StdEncoding.EncodeToString(d.Raw)}
+		w := deadLetterWire{Reason: d.Reason, Source: d.Source, RawBytes: len(d.Raw)}
 		if d.Err != nil {
-			w.Error = d.Err.Error()
+			w.Error = truncate(d.Err.Error(), 4096)
 		}
+		limit := p.maxPayload()
+		raw := d.Raw
+		if n := base64.StdEncoding.EncodedLen(len(raw)); int64(n)+1024+int64(len(w.Error))*6 > limit {
+			// Keep the head of the value: what fits with room for the
+			// other fields (an error may grow 6x when JSON-escaped).
+			keep := max(0, (limit-1024-int64(len(w.Error))*6)/4*3)
+			raw, w.RawTruncated = raw[:min(int64(len(raw)), keep)], true
+		}
+		w.RawBase64 = base64.StdEncoding.EncodeToString(raw)
 		data, err := json.Marshal(w)
 		if err != nil {
 			return encoded{}, fmt.Errorf("%w: encode dead letter %s: %w", ErrInvalidItem, d.Source, err)
@@ -191,4 +208,23 @@ func (p *Publisher) encode(it *Item) (encoded, error) {
 	default:
 		return encoded{}, fmt.Errorf("%w: neither result nor dead letter set", ErrInvalidItem)
 	}
+}
+
+// maxPayload is the largest message the server accepts.
+func (p *Publisher) maxPayload() int64 {
+	if m := p.nc.MaxPayload(); m > 0 {
+		return m
+	}
+	return 1 << 20
+}
+
+// truncate cuts s to at most n bytes at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
