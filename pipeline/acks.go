@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/tagstream/tagstream/producer"
@@ -34,6 +35,10 @@ func (p *Pipeline) ack(a producer.Ack) {
 		return
 	}
 	if a.Err != nil {
+		if errors.Is(a.Err, producer.ErrInvalidItem) {
+			p.unpublishable(pd, a.Err)
+			return
+		}
 		p.retry(pd, a.Err)
 		return
 	}
@@ -49,6 +54,40 @@ func (p *Pipeline) ack(a producer.Ack) {
 		}
 	}
 	p.done(1)
+}
+
+// ReasonUnpublishable is the dead-letter reason of an event whose result
+// the sink refused as invalid (for example larger than the NATS max
+// payload): retrying cannot help, so the event goes to the DLQ instead.
+const ReasonUnpublishable = "unpublishable_result"
+
+// unpublishable turns a refused result into a dead letter and publishes
+// that. A refused dead letter is logged and dropped: nothing smaller is
+// left to publish.
+func (p *Pipeline) unpublishable(pd *pending, err error) {
+	if pd.dead {
+		p.log.Error("dead letter refused by the sink; dropping it", "topic", pd.topic, "partition", pd.part, "offset", pd.offset, "err", err)
+		p.m.dropped.Inc()
+		p.src.MarkDone(pd.topic, pd.part, pd.offset)
+		p.done(1)
+		return
+	}
+	pd.dead, pd.label = true, ReasonUnpublishable
+	pd.item = producer.Item{Token: pd, DeadLetter: &producer.DeadLetter{
+		Reason: ReasonUnpublishable,
+		Err:    err,
+		Source: producer.Source{Topic: pd.topic, Partition: pd.part, Offset: pd.offset},
+		Raw:    pd.raw,
+	}}
+	pd.raw = nil
+	p.log.Warn("result refused by the sink; sending the event to the DLQ", "topic", pd.topic, "partition", pd.part, "offset", pd.offset, "err", err)
+	p.retryMu.Lock()
+	p.retries = append(p.retries, pd)
+	p.retryMu.Unlock()
+	select {
+	case p.retryC <- struct{}{}:
+	default:
+	}
 }
 
 // retry queues pd for republishing after a failed publish.

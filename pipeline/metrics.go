@@ -18,6 +18,7 @@ type metrics struct {
 	publishErrors prometheus.Counter
 	fetchErrors   prometheus.Counter
 	throttled     prometheus.Counter
+	dropped       prometheus.Counter
 	batchSize     prometheus.Histogram
 	inference     *prometheus.HistogramVec
 	latency       prometheus.Histogram
@@ -51,6 +52,9 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) (*metrics, error) {
 		throttled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tagstream_backpressure_waits_total", Help: "Times fetching paused because MaxInFlight records were unacknowledged.",
 		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tagstream_dropped_total", Help: "Dead letters the sink refused even after truncation (should stay 0).",
+		}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "tagstream_batch_size", Help: "Records per micro-batch.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 13), // 1..4096
@@ -73,7 +77,7 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	cs := []prometheus.Collector{m.consumed, m.published, m.deadLetters, m.publishErrors, m.fetchErrors, m.throttled,
+	cs := []prometheus.Collector{m.consumed, m.published, m.deadLetters, m.publishErrors, m.fetchErrors, m.throttled, m.dropped,
 		m.batchSize, m.inference, m.latency, m.inFlight, m.modelInfo}
 	if s, ok := p.src.(statser); ok {
 		cs = append(cs, &offsetCollector{src: s})

@@ -22,6 +22,7 @@ type pending struct {
 	attempts int
 	label    string // metric label: result label or dead-letter reason
 	dead     bool
+	raw      []byte // the record value, for a result the sink refuses
 }
 
 // worker labels batches. It owns one model workspace per analyzer of the
@@ -31,6 +32,7 @@ type worker struct {
 	snap  *Snapshot
 	ws    map[*model.Analyzer]*model.AnalyzerWorkspace
 	items []producer.Item
+	raws  [][]byte // record value of items[i] (results only)
 	texts []string
 	idx   []int
 	langs []string
@@ -75,7 +77,7 @@ func (w *worker) process(hard context.Context, batch []consumer.Record) {
 	p.m.batchSize.Observe(float64(len(batch)))
 	snap := p.models.Load() // once per batch: a swap never splits a batch
 	now := p.now()
-	w.items = w.items[:0]
+	w.items, w.raws = w.items[:0], w.raws[:0]
 	if cap(w.langs) < len(batch) {
 		w.langs = make([]string, len(batch))
 	}
@@ -115,6 +117,7 @@ func (w *worker) process(hard context.Context, batch []consumer.Record) {
 		}
 		for k, i := range w.idx {
 			w.items = append(w.items, producer.Item{Result: w.result(&batch[i], lang, m, ws, k, now)})
+			w.raws = append(w.raws, batch[i].Value)
 		}
 	}
 	for i := range batch {
@@ -130,6 +133,9 @@ func (w *worker) process(hard context.Context, batch []consumer.Record) {
 	for i := range w.items {
 		it := &w.items[i]
 		pd := &pending{item: *it}
+		if it.Result != nil {
+			pd.raw = w.raws[i]
+		}
 		if it.Result != nil {
 			s := it.Result.Source
 			pd.topic, pd.part, pd.offset, pd.label = s.Topic, s.Partition, s.Offset, it.Result.Label
@@ -154,6 +160,7 @@ func (w *worker) process(hard context.Context, batch []consumer.Record) {
 		}
 	}
 	clear(w.items) // drop references for the GC; the pendings hold what they need
+	clear(w.raws)
 }
 
 // result builds the Result of record r, text k of the analyzed group.

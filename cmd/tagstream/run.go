@@ -1,0 +1,84 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tagstream/tagstream/config"
+)
+
+// configFlags are the config keys offered as flags of run, demo and bench
+// (every key can also be set in the file or as TAGSTREAM_* variables). They
+// are strings: config.Load parses them like values from the file.
+var configFlags = []struct{ key, usage string }{
+	{"kafka.brokers", "Kafka bootstrap brokers, comma-separated"},
+	{"kafka.topics", "input topics, comma-separated"},
+	{"kafka.group", "consumer group"},
+	{"nats.url", "NATS server URL"},
+	{"nats.mode", "jetstream or core"},
+	{"http.addr", "metrics and health listen address"},
+	{"workers", "labelling workers (0: GOMAXPROCS)"},
+	{"batch.max_size", "largest micro-batch, in events"},
+	{"batch.max_delay", "longest wait for a micro-batch to fill, e.g. 5ms"},
+	{"log.level", "debug, info, warn or error"},
+}
+
+func addConfigFlags(cmd *cobra.Command) {
+	for _, f := range configFlags {
+		cmd.Flags().String(f.key, "", f.usage)
+	}
+}
+
+// loadConfig loads the configuration of cmd (--config, environment, flags).
+func loadConfig(cmd *cobra.Command) (config.Config, error) {
+	path, err := cmd.Flags().GetString("config")
+	if err != nil {
+		return config.Config{}, err
+	}
+	return config.Load(path, cmd.Flags())
+}
+
+func newRunCmd() *cobra.Command {
+	var embeddedMode bool
+	cmd := &cobra.Command{
+		Use:   "run [--embedded]",
+		Short: "Run the stream processor: Kafka in, labels, NATS out",
+		Long: `Consume text events from Kafka, label them with the classifier and the NER tagger of their
+language, and publish one result per event to NATS; offsets are committed once the result is
+acknowledged. --embedded starts an in-process Kafka-protocol broker and NATS server first
+(embedded.kafka_addr, embedded.nats_addr). SIGINT/SIGTERM drain and stop within
+shutdown_timeout; SIGHUP reloads the model files. HTTP: /healthz, /readyz, /metrics.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if embeddedMode {
+				cfg.Embedded.Enabled = true
+			}
+			log := newLogger(cfg.Log, os.Stderr)
+			ctx := cmd.Context()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			s, err := startService(ctx, cfg, log, serviceOptions{})
+			if err != nil {
+				return err
+			}
+			log.Info("running", "brokers", s.cfg.Kafka.Brokers, "topics", s.cfg.Kafka.Topics, "group", s.cfg.Kafka.Group,
+				"nats", s.cfg.NATS.URL, "mode", s.cfg.NATS.Mode, "workers", s.cfg.Workers)
+			err = s.run(ctx, hup)
+			if err == nil {
+				log.Info("stopped cleanly")
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&embeddedMode, "embedded", false, "start in-process Kafka and NATS servers")
+	addConfigFlags(cmd)
+	return cmd
+}

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tagstream/tagstream/config"
+	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/internal/embedded"
+	"github.com/tagstream/tagstream/model"
+	"github.com/tagstream/tagstream/models"
+	"github.com/tagstream/tagstream/pipeline"
+	"github.com/tagstream/tagstream/producer"
+)
+
+// service is one running tagstream processor: optional embedded brokers,
+// the NATS publisher, the Kafka consumer, the pipeline and the HTTP
+// endpoint. start builds it; run runs it until ctx ends and tears it down.
+type service struct {
+	cfg     config.Config
+	log     *slog.Logger
+	servers *embedded.Servers // nil unless embedded
+	pub     *producer.Publisher
+	cons    *consumer.Consumer
+	pipe    *pipeline.Pipeline
+	reg     *prometheus.Registry
+	httpSrv *http.Server
+	httpLn  net.Listener
+	models  func() (*pipeline.Snapshot, error) // reloads the models (SIGHUP)
+}
+
+// serviceOptions adjust start for the demo and the benchmark.
+type serviceOptions struct {
+	identity bool // label with the identity analyzer (no models)
+	noHTTP   bool
+}
+
+// consumerConfig maps the file configuration onto the consumer's.
+func consumerConfig(c config.Config) consumer.Config {
+	ci := c.Kafka.CommitInterval
+	if ci < 10*time.Millisecond {
+		ci = 10 * time.Millisecond // 0 in the file: as soon as possible
+	}
+	return consumer.Config{
+		Brokers:     c.Kafka.Brokers,
+		Topics:      c.Kafka.Topics,
+		Group:       c.Kafka.Group,
+		StartOffset: c.Kafka.StartOffset,
+		TLS: consumer.TLSConfig{
+			Enable: c.Kafka.TLS.Enabled, CAFile: c.Kafka.TLS.CAFile, CertFile: c.Kafka.TLS.CertFile,
+			KeyFile: c.Kafka.TLS.KeyFile, InsecureSkipVerify: c.Kafka.TLS.InsecureSkipVerify,
+		},
+		SASL:           consumer.SASLConfig{Mechanism: c.Kafka.SASL.Mechanism, Username: c.Kafka.SASL.Username, Password: c.Kafka.SASL.Password},
+		FetchMaxBytes:  max(c.Kafka.FetchMaxBytes, c.Input.MaxBytes),
+		FetchLinger:    max(c.Batch.MaxDelay, time.Millisecond),
+		CommitInterval: ci,
+		Format:         consumer.Format(c.Input.Format),
+		MaxBytes:       c.Input.MaxBytes,
+	}
+}
+
+// producerConfig maps the file configuration onto the publisher's.
+func producerConfig(c config.Config) producer.Config {
+	return producer.Config{
+		URL:             c.NATS.URL,
+		Mode:            producer.Mode(c.NATS.Mode),
+		Stream:          c.NATS.Stream,
+		DuplicateWindow: c.NATS.DuplicateWindow,
+		SubjectPrefix:   c.Output.SubjectPrefix,
+		DLQSubject:      c.Output.DLQSubject,
+		IncludeText:     c.Output.IncludeText,
+		User:            c.NATS.User,
+		Password:        c.NATS.Password,
+		Token:           c.NATS.Token,
+		NKeySeedFile:    c.NATS.NKeySeedFile,
+		CredsFile:       c.NATS.CredsFile,
+		TLS: producer.TLSConfig{
+			Enabled: c.NATS.TLS.Enabled, CAFile: c.NATS.TLS.CAFile, CertFile: c.NATS.TLS.CertFile,
+			KeyFile: c.NATS.TLS.KeyFile, InsecureSkipVerify: c.NATS.TLS.InsecureSkipVerify,
+		},
+		MaxPendingAcks: c.NATS.MaxPendingAcks,
+	}
+}
+
+func pipelineConfig(c config.Config) pipeline.Config {
+	return pipeline.Config{
+		BatchMaxSize:    c.Batch.MaxSize,
+		BatchMaxDelay:   c.Batch.MaxDelay,
+		Workers:         c.Workers,
+		QueueSize:       c.QueueSize,
+		MaxInFlight:     max(c.QueueSize+c.NATS.MaxPendingAcks, c.Batch.MaxSize),
+		ShutdownTimeout: c.ShutdownTimeout,
+		IncludeText:     c.Output.IncludeText,
+	}
+}
+
+// loadSnapshot loads the configured models; an empty path means the
+// built-in model of that slot.
+func loadSnapshot(m config.Models) (*pipeline.Snapshot, error) {
+	var tc model.TokenizerCache
+	defs, err := models.Defaults(&tc)
+	if err != nil {
+		return nil, err
+	}
+	langs := map[string]*pipeline.LangModels{}
+	for lang, paths := range map[string][2]string{"en": {m.ClassifierEN, m.NEREN}, "zh": {m.ClassifierZH, m.NERZH}} {
+		d := defs[lang]
+		cls, clsName := d.Classifier, d.ClassifierName
+		ner, nerName := d.Tagger, d.TaggerName
+		if paths[0] != "" {
+			l, err := loadModelFile(paths[0], &tc)
+			if err != nil {
+				return nil, fmt.Errorf("models.classifier_%s: %w", lang, err)
+			}
+			if l.Classifier == nil {
+				return nil, fmt.Errorf("models.classifier_%s: %s is a %s, want a classifier", lang, paths[0], model.KindTagger)
+			}
+			cls, clsName = l.Classifier, filepath.Base(paths[0])
+		}
+		if paths[1] != "" {
+			l, err := loadModelFile(paths[1], &tc)
+			if err != nil {
+				return nil, fmt.Errorf("models.ner_%s: %w", lang, err)
+			}
+			if l.Tagger == nil {
+				return nil, fmt.Errorf("models.ner_%s: %s is a %s, want a tagger", lang, paths[1], model.KindClassifier)
+			}
+			ner, nerName = l.Tagger, filepath.Base(paths[1])
+		}
+		lm, err := pipeline.NewLangModels(cls, clsName, ner, nerName)
+		if err != nil {
+			return nil, fmt.Errorf("models for %s: %w", lang, err)
+		}
+		langs[lang] = lm
+	}
+	return pipeline.NewSnapshot(langs)
+}
+
+// startService starts everything but the pipeline's Run. On error what was
+// started is stopped.
+func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o serviceOptions) (_ *service, err error) {
+	s := &service{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			s.close(context.Background())
+		}
+	}()
+	s.models = func() (*pipeline.Snapshot, error) { return loadSnapshot(s.cfg.Models) }
+	if o.identity {
+		s.models = func() (*pipeline.Snapshot, error) { return pipeline.IdentitySnapshot(), nil }
+	}
+	t0 := time.Now()
+	snap, err := s.models()
+	if err != nil {
+		return nil, err
+	}
+	log.Info("models loaded", "langs", snap.Langs(), "took", time.Since(t0).Round(time.Millisecond))
+	if cfg.Embedded.Enabled {
+		topics := append([]string(nil), cfg.Kafka.Topics...)
+		if cfg.Kafka.FeedbackTopic != "" {
+			topics = append(topics, cfg.Kafka.FeedbackTopic)
+		}
+		s.servers, err = embedded.Start(embedded.Config{
+			KafkaAddr: cfg.Embedded.KafkaAddr, NATSAddr: cfg.Embedded.NATSAddr, Topics: topics,
+		}, log)
+		if err != nil {
+			return nil, err
+		}
+		s.cfg.Kafka.Brokers = s.servers.KafkaBrokers
+		s.cfg.NATS.URL = s.servers.NATSURL
+	}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.pub, err = producer.New(ctx, producerConfig(s.cfg), producer.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	s.cons, err = consumer.New(consumerConfig(s.cfg), consumer.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	s.pipe, err = pipeline.New(pipelineConfig(s.cfg), s.cons, s.pub, snap,
+		pipeline.WithLogger(log), pipeline.WithRegisterer(s.reg))
+	if err != nil {
+		return nil, err
+	}
+	if !o.noHTTP {
+		if err := s.startHTTP(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// ready reports whether the service can do its job: models loaded, the
+// pipeline running, NATS connected and the consumer group joined.
+func (s *service) ready() error {
+	switch {
+	case s.pipe == nil || !s.pipe.Running():
+		return errors.New("pipeline not running")
+	case !s.pub.Connected():
+		return errors.New("nats not connected")
+	case s.cons.Stats().Generations == 0:
+		return errors.New("kafka consumer group not joined yet")
+	}
+	return nil
+}
+
+func (s *service) startHTTP() error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	ln, err := net.Listen("tcp", s.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("http.addr %s: %w", s.cfg.HTTP.Addr, err)
+	}
+	s.httpLn = ln
+	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.log.Info("http listening", "addr", ln.Addr().String(), "paths", "/healthz /readyz /metrics")
+	return nil
+}
+
+// run serves until ctx ends, reloading the models on every value from
+// reload, then shuts down: the pipeline drains (bounded by
+// shutdown_timeout), the consumer commits and leaves the group, the
+// publisher and the servers stop.
+func (s *service) run(ctx context.Context, reload <-chan os.Signal) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if s.httpSrv != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.httpSrv.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("http server", "err", err)
+			}
+		}()
+	}
+	rctx, stopReload := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-reload:
+				s.reload()
+			}
+		}
+	}()
+	err := s.pipe.Run(ctx)
+	stopReload()
+	cctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(err, s.close(cctx))
+}
+
+// reload loads the model files again and swaps them in; on error the
+// models in service stay.
+func (s *service) reload() {
+	t0 := time.Now()
+	snap, err := s.models()
+	if err != nil {
+		s.log.Error("reload models: keeping the models in service", "err", err)
+		return
+	}
+	s.pipe.SetModels(snap)
+	s.log.Info("models reloaded", "took", time.Since(t0).Round(time.Millisecond))
+}
+
+// close stops everything start started, in dependency order.
+func (s *service) close(ctx context.Context) error {
+	var errs []error
+	if s.cons != nil {
+		if err := s.cons.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.pub != nil {
+		if err := s.pub.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.httpSrv != nil {
+		if err := s.httpSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if s.httpLn != nil {
+		s.httpLn.Close() // in case Serve never started; closing twice is harmless
+	}
+	if s.servers != nil {
+		s.servers.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// newLogger builds the process logger from the log config.
+func newLogger(c config.Log, w *os.File) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

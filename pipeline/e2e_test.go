@@ -1,0 +1,236 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagstream/tagstream/consumer"
+)
+
+// These tests run the whole path — kafka-go consumer group, pipeline,
+// NATS JetStream publisher — against kfake and an in-process NATS server,
+// or against real brokers when TAGSTREAM_KAFKA_BROKERS and
+// TAGSTREAM_NATS_URL are set (.ci/run does both).
+
+func TestE2EBadInputsGoToDLQ(t *testing.T) {
+	t.Parallel()
+	k := newE2EKafka(t, 4)
+	n := newE2ENATS(t)
+	type bad struct {
+		value  []byte
+		reason consumer.Reason
+	}
+	bads := []bad{
+		{[]byte(`{"text": "unterminated`), consumer.ReasonInvalidJSON},
+		{[]byte("{\"text\": \"caf\xe9 latin-1\"}"), consumer.ReasonInvalidUTF8},
+		{[]byte(`{"text": ""}`), consumer.ReasonEmptyText},
+		{[]byte(`{"text": "   "}`), consumer.ReasonEmptyText},
+		{[]byte(`{"text": "` + strings.Repeat("big ", 512<<10) + `"}`), consumer.ReasonTooLarge}, // 2 MiB
+		{[]byte{0x00, 0xff, 0xfe, 0x13, 0x37, 0x80, 0x81}, consumer.ReasonInvalidUTF8},           // binary garbage
+		{[]byte(`{"text": 42}`), consumer.ReasonWrongType},
+		{[]byte(`["a list"]`), consumer.ReasonWrongType},
+		{[]byte(`{"id": "no text"}`), consumer.ReasonMissingText},
+		{[]byte(`{"text": "hi", "lang": "fr"}`), consumer.ReasonBadLang},
+	}
+	var values [][]byte
+	wantReason := map[string]consumer.Reason{} // "p/o" → reason, filled after produce
+	isBad := map[int]consumer.Reason{}
+	valid := 0
+	for i := 0; i < 200; i++ {
+		if i%20 == 7 && len(isBad) < len(bads) {
+			b := bads[len(isBad)]
+			isBad[len(values)] = b.reason
+			values = append(values, b.value)
+		}
+		values = append(values, fmt.Appendf(nil, `{"id":"v%d","text":"valid event %d from Paris"}`, i, i))
+		valid++
+	}
+	for len(isBad) < len(bads) {
+		b := bads[len(isBad)]
+		isBad[len(values)] = b.reason
+		values = append(values, b.value)
+	}
+	msgs := k.produce(t, values)
+	// Offsets per partition follow production order.
+	next := map[int]int64{}
+	valueAt := map[string][]byte{}
+	for i, m := range msgs {
+		off := next[m.Partition]
+		next[m.Partition]++
+		valueAt[fmt.Sprintf("%d/%d", m.Partition, off)] = values[i]
+		if r, ok := isBad[i]; ok {
+			wantReason[fmt.Sprintf("%d/%d", m.Partition, off)] = r
+		}
+	}
+	group := "g-" + uniqueName(t)
+	in := startInstance(t, k, n, k.consumerConfig(group), Config{BatchMaxSize: 32, BatchMaxDelay: 2 * time.Millisecond, Workers: 2, IncludeText: true}, IdentitySnapshot(), false)
+	waitFor(t, 60*time.Second, func() error {
+		if s := in.pipe.Stats(); s.Published+s.DeadLetters != int64(len(values)) {
+			return fmt.Errorf("stats %+v, want %d out", s, len(values))
+		}
+		return nil
+	})
+	if err := in.stop(t); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	got := n.readStream(t)
+	results, deads := 0, 0
+	for _, m := range got {
+		if m.subject == n.dlq {
+			deads++
+			key := fmt.Sprintf("%d/%d", m.dead.Source.Partition, m.dead.Source.Offset)
+			want, ok := wantReason[key]
+			if !ok {
+				t.Errorf("unexpected dead letter %s: %s %s", key, m.dead.Reason, m.dead.Error)
+				continue
+			}
+			if m.dead.Reason != string(want) {
+				t.Errorf("dead letter %s: reason %q, want %q (%s)", key, m.dead.Reason, want, m.dead.Error)
+			}
+			raw, err := base64.StdEncoding.DecodeString(m.dead.RawBase64)
+			if err != nil || m.dead.Error == "" || m.dead.Source.Topic != k.topic {
+				t.Errorf("dead letter %s: raw %v, error %q, topic %q", key, err, m.dead.Error, m.dead.Source.Topic)
+			}
+			if v := valueAt[key]; m.dead.RawBytes != len(v) || !bytes.Equal(raw, v) && !(m.dead.Truncated && bytes.HasPrefix(v, raw)) {
+				t.Errorf("dead letter %s: raw bytes differ from the record value", key)
+			}
+			delete(wantReason, key)
+			continue
+		}
+		results++
+		if !strings.HasPrefix(m.result.ID, "v") || !strings.HasPrefix(m.result.Text, "valid event") {
+			t.Errorf("result %+v is not a valid event's", m.result)
+		}
+	}
+	if results != valid || deads != len(bads) || len(wantReason) != 0 {
+		t.Errorf("%d results (want %d), %d dead letters (want %d), missing dead letters %v", results, valid, deads, len(bads), wantReason)
+	}
+	// Every offset committed: bad events never block a partition.
+	committed := k.committed(t, group)
+	for p, end := range next {
+		if committed[p] != end {
+			t.Errorf("partition %d committed at %d, want %d (end of partition)", p, committed[p], end)
+		}
+	}
+}
+
+// TestE2ECrashRestartDeduplicates crashes an instance mid-stream after it
+// published results whose offsets it never committed, then starts another
+// instance in the same group: it reprocesses from the committed offsets,
+// republishes what the first one already published, and JetStream drops
+// those by Nats-Msg-Id, so the stream holds each event exactly once.
+func TestE2ECrashRestartDeduplicates(t *testing.T) {
+	t.Parallel()
+	const total = 3000
+	k := newE2EKafka(t, 4)
+	n := newE2ENATS(t)
+	values := make([][]byte, total)
+	for i := range values {
+		values[i] = fmt.Appendf(nil, `{"id":"e%d","text":"event number %d"}`, i, i)
+	}
+	k.produce(t, values[:total/2])
+	group := "g-" + uniqueName(t)
+	cfg := Config{BatchMaxSize: 16, BatchMaxDelay: time.Millisecond, Workers: 2, ShutdownTimeout: time.Second}
+
+	// Instance 1 publishes but dies before any commit reaches Kafka.
+	in1 := startInstance(t, k, n, k.consumerConfig(group), cfg, IdentitySnapshot(), true)
+	waitFor(t, 60*time.Second, func() error {
+		if s := in1.pipe.Stats(); s.Published < total/2 {
+			return fmt.Errorf("instance 1 published %d", s.Published)
+		}
+		return nil
+	})
+	// More events arrive and the instance crashes while they stream in.
+	k.produce(t, values[total/2:])
+	_ = in1.stop(t) // reports the records it gave up on: that is the crash
+	published1 := in1.pipe.Stats().Published
+	for p, off := range k.committed(t, group) {
+		if off > 0 {
+			t.Fatalf("partition %d committed at %d after the crash, want nothing committed", p, off)
+		}
+	}
+
+	in2 := startInstance(t, k, n, k.consumerConfig(group), cfg, IdentitySnapshot(), false)
+	waitFor(t, 60*time.Second, func() error {
+		if s := in2.pipe.Stats(); s.Published != total {
+			return fmt.Errorf("instance 2 published %d of %d", s.Published, total)
+		}
+		return nil
+	})
+	if err := in2.stop(t); err != nil {
+		t.Fatalf("instance 2: %v", err)
+	}
+	t.Logf("instance 1 published %d before the crash; instance 2 republished all %d", published1, total)
+
+	ids := map[string]int{}
+	for _, m := range n.readStream(t) {
+		ids[m.result.ID]++
+	}
+	if len(ids) != total {
+		t.Errorf("stream holds %d distinct ids, want %d", len(ids), total)
+	}
+	for i := 0; i < total; i++ {
+		if c := ids[fmt.Sprintf("e%d", i)]; c != 1 {
+			t.Errorf("id e%d stored %d times, want 1", i, c)
+		}
+	}
+	committed := k.committed(t, group)
+	sum := int64(0)
+	for _, off := range committed {
+		sum += off
+	}
+	if sum != total {
+		t.Errorf("committed offsets %v sum to %d, want %d", committed, sum, total)
+	}
+}
+
+// TestE2EShutdownCommitsOnlyDelivered stops an instance while events are
+// still arriving and checks the delivery invariant: every committed offset
+// has its result in the stream, and everything published is committed after
+// the clean drain.
+func TestE2EShutdownCommitsOnlyDelivered(t *testing.T) {
+	t.Parallel()
+	const total = 2000
+	k := newE2EKafka(t, 3)
+	n := newE2ENATS(t)
+	values := make([][]byte, total)
+	for i := range values {
+		values[i] = fmt.Appendf(nil, `{"id":"e%d","text":"event number %d"}`, i, i)
+	}
+	k.produce(t, values)
+	group := "g-" + uniqueName(t)
+	in := startInstance(t, k, n, k.consumerConfig(group), Config{BatchMaxSize: 8, Workers: 2, ShutdownTimeout: 20 * time.Second}, IdentitySnapshot(), false)
+	waitFor(t, 60*time.Second, func() error {
+		if s := in.pipe.Stats(); s.Published < total/4 {
+			return fmt.Errorf("published %d", s.Published)
+		}
+		return nil
+	})
+	if err := in.stop(t); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	s := in.pipe.Stats()
+	if s.InFlight != 0 || s.Consumed != s.Published {
+		t.Fatalf("after a clean drain: %+v, want nothing in flight and every fetched record published", s)
+	}
+	have := map[[2]int64]bool{}
+	for _, m := range n.readStream(t) {
+		have[[2]int64{int64(m.result.Source.Partition), m.result.Source.Offset}] = true
+	}
+	committedSum := int64(0)
+	for p, off := range k.committed(t, group) {
+		for o := int64(0); o < off; o++ {
+			if !have[[2]int64{int64(p), o}] {
+				t.Fatalf("partition %d offset %d committed (at %d) without a result in the stream", p, o, off)
+			}
+		}
+		committedSum += max(off, 0)
+	}
+	if committedSum != s.Published {
+		t.Errorf("committed %d offsets, published %d: the drain must commit everything delivered", committedSum, s.Published)
+	}
+}
