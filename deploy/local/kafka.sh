@@ -5,8 +5,12 @@
 #
 # Kafka's jars come from Maven Central through `mvn dependency:copy-dependencies`
 # (Maven Central is the one place that serves them to every machine we run on;
-# the release tarball is not fetched). Kafka >= 4.1 is required: 4.0 removed
-# JoinGroup v0-v1, which kafka-go's consumer groups still send.
+# the release tarball is not fetched). The default is 4.1.1, the image
+# docker-compose.yml uses; stay on 4.1 or newer. Kafka 4.0.0 removed JoinGroup
+# v0-v1 (KIP-896) and 4.0.1/4.1.0 brought them back (KAFKA-19444). kafka-go
+# v0.4.51 negotiates JoinGroup v1-v2, so its consumer groups use v2 and the
+# consumer tests also pass on 4.0.0, but it supports nothing above v2, so a
+# broker line that keeps v0-v1 leaves the most margin.
 #
 # Environment (all optional):
 #   TAGSTREAM_LOCAL_DIR     state directory (default: <repo>/.cache/local)
