@@ -24,6 +24,8 @@ var configFlags = []struct{ key, usage string }{
 	{"batch.max_size", "largest micro-batch, in events"},
 	{"batch.max_delay", "longest wait for a micro-batch to fill, e.g. 5ms"},
 	{"log.level", "debug, info, warn or error"},
+	{"embedded.kafka_addr", "embedded Kafka listen address (with --embedded)"},
+	{"embedded.nats_addr", "embedded NATS listen address (with --embedded)"},
 }
 
 func addConfigFlags(cmd *cobra.Command) {
@@ -60,7 +62,7 @@ shutdown_timeout; SIGHUP reloads the model files. HTTP: /healthz, /readyz, /metr
 			if embeddedMode {
 				cfg.Embedded.Enabled = true
 			}
-			log := newLogger(cfg.Log, os.Stderr)
+			log := newLogger(cfg.Log, cmd.ErrOrStderr())
 			ctx := cmd.Context()
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,8 +44,9 @@ type service struct {
 
 // serviceOptions adjust start for the demo and the benchmark.
 type serviceOptions struct {
-	identity bool // label with the identity analyzer (no models)
-	noHTTP   bool
+	identity     bool // label with the identity analyzer (no models)
+	noHTTP       bool
+	httpOptional bool // go on without HTTP when its address is taken
 }
 
 // consumerConfig maps the file configuration onto the consumer's.
@@ -197,10 +199,21 @@ func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o se
 	}
 	if !o.noHTTP {
 		if err := s.startHTTP(); err != nil {
-			return nil, err
+			if !o.httpOptional {
+				return nil, err
+			}
+			log.Warn("no HTTP endpoint", "err", err)
 		}
 	}
 	return s, nil
+}
+
+// httpAddr is the HTTP listen address, or "off".
+func (s *service) httpAddr() string {
+	if s.httpLn == nil {
+		return "off"
+	}
+	return "http://" + s.httpLn.Addr().String()
 }
 
 // ready reports whether the service can do its job: models loaded, the
@@ -317,7 +330,7 @@ func (s *service) close(ctx context.Context) error {
 }
 
 // newLogger builds the process logger from the log config.
-func newLogger(c config.Log, w *os.File) *slog.Logger {
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: lvl}

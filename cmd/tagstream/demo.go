@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/segmentio/kafka-go"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func newDemoCmd() *cobra.Command {
+	var rate float64
+	var plain bool
+	var duration time.Duration
+	cmd := &cobra.Command{
+		Use:   "demo [--rate R]",
+		Short: "Embedded Kafka and NATS, the pipeline, a feeder of sample messages and a live view",
+		Long: `Starts everything in this process: a Kafka-protocol broker and a NATS server (embedded.kafka_addr,
+embedded.nats_addr; default 127.0.0.1:9092 and 127.0.0.1:4222), the pipeline with the built-in models,
+and a feeder that sends built-in English and Chinese sample messages (and now and then a malformed
+one, which goes to the dead-letter subject) at --rate events/s. The terminal shows the rate, the
+end-to-end latency, the label mix and the latest results with their entities. Other terminals can
+use 'tagstream produce --topic tagstream.events' and 'tagstream tail' meanwhile. Ctrl-C stops it
+cleanly.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if rate <= 0 || rate > 100000 {
+				return fmt.Errorf("demo: --rate = %v, want (0, 100000]", rate)
+			}
+			cfg.Embedded.Enabled = true
+			cfg.Output.IncludeText = true
+			out := cmd.OutOrStdout()
+			if f, ok := out.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+				plain = true
+			}
+			if !cmd.Flags().Changed("log.level") && os.Getenv("TAGSTREAM_LOG_LEVEL") == "" {
+				cfg.Log.Level = "warn" // the live view is the output
+			}
+			log := newLogger(cfg.Log, cmd.ErrOrStderr())
+			ctx := cmd.Context()
+			s, err := startService(ctx, cfg, log, serviceOptions{httpOptional: true})
+			if err != nil {
+				return err
+			}
+			if duration > 0 { // counted from when the service is up
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, duration)
+				defer cancel()
+			}
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			runErr := make(chan error, 1)
+			wg.Add(1)
+			go func() { defer wg.Done(); runErr <- s.run(ctx, nil) }()
+
+			view := &demoView{started: time.Now(), labels: map[string]int{}}
+			nc, err := nats.Connect(s.cfg.NATS.URL)
+			if err != nil {
+				return fmt.Errorf("demo: connect to nats: %w", err)
+			}
+			defer nc.Close()
+			for _, subj := range []string{s.cfg.Output.SubjectPrefix + ".>", s.cfg.Output.DLQSubject} {
+				if _, err := nc.Subscribe(subj, view.handle); err != nil {
+					return fmt.Errorf("demo: subscribe %s: %w", subj, err)
+				}
+			}
+			fmt.Fprintf(out, "tagstream demo: Kafka %s (topic %s), NATS %s, results on %s.>, HTTP %s\nCtrl-C to stop.\n",
+				strings.Join(s.cfg.Kafka.Brokers, ","), s.cfg.Kafka.Topics[0], s.cfg.NATS.URL, s.cfg.Output.SubjectPrefix, s.httpAddr())
+
+			fctx, stopFeed := context.WithCancel(ctx)
+			defer stopFeed()
+			feedErr := make(chan error, 1)
+			wg.Add(1)
+			go func() { defer wg.Done(); feedErr <- feedDemo(fctx, s.cfg.Kafka.Brokers, s.cfg.Kafka.Topics[0], rate) }()
+
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					stopFeed()
+					<-feedErr
+					err := <-runErr
+					view.render(out, true, plain)
+					fmt.Fprintln(out, "stopped: every delivered result is committed")
+					return err
+				case err := <-feedErr:
+					if err != nil && ctx.Err() == nil {
+						log.Warn("demo feeder stopped", "err", err)
+					}
+					feedErr = nil
+				case <-tick.C:
+					view.render(out, false, plain)
+				}
+			}
+		},
+	}
+	cmd.Flags().Float64Var(&rate, "rate", 20, "sample events per second")
+	cmd.Flags().BoolVar(&plain, "plain", false, "print a status line per second instead of redrawing the screen")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (0: until Ctrl-C)")
+	addConfigFlags(cmd)
+	return cmd
+}
+
+// feedDemo sends the sample messages at rate events/s until ctx ends; one
+// in 40 is malformed on purpose.
+func feedDemo(ctx context.Context, brokers []string, topic string, rate float64) error {
+	w := &kafka.Writer{
+		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.RoundRobin{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond,
+	}
+	defer w.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	interval := time.Duration(float64(time.Second) / rate)
+	per := 1
+	if interval < 10*time.Millisecond {
+		per = int(10*time.Millisecond/interval) + 1
+		interval = time.Duration(float64(time.Second) / rate * float64(per))
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for n := 0; ; {
+		msgs := make([]kafka.Message, per)
+		for i := range msgs {
+			n++
+			var v []byte
+			if n%40 == 0 {
+				v = []byte(`{"id":"demo-bad","text": 12345}`)
+			} else {
+				v, _ = json.Marshal(map[string]string{"id": fmt.Sprintf("demo-%d", n), "text": demoSamples[rng.IntN(len(demoSamples))]})
+			}
+			msgs[i] = kafka.Message{Value: v, Time: time.Now()}
+		}
+		if err := w.WriteMessages(ctx, msgs...); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// demoView accumulates results for the live view.
+type demoView struct {
+	mu        sync.Mutex
+	started   time.Time
+	results   int
+	dead      int
+	labels    map[string]int
+	latest    []string
+	lastCount int
+	lastTime  time.Time
+	lat       []float64 // ms, since the last render
+}
+
+func (v *demoView) handle(m *nats.Msg) {
+	now := time.Now()
+	var r struct {
+		ID        string    `json:"id"`
+		Label     string    `json:"label"`
+		Lang      string    `json:"lang"`
+		Text      string    `json:"text"`
+		EventTime time.Time `json:"event_time"`
+		Entities  []struct {
+			Text, Type string
+		} `json:"entities"`
+		Reason string `json:"reason"`
+		Error  string `json:"error"`
+		Source struct {
+			Partition int   `json:"partition"`
+			Offset    int64 `json:"offset"`
+		} `json:"source"`
+		ModelVersion struct{ Classifier string } `json:"model_version"`
+	}
+	if json.Unmarshal(m.Data, &r) != nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var line string
+	if r.Reason != "" {
+		v.dead++
+		line = fmt.Sprintf("DLQ %-12s partition %d offset %d: %s", r.Reason, r.Source.Partition, r.Source.Offset, cut(r.Error, 60))
+	} else {
+		v.results++
+		v.labels[r.Label]++
+		v.lat = append(v.lat, float64(now.Sub(r.EventTime).Microseconds())/1000)
+		var ents []string
+		for _, e := range r.Entities {
+			ents = append(ents, e.Type+":"+e.Text)
+		}
+		line = fmt.Sprintf("%-8s %s  %-50s %s", r.Label, r.Lang, cut(r.Text, 50), strings.Join(ents, " "))
+	}
+	v.latest = append(v.latest, line)
+	if len(v.latest) > 8 {
+		v.latest = v.latest[len(v.latest)-8:]
+	}
+}
+
+func cut(s string, n int) string {
+	r := []rune(strings.ReplaceAll(s, "\n", " "))
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func (v *demoView) render(w io.Writer, final, plain bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	now := time.Now()
+	rate := 0.0
+	if !v.lastTime.IsZero() {
+		rate = float64(v.results+v.dead-v.lastCount) / now.Sub(v.lastTime).Seconds()
+	}
+	v.lastCount, v.lastTime = v.results+v.dead, now
+	slices.Sort(v.lat)
+	p := func(q float64) float64 {
+		if len(v.lat) == 0 {
+			return 0
+		}
+		return v.lat[min(len(v.lat)-1, int(q*float64(len(v.lat))))]
+	}
+	var mix []string
+	for l, n := range v.labels {
+		mix = append(mix, fmt.Sprintf("%s %.0f%%", l, 100*float64(n)/float64(max(v.results, 1))))
+	}
+	slices.Sort(mix)
+	status := fmt.Sprintf("up %s | results %d | dead letters %d | %.0f/s | latency p50 %.1f ms p99 %.1f ms | %s",
+		now.Sub(v.started).Round(time.Second), v.results, v.dead, rate, p(0.5), p(0.99), strings.Join(mix, ", "))
+	v.lat = v.lat[:0]
+	if plain {
+		fmt.Fprintln(w, status)
+		if final || len(v.latest) == 0 {
+			return
+		}
+		fmt.Fprintln(w, "  latest: "+v.latest[len(v.latest)-1])
+		return
+	}
+	var b strings.Builder
+	b.WriteString("\x1b[H\x1b[2J")
+	b.WriteString("tagstream demo — Ctrl-C to stop\n\n" + status + "\n\nlatest results:\n")
+	for _, l := range v.latest {
+		b.WriteString("  " + l + "\n")
+	}
+	fmt.Fprint(w, b.String())
+}
