@@ -234,3 +234,59 @@ func TestE2EShutdownCommitsOnlyDelivered(t *testing.T) {
 		t.Errorf("committed %d offsets, published %d: the drain must commit everything delivered", committedSum, s.Published)
 	}
 }
+
+// TestE2ETwoInstancesShareTheGroup scales out mid-stream: a second instance
+// joins the group while the first is consuming, the partitions are split
+// between them (a rebalance with redelivery), and every event still ends up
+// in the stream exactly once with every offset committed.
+func TestE2ETwoInstancesShareTheGroup(t *testing.T) {
+	t.Parallel()
+	const total = 4000
+	k := newE2EKafka(t, 4)
+	n := newE2ENATS(t)
+	values := make([][]byte, total)
+	for i := range values {
+		values[i] = fmt.Appendf(nil, `{"id":"e%d","text":"event number %d"}`, i, i)
+	}
+	group := "g-" + uniqueName(t)
+	cfg := Config{BatchMaxSize: 16, BatchMaxDelay: time.Millisecond, Workers: 2}
+	k.produce(t, values[:total/2])
+	a := startInstance(t, k, n, k.consumerConfig(group), cfg, IdentitySnapshot(), false)
+	waitFor(t, 60*time.Second, func() error {
+		if s := a.pipe.Stats(); s.Published == 0 {
+			return fmt.Errorf("instance a published nothing yet")
+		}
+		return nil
+	})
+	b := startInstance(t, k, n, k.consumerConfig(group), cfg, IdentitySnapshot(), false)
+	k.produce(t, values[total/2:])
+	waitFor(t, 90*time.Second, func() error {
+		sum := int64(0)
+		for _, off := range k.committed(t, group) {
+			sum += max(off, 0)
+		}
+		if sum != total {
+			return fmt.Errorf("committed %d of %d (a %+v, b %+v)", sum, total, a.pipe.Stats(), b.pipe.Stats())
+		}
+		return nil
+	})
+	sa, sb := a.pipe.Stats(), b.pipe.Stats()
+	if err := a.stop(t); err != nil {
+		t.Errorf("instance a: %v", err)
+	}
+	if err := b.stop(t); err != nil {
+		t.Errorf("instance b: %v", err)
+	}
+	t.Logf("instance a published %d, instance b %d (their sum minus %d are redeliveries)", sa.Published, sb.Published, total)
+	if sb.Published == 0 {
+		t.Errorf("instance b got no partitions")
+	}
+	ids := map[string]int{}
+	msgs := n.readStream(t)
+	for _, m := range msgs {
+		ids[m.result.ID]++
+	}
+	if len(msgs) != total || len(ids) != total {
+		t.Errorf("stream holds %d messages with %d distinct ids, want %d and %d", len(msgs), len(ids), total, total)
+	}
+}

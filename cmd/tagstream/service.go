@@ -98,12 +98,14 @@ func producerConfig(c config.Config) producer.Config {
 
 func pipelineConfig(c config.Config) pipeline.Config {
 	return pipeline.Config{
-		BatchMaxSize:    c.Batch.MaxSize,
-		BatchMaxDelay:   c.Batch.MaxDelay,
-		Workers:         c.Workers,
-		QueueSize:       c.QueueSize,
-		MaxInFlight:     max(c.QueueSize+c.NATS.MaxPendingAcks, c.Batch.MaxSize),
-		ShutdownTimeout: c.ShutdownTimeout,
+		BatchMaxSize:  c.Batch.MaxSize,
+		BatchMaxDelay: c.Batch.MaxDelay,
+		Workers:       c.Workers,
+		QueueSize:     c.QueueSize,
+		MaxInFlight:   max(c.QueueSize+c.NATS.MaxPendingAcks, c.Batch.MaxSize),
+		// The drain gets 4/5 of shutdown_timeout; the final commit and
+		// leaving the group get the rest (see service.run).
+		ShutdownTimeout: max(c.ShutdownTimeout*4/5, time.Millisecond),
 		IncludeText:     c.Output.IncludeText,
 	}
 }
@@ -282,9 +284,16 @@ func (s *service) run(ctx context.Context, reload <-chan os.Signal) error {
 			}
 		}
 	}()
+	// Everything after the stop signal fits in shutdown_timeout.
+	deadline := make(chan time.Time, 1)
+	stopDeadline := context.AfterFunc(ctx, func() { deadline <- time.Now().Add(s.cfg.ShutdownTimeout) })
 	err := s.pipe.Run(ctx)
 	stopReload()
-	cctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	end := time.Now().Add(s.cfg.ShutdownTimeout)
+	if !stopDeadline() { // ctx ended: the clock started then
+		end = <-deadline
+	}
+	cctx, cancel := context.WithDeadline(context.Background(), end)
 	defer cancel()
 	return errors.Join(err, s.close(cctx))
 }
