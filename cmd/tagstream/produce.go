@@ -173,7 +173,10 @@ func runProduce(ctx context.Context, o produceOptions, in io.Reader, stderr io.W
 // (Kafka 4 removed CreateTopics v0, which kafka.Conn uses). An existing
 // topic is fine; its partition count is left as it is.
 func createTopic(ctx context.Context, stderr io.Writer, transport *kafka.Transport, brokers []string, o produceOptions) error {
-	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: transport, Timeout: 30 * time.Second}
+	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
+	if transport != nil { // a typed nil in the interface field would be called
+		cl.Transport = transport
+	}
 	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
 		Topic: o.topic, NumPartitions: o.partitions, ReplicationFactor: o.replication,
 	}}})
