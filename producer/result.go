@@ -177,7 +177,7 @@ func (p *Publisher) encode(it *Item) (encoded, error) {
 		if p.cfg.IncludeText {
 			w.Text = &r.Text
 		}
-		data, err := json.Marshal(w)
+		data, err := appendResult(make([]byte, 0, 256+len(w.Entities)*64+len(r.Text)), &w)
 		if err != nil {
 			return encoded{}, fmt.Errorf("%w: encode result %s: %w", ErrInvalidItem, r.Source, err)
 		}
