@@ -286,7 +286,9 @@ func (c *Consumer) runCommitter() {
 	}
 }
 
-// Close stops Fetch and the committer, commits every done offset, then
+// Close stops Fetch and the committer, commits every done offset (unless a
+// rebalance is in progress: then it returns an error wrapping
+// ErrRebalancing naming what it could not commit), then
 // closes the kafka-go Reader, which leaves the group. Everything is bounded
 // by ctx: if ctx ends first Close returns an error wrapping ctx.Err() while
 // the Reader finishes closing in the background (kafka-go's Close can hang,
@@ -299,6 +301,9 @@ func (c *Consumer) Close(ctx context.Context) error {
 		c.cancelRun()
 		c.wg.Wait()
 		c.commitErr = c.Commit(ctx)
+		if w := c.tracker.Withheld(); c.commitErr == nil && len(w) > 0 {
+			c.commitErr = fmt.Errorf("close group %s: %w: %s", c.cfg.Group, ErrRebalancing, describeOffsets(w))
+		}
 		go func() { // owned by c: readerDone says when it ended
 			defer close(c.readerDone)
 			if err := c.reader.Close(); err != nil {

@@ -13,6 +13,10 @@ var (
 	ErrInvalidOption = errors.New("consumer: invalid option")
 	// ErrClosed is returned by Fetch after Close has started.
 	ErrClosed = errors.New("consumer: closed")
+	// ErrRebalancing is wrapped by Close's error when done offsets were
+	// not committed because the group was rebalancing: committing then
+	// could rewind a partition's new owner. Those records are redelivered.
+	ErrRebalancing = errors.New("consumer: group rebalancing, done offsets not committed")
 	// ErrBadEvent matches every *DecodeError: errors.Is(err, ErrBadEvent)
 	// tells a poison message (send it to the DLQ and mark it done) apart
 	// from a transport error.

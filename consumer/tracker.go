@@ -239,6 +239,24 @@ func (t *Tracker) Committable() []Offset {
 	return out
 }
 
+// Withheld returns the offsets that would be committable but are held back
+// because a rebalance is in progress (nil when none is).
+func (t *Tracker) Withheld() []Offset {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.rebalancing {
+		return nil
+	}
+	var out []Offset
+	for tp, p := range t.parts {
+		if p.watermark >= 0 && p.watermark > p.committed {
+			out = append(out, Offset{Topic: tp.Topic, Partition: tp.Partition, Offset: p.watermark})
+		}
+	}
+	sortOffsets(out)
+	return out
+}
+
 // Committed records that offs were committed. Offsets of partitions no
 // longer tracked, or below what is already committed, are ignored.
 func (t *Tracker) Committed(offs []Offset) {

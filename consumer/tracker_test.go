@@ -224,3 +224,27 @@ func TestTrackerMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+func TestTrackerWithheldDuringRebalance(t *testing.T) {
+	t.Parallel()
+	tr := NewTracker()
+	tr.Assign(map[TopicPartition]int64{{"t", 0}: 0})
+	for o := int64(0); o < 3; o++ {
+		tr.Fetched("t", 0, o)
+		tr.Done("t", 0, o)
+	}
+	if w := tr.Withheld(); w != nil {
+		t.Fatalf("Withheld outside a rebalance = %v, want nil", w)
+	}
+	tr.BeginRebalance()
+	if c := tr.Committable(); c != nil {
+		t.Fatalf("Committable during a rebalance = %v, want nil", c)
+	}
+	if w := tr.Withheld(); len(w) != 1 || w[0] != (Offset{"t", 0, 3}) {
+		t.Fatalf("Withheld = %v, want [t[0]@3]", w)
+	}
+	tr.Assign(map[TopicPartition]int64{{"t", 0}: 0})
+	if w := tr.Withheld(); w != nil {
+		t.Fatalf("Withheld after Assign = %v, want nil", w)
+	}
+}
