@@ -43,8 +43,8 @@ func TestAppendResult(t *testing.T) {
 	text := "line\nbreak \"quoted\" \\ tab\t \x01 \u2028 é 中文 😀 <html>&"
 	base := resultWire{
 		ID: "id-1", Label: "positive", Lang: "en", Text: &text,
-		Scores:   map[string]float64{"positive": 0.75, "negative": 0.25, "neutral": 1e-9, "big": 1e22, "zero": 0},
-		Entities: []Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}, {Text: "他", Type: "PER", Start: 0, End: 1, Nominal: &yes}},
+		Scores:       map[string]float64{"positive": 0.75, "negative": 0.25, "neutral": 1e-9, "big": 1e22, "zero": 0},
+		Entities:     []Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}, {Text: "他", Type: "PER", Start: 0, End: 1, Nominal: &yes}},
 		ModelVersion: ModelVersion{Classifier: "sentiment-en@abc", NER: "ner@def"},
 		Source:       Source{Topic: "events", Partition: 7, Offset: 1 << 40},
 		EventTime:    time.Date(2026, 12, 1, 8, 0, 0, 123456789, time.UTC),
