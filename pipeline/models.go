@@ -20,6 +20,13 @@ type LangModels struct {
 	// analyzer has no such model.
 	ClassifierVersion string
 	NERVersion        string
+	// Classifier and Tagger are the source weights of the analyzer's
+	// models (nil if none), for fine-tuning; ClassifierName and NERName
+	// are their base names. Never written after the LangModels is built.
+	Classifier     *model.Classifier
+	Tagger         *model.Tagger
+	ClassifierName string
+	NERName        string
 }
 
 // IdentityLabel is the label of results made by the identity analyzer.
@@ -96,7 +103,7 @@ func IdentitySnapshot() *Snapshot {
 func NewLangModels(cls *model.Classifier, clsName string, ner *model.Tagger, nerName string) (*LangModels, error) {
 	var cc *model.CompiledClassifier
 	var ct *model.CompiledTagger
-	lm := &LangModels{}
+	lm := &LangModels{Classifier: cls, Tagger: ner, ClassifierName: baseName(clsName), NERName: baseName(nerName)}
 	if cls != nil {
 		cc = cls.Compile()
 		lm.ClassifierVersion = Version(clsName, cls.Checksum)
@@ -116,9 +123,24 @@ func NewLangModels(cls *model.Classifier, clsName string, ner *model.Tagger, ner
 // Version formats a model version: "name@<12 hex digits of checksum>", or
 // name alone without a checksum.
 func Version(name, checksum string) string {
-	name = strings.TrimSuffix(filepath.Base(name), ".safetensors")
+	name = baseName(name)
 	if checksum == "" {
 		return name
 	}
 	return name + "@" + checksum[:min(12, len(checksum))]
+}
+
+func baseName(name string) string {
+	return strings.TrimSuffix(filepath.Base(name), ".safetensors")
+}
+
+// With returns a copy of s in which lang is served by m.
+func (s *Snapshot) With(lang string, m *LangModels) *Snapshot {
+	langs := make(map[string]*LangModels, len(s.langs)+1)
+	for l, lm := range s.langs {
+		langs[l] = lm
+	}
+	langs[lang] = m
+	out, _ := NewSnapshot(langs) // never empty
+	return out
 }

@@ -26,7 +26,7 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	bench := &cobra.Command{Use: "bench", Short: "Measure the running system"}
-	bench.AddCommand(newBenchE2ECmd())
+	bench.AddCommand(newBenchE2ECmd(), newBenchDriftCmd())
 	return bench
 }
 
@@ -445,3 +445,6 @@ func produceBench(ctx context.Context, brokers []string, topic string, partition
 	}
 	return w.Close()
 }
+
+// timeNow is time.Now (one place to stub it if ever needed).
+func timeNow() time.Time { return time.Now() }

@@ -1,0 +1,299 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/tagstream/tagstream/model"
+)
+
+// ModelSwapper holds the model Snapshot in service. *Pipeline implements it;
+// so does *ModelHolder.
+type ModelSwapper interface {
+	Models() *Snapshot
+	SetModels(*Snapshot)
+}
+
+// ModelHolder is a ModelSwapper outside a running pipeline (the drift
+// benchmark, a stand-alone trainer).
+type ModelHolder struct{ p atomicSnapshot }
+
+type atomicSnapshot struct {
+	mu sync.Mutex
+	s  *Snapshot
+}
+
+// NewModelHolder returns a holder serving s.
+func NewModelHolder(s *Snapshot) *ModelHolder {
+	h := &ModelHolder{}
+	h.p.s = s
+	return h
+}
+
+// Models returns the Snapshot held.
+func (h *ModelHolder) Models() *Snapshot {
+	h.p.mu.Lock()
+	defer h.p.mu.Unlock()
+	return h.p.s
+}
+
+// SetModels replaces it.
+func (h *ModelHolder) SetModels(s *Snapshot) {
+	h.p.mu.Lock()
+	defer h.p.mu.Unlock()
+	h.p.s = s
+}
+
+// TrainerConfig configures online fine-tuning. Zero fields take defaults.
+type TrainerConfig struct {
+	// MinExamples is the number of new training examples of a language
+	// that makes Ready true. Default 200, range 1..10000000.
+	MinExamples int
+	// HoldoutEvery sends every n-th feedback example to the held-out set
+	// instead of training (progressive validation). Default 5 (20 %).
+	HoldoutEvery int
+	// HoldoutSize is the number of most recent held-out examples kept.
+	// Default 1000.
+	HoldoutSize int
+	// ReplaySize is the reservoir size of earlier feedback kept for replay.
+	// Default 5000.
+	ReplaySize int
+	// MaxRegression is the largest accuracy drop on the guard set a
+	// candidate may show and still be promoted. Default 0.01, range 0..1.
+	MaxRegression float64
+	// FineTune bounds each round (Workers is the CPU cap).
+	FineTune model.FineTuneConfig
+	// Seed seeds the reservoir sampling. Default 1.
+	Seed uint64
+}
+
+func (c TrainerConfig) withDefaults() TrainerConfig {
+	if c.MinExamples == 0 {
+		c.MinExamples = 200
+	}
+	if c.HoldoutEvery == 0 {
+		c.HoldoutEvery = 5
+	}
+	if c.HoldoutSize == 0 {
+		c.HoldoutSize = 1000
+	}
+	if c.ReplaySize == 0 {
+		c.ReplaySize = 5000
+	}
+	if c.MaxRegression == 0 {
+		c.MaxRegression = 0.01
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	return c
+}
+
+// Round is the outcome of one fine-tuning round.
+type Round struct {
+	Lang     string
+	Examples int // new training examples used
+	Decision model.GuardDecision
+	Version  string // the promoted classifier version ("" if rejected)
+	Took     time.Duration
+}
+
+// Trainer fine-tunes the classifiers in service from labelled feedback and
+// promotes a candidate only when model.Guard accepts it. Add is safe from
+// any goroutine; rounds run one at a time (RunRound serializes).
+//
+// Per language it keeps the new training examples since the last round, a
+// reservoir sample of earlier feedback, the most recent held-out feedback,
+// and the caller's original-data replay and guard sets.
+type Trainer struct {
+	cfg      TrainerConfig
+	models   ModelSwapper
+	log      *slog.Logger
+	original map[string][]model.LabeledText // replay of the original training data
+	guard    map[string][]model.LabeledText
+
+	roundMu  sync.Mutex // one round at a time
+	mu       sync.Mutex // guards the fields below
+	langs    map[string]*feedbackState
+	rng      *rand.Rand
+	gen      int // promotions so far: the fine-tuned version number
+	rounds   int
+	baseline map[string]float64 // guard accuracy of the first model per language
+
+	Promotions, Rejections int // read under mu via Stats
+}
+
+type feedbackState struct {
+	fresh     []model.LabeledText
+	reservoir []model.LabeledText
+	seen      int // examples ever offered to the reservoir
+	holdout   []model.LabeledText
+	count     int // feedback examples ever added
+}
+
+// NewTrainer returns a Trainer for the models held by m. original and
+// guard map a language to a sample of its original training data (mixed
+// into every round) and to a fixed guard set; either may lack a language.
+func NewTrainer(cfg TrainerConfig, m ModelSwapper, original, guard map[string][]model.LabeledText, log *slog.Logger) (*Trainer, error) {
+	cfg = cfg.withDefaults()
+	if cfg.MaxRegression < 0 || cfg.MaxRegression > 1 {
+		return nil, fmt.Errorf("%w: MaxRegression = %g, want 0..1", ErrInvalidConfig, cfg.MaxRegression)
+	}
+	if cfg.HoldoutEvery < 2 {
+		return nil, fmt.Errorf("%w: HoldoutEvery = %d, want >= 2", ErrInvalidConfig, cfg.HoldoutEvery)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Trainer{
+		cfg: cfg, models: m, log: log, original: original, guard: guard,
+		langs: map[string]*feedbackState{}, baseline: map[string]float64{}, rng: rand.New(rand.NewPCG(cfg.Seed, 0x7ee)),
+	}, nil
+}
+
+// Add records one labelled feedback example for lang.
+func (t *Trainer) Add(lang string, ex model.LabeledText) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.langs[lang]
+	if st == nil {
+		st = &feedbackState{}
+		t.langs[lang] = st
+	}
+	st.count++
+	if st.count%t.cfg.HoldoutEvery == 0 {
+		st.holdout = append(st.holdout, ex)
+		if len(st.holdout) > t.cfg.HoldoutSize {
+			st.holdout = st.holdout[len(st.holdout)-t.cfg.HoldoutSize:]
+		}
+		return
+	}
+	st.fresh = append(st.fresh, ex)
+}
+
+// Ready reports whether lang has MinExamples new training examples.
+func (t *Trainer) Ready(lang string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.langs[lang]
+	return st != nil && len(st.fresh) >= t.cfg.MinExamples
+}
+
+// Stats returns the numbers of promotions and rejections so far.
+func (t *Trainer) Stats() (promotions, rejections int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.Promotions, t.Rejections
+}
+
+// RunRound fine-tunes lang's classifier on its new feedback (with replay),
+// guards the candidate and, if it passes, swaps it into service. The new
+// examples then join the replay reservoir whatever the decision.
+func (t *Trainer) RunRound(ctx context.Context, lang string) (Round, error) {
+	t.roundMu.Lock()
+	defer t.roundMu.Unlock()
+	start := time.Now()
+	r := Round{Lang: lang}
+	snap := t.models.Models()
+	servedLang, lm := snap.For(lang)
+	if servedLang != lang || lm.Classifier == nil {
+		return r, fmt.Errorf("pipeline: no fine-tunable classifier for %q", lang)
+	}
+	t.mu.Lock()
+	st := t.langs[lang]
+	if st == nil || len(st.fresh) == 0 {
+		t.mu.Unlock()
+		return r, fmt.Errorf("pipeline: no new feedback for %q", lang)
+	}
+	fresh := st.fresh
+	st.fresh = nil
+	// Train on the new feedback and the reservoir of earlier feedback (a
+	// rejected round's examples still count next time); replay the
+	// original data against forgetting.
+	train := append(append([]model.LabeledText(nil), fresh...), st.reservoir...)
+	replay := t.original[lang]
+	holdout := append([]model.LabeledText(nil), st.holdout...)
+	t.mu.Unlock()
+	defer t.toReservoir(lang, fresh)
+	r.Examples = len(fresh)
+
+	t.mu.Lock()
+	t.rounds++
+	ft := t.cfg.FineTune
+	ft.Seed = t.cfg.Seed*1_000_003 + uint64(t.rounds) // reproducible, distinct per round
+	t.mu.Unlock()
+	cand, err := model.FineTuneClassifier(ctx, lm.Classifier, train, replay, ft)
+	if err != nil {
+		return r, fmt.Errorf("fine-tune %s: %w", lm.ClassifierVersion, err)
+	}
+	r.Decision = model.Guard(lm.Analyzer.Classifier(), cand.Compile(), holdout, t.guard[lang], t.cfg.MaxRegression)
+	t.mu.Lock()
+	// Bound the cumulative regression: the guard accuracy of the first
+	// model this trainer saw for lang is the baseline every later
+	// candidate is held to, so small drops cannot add up.
+	base, ok := t.baseline[lang]
+	if !ok {
+		base = r.Decision.CurrentGuard
+		t.baseline[lang] = base
+	}
+	t.mu.Unlock()
+	if r.Decision.Promote && len(t.guard[lang]) > 0 && r.Decision.CandidateGuard < base-t.cfg.MaxRegression {
+		r.Decision.Promote = false
+		r.Decision.Reason = fmt.Sprintf("guard accuracy %.3f is more than %.3f below the first model's %.3f", r.Decision.CandidateGuard, t.cfg.MaxRegression, base)
+	}
+	r.Took = time.Since(start)
+	t.mu.Lock()
+	if !r.Decision.Promote {
+		t.Rejections++
+		t.mu.Unlock()
+		t.log.Info("fine-tune candidate rejected", "lang", lang, "base", lm.ClassifierVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
+		return r, nil
+	}
+	t.gen++
+	gen := t.gen
+	t.Promotions++
+	t.mu.Unlock()
+	name := fmt.Sprintf("%s.ft%d", trimFT(lm.ClassifierName), gen)
+	nlm, err := NewLangModels(cand, name, lm.Tagger, lm.NERName)
+	if err != nil {
+		return r, err
+	}
+	nlm.NERVersion = lm.NERVersion
+	t.models.SetModels(t.models.Models().With(lang, nlm))
+	r.Version = nlm.ClassifierVersion
+	t.log.Info("fine-tuned model promoted", "lang", lang, "version", r.Version, "parent", lm.ClassifierVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
+	return r, nil
+}
+
+// trimFT drops a ".ftN" suffix so versions do not pile up suffixes.
+func trimFT(name string) string {
+	for i := len(name) - 1; i > 0; i-- {
+		if name[i] == '.' {
+			if len(name) > i+3 && name[i+1:i+3] == "ft" {
+				return name[:i]
+			}
+			break
+		}
+	}
+	return name
+}
+
+// toReservoir offers examples to lang's replay reservoir (Vitter's
+// algorithm R: every example ever offered is kept with equal probability).
+func (t *Trainer) toReservoir(lang string, exs []model.LabeledText) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.langs[lang]
+	for _, ex := range exs {
+		st.seen++
+		if len(st.reservoir) < t.cfg.ReplaySize {
+			st.reservoir = append(st.reservoir, ex)
+		} else if j := t.rng.IntN(st.seen); j < t.cfg.ReplaySize {
+			st.reservoir[j] = ex
+		}
+	}
+}

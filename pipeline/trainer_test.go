@@ -1,0 +1,169 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/model"
+)
+
+// keywordTexts labels filler sentences by their cue word: cues[0] → "pos",
+// cues[1] → "neg"; random labels instead when noise is set.
+func keywordTexts(rng *rand.Rand, n int, cues [2]string, noise bool) []model.LabeledText {
+	fill := strings.Fields("the cat sat on a mat with some red wool and two dogs ran by quickly today")
+	out := make([]model.LabeledText, n)
+	for i := range out {
+		words := make([]string, 3+rng.IntN(8))
+		for j := range words {
+			words[j] = fill[rng.IntN(len(fill))]
+		}
+		c, label := cues[0], "pos"
+		if rng.IntN(2) == 0 {
+			c, label = cues[1], "neg"
+		}
+		words[rng.IntN(len(words))] = c
+		if noise {
+			label = []string{"pos", "neg"}[rng.IntN(2)]
+		}
+		out[i] = model.LabeledText{Text: strings.Join(words, " "), Label: label}
+	}
+	return out
+}
+
+// tinySnapshot trains a small English classifier on the good/bad task and
+// returns a Snapshot serving it, with its training data.
+func tinySnapshot(t *testing.T) (*Snapshot, []model.LabeledText) {
+	t.Helper()
+	_, en := defaultSnapshot(t).For("en")
+	tok := en.Classifier.Tokenizer // shares the loaded dictionary
+	rng := rand.New(rand.NewPCG(5, 6))
+	train := keywordTexts(rng, 1500, [2]string{"good", "bad"}, false)
+	cfg := model.TrainConfig{
+		Model:    model.ClassifierConfig{Embed: 16, Hidden: 16, Buckets: 2000, MaxTokens: 32},
+		Settings: model.Settings{Epochs: 4, Batch: 16, LR: 1e-2, LRDecay: 0.9, Dropout: -1, Patience: 4, Seed: 3, Workers: 2},
+	}
+	base, _, err := model.TrainClassifier(context.Background(), tok, train, train[:300], cfg, model.TrainHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := NewLangModels(base, "tiny", nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSnapshot(map[string]*LangModels{"en": lm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, train
+}
+
+func TestTrainerNeverPromotesRandomLabels(t *testing.T) {
+	t.Parallel()
+	snap, orig := tinySnapshot(t)
+	h := NewModelHolder(snap)
+	rng := rand.New(rand.NewPCG(21, 22))
+	tr, err := NewTrainer(TrainerConfig{MinExamples: 150, FineTune: model.FineTuneConfig{Steps: 60, Batch: 16, Workers: 2}},
+		h, map[string][]model.LabeledText{"en": orig[:500]}, map[string][]model.LabeledText{"en": orig[500:800]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rounds := 0
+	for _, ex := range keywordTexts(rng, 1000, [2]string{"sunny", "rainy"}, true) {
+		tr.Add("en", ex)
+		if tr.Ready("en") {
+			r, err := tr.RunRound(context.Background(), "en")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rounds++
+			if r.Decision.Promote {
+				t.Fatalf("round %d promoted a model fine-tuned on random labels: %s", rounds, r.Decision.Reason)
+			}
+			t.Logf("round %d refused: %s", rounds, r.Decision.Reason)
+		}
+	}
+	if p, rj := tr.Stats(); p != 0 || rj != rounds || rounds < 4 {
+		t.Fatalf("%d promotions, %d rejections in %d rounds; want 0 promotions in >= 4 rounds", p, rj, rounds)
+	}
+	if h.Models() != snap {
+		t.Fatal("the models in service changed")
+	}
+}
+
+// A real drift is learned, promoted and hot-swapped into a running
+// pipeline: results before the swap name the old version, results after it
+// the new one, and nothing is lost.
+func TestTrainerPromotesIntoRunningPipeline(t *testing.T) {
+	t.Parallel()
+	snap, orig := tinySnapshot(t)
+	src := newFakeSource()
+	sink := newFakeSink(t, 0)
+	p := newTestPipeline(t, Config{BatchMaxSize: 8, Workers: 2}, src, sink, snap)
+	stop := runPipeline(t, p)
+	rng := rand.New(rand.NewPCG(31, 32))
+	tr, err := NewTrainer(TrainerConfig{MinExamples: 400, FineTune: model.FineTuneConfig{Steps: 120, Batch: 16, Workers: 2}},
+		p, map[string][]model.LabeledText{"en": orig[:500]}, map[string][]model.LabeledText{"en": orig[500:800]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, before := snap.For("en")
+	event := func(i int, text string) consumer.Record {
+		return consumer.Record{Topic: "t", Partition: 0, Offset: int64(i), Time: time.Now(), Event: consumer.Event{ID: fmt.Sprint(i), Text: text, Lang: "en"}}
+	}
+	for i := 0; i < 50; i++ {
+		src.add(event(i, "the cat was good"))
+	}
+	waitFor(t, 20*time.Second, func() error {
+		if n := p.Stats().Published; n != 50 {
+			return fmt.Errorf("published %d", n)
+		}
+		return nil
+	})
+	var promoted Round
+	for _, ex := range keywordTexts(rng, 500, [2]string{"sunny", "rainy"}, false) {
+		tr.Add("en", ex)
+		if tr.Ready("en") {
+			r, err := tr.RunRound(context.Background(), "en")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Decision.Promote {
+				promoted = r
+			}
+		}
+	}
+	if promoted.Version == "" || !strings.Contains(promoted.Version, "tiny.ft1@") {
+		t.Fatalf("no promotion (version %q); want tiny.ft1@<hash>", promoted.Version)
+	}
+	t.Logf("promoted %s: %s", promoted.Version, promoted.Decision.Reason)
+	for i := 50; i < 100; i++ {
+		src.add(event(i, "the dog was sunny"))
+	}
+	waitFor(t, 20*time.Second, func() error {
+		if n := p.Stats().Published; n != 100 {
+			return fmt.Errorf("published %d", n)
+		}
+		return nil
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range sink.published() {
+		r := it.Result
+		want := before.ClassifierVersion
+		if r.Source.Offset >= 50 {
+			want = promoted.Version
+		}
+		if r.ModelVersion.Classifier != want {
+			t.Fatalf("result %d: version %q, want %q", r.Source.Offset, r.ModelVersion.Classifier, want)
+		}
+		if r.Source.Offset >= 50 && r.Label != "pos" {
+			t.Errorf("result %d (%q) labelled %q by the fine-tuned model, want pos", r.Source.Offset, "the dog was sunny", r.Label)
+		}
+	}
+}
