@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -165,5 +166,74 @@ func TestTrainerPromotesIntoRunningPipeline(t *testing.T) {
 		if r.Source.Offset >= 50 && r.Label != "pos" {
 			t.Errorf("result %d (%q) labelled %q by the fine-tuned model, want pos", r.Source.Offset, "the dog was sunny", r.Label)
 		}
+	}
+}
+
+func TestRunFeedback(t *testing.T) {
+	t.Parallel()
+	snap, orig := tinySnapshot(t)
+	h := NewModelHolder(snap)
+	tr, err := NewTrainer(TrainerConfig{MinExamples: 160, FineTune: model.FineTuneConfig{Steps: 80, Batch: 16, Workers: 2}},
+		h, map[string][]model.LabeledText{"en": orig[:500]}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	var recs []consumer.Record
+	for i, ex := range keywordTexts(rng, 400, [2]string{"sunny", "rainy"}, false) {
+		v := fmt.Appendf(nil, `{"text":%q,"label":%q,"lang":"en"}`, ex.Text, ex.Label)
+		recs = append(recs, consumer.Record{Topic: "fb", Partition: 0, Offset: int64(i), Value: v, Event: consumer.Event{ID: fmt.Sprint(i), Text: ex.Text, Lang: "en"}})
+	}
+	bad := []struct {
+		value  string
+		reason string
+	}{
+		{`{"text":"no correction here"}`, ReasonNoCorrection},
+		{`{"text":"odd label","label":"maybe"}`, ReasonBadLabel},
+		{`{"text":"short","entities":[{"start":2,"end":40,"type":"PER"}]}`, ReasonBadEntities},
+		{`{"text":"fine","entities":[{"start":0,"end":4,"type":"PER"}]}`, ""}, // valid, entity-only
+	}
+	for i, b := range bad {
+		var ev consumer.Event
+		_ = json.Unmarshal([]byte(b.value), &ev)
+		ev.Lang = "en"
+		recs = append(recs, consumer.Record{Topic: "fb", Partition: 1, Offset: int64(i), Value: []byte(b.value), Event: ev})
+	}
+	src := newFakeSource(recs...)
+	sink := newFakeSink(t, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan FeedbackStats, 1)
+	go func() {
+		st, err := tr.RunFeedback(ctx, src, sink, time.Hour)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- st
+	}()
+	waitFor(t, 60*time.Second, func() error {
+		if n := len(src.doneCounts()); n != len(recs) {
+			return fmt.Errorf("%d of %d feedback records done", n, len(recs))
+		}
+		if p, r := tr.Stats(); p+r < 1 {
+			return fmt.Errorf("%d rounds so far", p+r)
+		}
+		return nil
+	})
+	cancel()
+	st := <-done
+	if st.Accepted != 400 || st.DeadLetters != 3 || st.EntityOnly != 1 {
+		t.Errorf("stats %+v, want 400 accepted, 3 dead letters, 1 entity-only", st)
+	}
+	reasons := map[string]bool{}
+	for _, it := range sink.published() {
+		reasons[it.DeadLetter.Reason] = true
+	}
+	for _, b := range bad[:3] {
+		if !reasons[b.reason] {
+			t.Errorf("no dead letter with reason %s (got %v)", b.reason, reasons)
+		}
+	}
+	if p, _ := tr.Stats(); p == 0 {
+		t.Errorf("no promotion from the first round on a real drift")
 	}
 }

@@ -40,6 +40,12 @@ type service struct {
 	httpSrv *http.Server
 	httpLn  net.Listener
 	models  func() (*pipeline.Snapshot, error) // reloads the models (SIGHUP)
+
+	// Online fine-tuning (finetune.enabled): its own consumer of the
+	// feedback topic and its own publisher for invalid feedback.
+	trainer *pipeline.Trainer
+	fbCons  *consumer.Consumer
+	fbPub   *producer.Publisher
 }
 
 // serviceOptions adjust start for the demo and the benchmark.
@@ -199,6 +205,11 @@ func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o se
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Finetune.Enabled && cfg.Kafka.FeedbackTopic != "" && !o.identity {
+		if err := s.startTrainer(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if !o.noHTTP {
 		if err := s.startHTTP(); err != nil {
 			if !o.httpOptional {
@@ -216,6 +227,43 @@ func (s *service) httpAddr() string {
 		return "off"
 	}
 	return "http://" + s.httpLn.Addr().String()
+}
+
+// startTrainer sets up online fine-tuning from the feedback topic.
+func (s *service) startTrainer(ctx context.Context) error {
+	f := s.cfg.Finetune
+	original, guard := map[string][]model.LabeledText{}, map[string][]model.LabeledText{}
+	for lang, path := range map[string]string{"en": f.DataEN, "zh": f.DataZH} {
+		if path == "" {
+			s.log.Warn("no original data for fine-tuning: candidates are guarded on held-out feedback only", "lang", lang, "key", "finetune.data_"+lang)
+			continue
+		}
+		exs, err := readLabeled(path)
+		if err != nil {
+			return fmt.Errorf("finetune.data_%s: %w", lang, err)
+		}
+		guard[lang] = exs[:min(1000, len(exs))]
+		original[lang] = exs[min(1000, len(exs)):min(6000, len(exs))]
+	}
+	tr, err := pipeline.NewTrainer(pipeline.TrainerConfig{
+		MinExamples: f.MinExamples, MaxRegression: f.MaxRegression,
+		FineTune: model.FineTuneConfig{Workers: f.MaxProcs},
+	}, s.pipe, original, guard, s.log)
+	if err != nil {
+		return err
+	}
+	cc := consumerConfig(s.cfg)
+	cc.Topics = []string{s.cfg.Kafka.FeedbackTopic}
+	cc.Group = s.cfg.Kafka.Group + ".trainer"
+	if s.fbCons, err = consumer.New(cc, consumer.WithLogger(s.log)); err != nil {
+		return err
+	}
+	if s.fbPub, err = producer.New(ctx, producerConfig(s.cfg), producer.WithLogger(s.log)); err != nil {
+		return err
+	}
+	s.trainer = tr
+	s.log.Info("online fine-tuning on", "topic", s.cfg.Kafka.FeedbackTopic, "group", cc.Group, "min_examples", f.MinExamples, "interval", f.Interval, "max_procs", f.MaxProcs)
+	return nil
 }
 
 // ready reports whether the service can do its job: models loaded, the
@@ -287,8 +335,20 @@ func (s *service) run(ctx context.Context, reload <-chan os.Signal) error {
 	// Everything after the stop signal fits in shutdown_timeout.
 	deadline := make(chan time.Time, 1)
 	stopDeadline := context.AfterFunc(ctx, func() { deadline <- time.Now().Add(s.cfg.ShutdownTimeout) })
+	trainerDone := make(chan struct{})
+	if s.trainer == nil {
+		close(trainerDone)
+	} else {
+		go func() { // owned by run: joined below before the consumers close
+			defer close(trainerDone)
+			st, err := s.trainer.RunFeedback(ctx, s.fbCons, s.fbPub, s.cfg.Finetune.Interval)
+			p, r := s.trainer.Stats()
+			s.log.Info("fine-tuning stopped", "accepted", st.Accepted, "dead_letters", st.DeadLetters, "entity_only", st.EntityOnly, "promotions", p, "rejections", r, "err", err)
+		}()
+	}
 	err := s.pipe.Run(ctx)
 	stopReload()
+	<-trainerDone
 	end := time.Now().Add(s.cfg.ShutdownTimeout)
 	if !stopDeadline() { // ctx ended: the clock started then
 		end = <-deadline
@@ -314,6 +374,16 @@ func (s *service) reload() {
 // close stops everything start started, in dependency order.
 func (s *service) close(ctx context.Context) error {
 	var errs []error
+	if s.fbCons != nil {
+		if err := s.fbCons.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.fbPub != nil {
+		if err := s.fbPub.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if s.cons != nil {
 		if err := s.cons.Close(ctx); err != nil {
 			errs = append(errs, err)
