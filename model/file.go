@@ -393,3 +393,14 @@ func (h *header) checkSize(want int) error {
 	}
 	return nil
 }
+
+// NewTokenizerCache returns a cache that already holds toks, so models
+// loaded through it share them (a tokenizer with a Chinese dictionary is
+// large and slow to build).
+func NewTokenizerCache(toks ...*text.Tokenizer) *TokenizerCache {
+	tc := &TokenizerCache{toks: map[text.Options]*text.Tokenizer{}}
+	for _, t := range toks {
+		tc.toks[t.Options()] = t
+	}
+	return tc
+}

@@ -197,7 +197,7 @@ func FineTuneClassifier(ctx context.Context, base *Classifier, feedback, replay 
 	if err := cand.Save(&b); err != nil {
 		return nil, err
 	}
-	tc := &TokenizerCache{toks: map[text.Options]*text.Tokenizer{base.Tokenizer.Options(): base.Tokenizer}}
+	tc := NewTokenizerCache(base.Tokenizer)
 	out, err := LoadClassifier(bytes.NewReader(b.Bytes()), "fine-tuned candidate", tc)
 	if err != nil {
 		return nil, err

@@ -95,6 +95,7 @@ func (c TrainerConfig) withDefaults() TrainerConfig {
 
 // Round is the outcome of one fine-tuning round.
 type Round struct {
+	model    *model.Classifier // the promoted candidate, nil if rejected
 	Lang     string
 	Examples int // new training examples used
 	Decision model.GuardDecision
@@ -125,6 +126,35 @@ type Trainer struct {
 	baseline map[string]float64 // guard accuracy of the first model per language
 
 	Promotions, Rejections int // read under mu via Stats
+
+	onPromote func(ctx context.Context, p Promotion) error
+}
+
+// Promotion describes a promoted classifier, for distribution.
+type Promotion struct {
+	Lang     string
+	Seq      int    // the promotion number (the N of .ftN)
+	Parent   string // the version it was fine-tuned from
+	Model    *model.Classifier
+	Models   *LangModels
+	Decision model.GuardDecision
+}
+
+// OnPromote sets a function called after each promotion (on RunRound's
+// goroutine), e.g. to publish the model to the other instances. Its error
+// is logged; the promotion stands.
+func (t *Trainer) OnPromote(fn func(ctx context.Context, p Promotion) error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.onPromote = fn
+}
+
+// SetGeneration makes the next promotion number n+1 (after a restart, n
+// is the newest promotion in the model bucket).
+func (t *Trainer) SetGeneration(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gen = max(t.gen, n)
 }
 
 type feedbackState struct {
@@ -265,6 +295,15 @@ func (t *Trainer) RunRound(ctx context.Context, lang string) (Round, error) {
 	nlm.NERVersion = lm.NERVersion
 	t.models.SetModels(t.models.Models().With(lang, nlm))
 	r.Version = nlm.ClassifierVersion
+	r.model = cand
+	t.mu.Lock()
+	hook := t.onPromote
+	t.mu.Unlock()
+	if hook != nil {
+		if err := hook(ctx, Promotion{Lang: lang, Seq: gen, Parent: lm.ClassifierVersion, Model: cand, Models: nlm, Decision: r.Decision}); err != nil {
+			t.log.Error("publish promoted model", "version", r.Version, "err", err)
+		}
+	}
 	t.log.Info("fine-tuned model promoted", "lang", lang, "version", r.Version, "parent", lm.ClassifierVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
 	return r, nil
 }
@@ -297,3 +336,6 @@ func (t *Trainer) toReservoir(lang string, exs []model.LabeledText) {
 		}
 	}
 }
+
+// candidate returns the promoted model of r (nil if none).
+func (r Round) candidate() *model.Classifier { return r.model }

@@ -1,0 +1,168 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/tagstream/tagstream/model"
+	"github.com/tagstream/tagstream/producer"
+)
+
+// ModelBucket stores promoted model files. *producer.ModelStore implements
+// it.
+type ModelBucket interface {
+	Put(ctx context.Context, obj producer.ModelObject, data []byte) (producer.ModelObject, error)
+	Get(ctx context.Context, name string) ([]byte, producer.ModelObject, error)
+	List(ctx context.Context) ([]producer.ModelObject, error)
+	Watch(ctx context.Context, fn func(producer.ModelObject)) error
+}
+
+var _ ModelBucket = (*producer.ModelStore)(nil)
+
+// ModelSync distributes promoted classifiers through a ModelBucket: Publish
+// stores a promotion, Run applies every promotion stored by any instance.
+// A model is verified before it is swapped in: it must load (format,
+// shapes and the checksum of its weights), have the labels of the model in
+// service, and its weights must hash to the version it claims. A model that
+// fails is refused and counted, and serving continues on the current one.
+type ModelSync struct {
+	bucket ModelBucket
+	models ModelSwapper
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	applied  map[string]int // lang.kind → newest seq in service
+	refused  int
+	lastErr  error
+	swapHook func(producer.ModelObject)
+}
+
+// NewModelSync returns a ModelSync for the models held by m.
+func NewModelSync(b ModelBucket, m ModelSwapper, log *slog.Logger) *ModelSync {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &ModelSync{bucket: b, models: m, log: log, applied: map[string]int{}}
+}
+
+// Refused returns how many models were refused, and the last reason.
+func (s *ModelSync) Refused() (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused, s.lastErr
+}
+
+// Publish stores a promotion made by this instance's trainer.
+func (s *ModelSync) Publish(ctx context.Context, p Promotion) error {
+	var b bytes.Buffer
+	if err := p.Model.Save(&b); err != nil {
+		return err
+	}
+	obj := producer.ModelObject{
+		Lang: p.Lang, Kind: "classifier", Seq: p.Seq, Version: p.Models.ClassifierVersion, Parent: p.Parent,
+		Metrics: p.Decision.Reason,
+	}
+	s.mu.Lock()
+	s.applied[p.Lang+".classifier"] = max(s.applied[p.Lang+".classifier"], p.Seq)
+	s.mu.Unlock()
+	_, err := s.bucket.Put(ctx, obj, b.Bytes())
+	return err
+}
+
+// LoadNewest swaps in the newest promoted classifier of every language in
+// the bucket (at start) and returns the highest promotion number seen; a
+// model that fails verification is refused and the next older one tried.
+func (s *ModelSync) LoadNewest(ctx context.Context) (int, error) {
+	objs, err := s.bucket.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	newest := 0
+	for i := len(objs) - 1; i >= 0; i-- {
+		o := objs[i]
+		newest = max(newest, o.Seq)
+		s.mu.Lock()
+		done := s.applied[o.Lang+"."+o.Kind] > 0
+		s.mu.Unlock()
+		if done || o.Kind != "classifier" {
+			continue
+		}
+		if err := s.apply(ctx, o); err != nil {
+			continue // refused and logged; try an older one
+		}
+	}
+	return newest, nil
+}
+
+// Run applies promotions as they are stored, until ctx ends.
+func (s *ModelSync) Run(ctx context.Context) error {
+	return s.bucket.Watch(ctx, func(o producer.ModelObject) {
+		if o.Kind != "classifier" {
+			return
+		}
+		_ = s.apply(ctx, o)
+	})
+}
+
+// apply verifies object o and swaps it in unless something newer serves.
+func (s *ModelSync) apply(ctx context.Context, o producer.ModelObject) error {
+	key := o.Lang + "." + o.Kind
+	s.mu.Lock()
+	if o.Seq <= s.applied[key] {
+		s.mu.Unlock()
+		return nil // ours, or older than what serves
+	}
+	s.mu.Unlock()
+	refuse := func(err error) error {
+		s.mu.Lock()
+		s.refused++
+		s.lastErr = err
+		s.mu.Unlock()
+		s.log.Error("model from the bucket refused; serving continues on the current one", "object", o.Name, "version", o.Version, "err", err)
+		return err
+	}
+	data, obj, err := s.bucket.Get(ctx, o.Name)
+	if err != nil {
+		return refuse(err)
+	}
+	snap := s.models.Models()
+	lang, cur := snap.For(obj.Lang)
+	if lang != obj.Lang || cur.Classifier == nil {
+		return refuse(fmt.Errorf("no %s classifier in service to replace", obj.Lang))
+	}
+	tc := model.NewTokenizerCache(cur.Classifier.Tokenizer)
+	cls, err := model.LoadClassifier(bytes.NewReader(data), "bucket object "+obj.Name, tc)
+	if err != nil {
+		return refuse(err)
+	}
+	if strings.Join(cls.Labels, ",") != strings.Join(cur.Classifier.Labels, ",") {
+		return refuse(fmt.Errorf("labels %v, the model in service has %v", cls.Labels, cur.Classifier.Labels))
+	}
+	name, _, _ := strings.Cut(obj.Version, "@")
+	lm, err := NewLangModels(cls, name, cur.Tagger, cur.NERName)
+	if err != nil {
+		return refuse(err)
+	}
+	if lm.ClassifierVersion != obj.Version {
+		return refuse(fmt.Errorf("weights hash to version %s, the object claims %s", lm.ClassifierVersion, obj.Version))
+	}
+	lm.NERVersion = cur.NERVersion
+	s.mu.Lock()
+	if obj.Seq <= s.applied[key] {
+		s.mu.Unlock()
+		return nil
+	}
+	s.applied[key] = obj.Seq
+	hook := s.swapHook
+	s.mu.Unlock()
+	s.models.SetModels(s.models.Models().With(obj.Lang, lm))
+	s.log.Info("model from the bucket in service", "version", obj.Version, "parent", obj.Parent, "object", obj.Name)
+	if hook != nil {
+		hook(obj)
+	}
+	return nil
+}
