@@ -185,6 +185,10 @@ type Models struct {
 	NEREN string `mapstructure:"ner_en" yaml:"ner_en"`
 	// NERZH is the Chinese NER tagger weight file. Default empty.
 	NERZH string `mapstructure:"ner_zh" yaml:"ner_zh"`
+	// Bucket is the JetStream Object Store bucket through which promoted
+	// fine-tuned models reach every instance (jetstream mode only).
+	// Default "tagstream_models"; empty turns distribution off.
+	Bucket string `mapstructure:"bucket" yaml:"bucket"`
 }
 
 // HTTP configures the metrics and health endpoint.
@@ -274,6 +278,7 @@ func Default() Config {
 			MaxSize:  64,
 			MaxDelay: 5 * time.Millisecond,
 		},
+		Models:    Models{Bucket: "tagstream_models"},
 		Workers:   defaultWorkers(),
 		QueueSize: 4096,
 		HTTP:      HTTP{Addr: "127.0.0.1:8080"},

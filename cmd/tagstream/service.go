@@ -46,6 +46,10 @@ type service struct {
 	trainer *pipeline.Trainer
 	fbCons  *consumer.Consumer
 	fbPub   *producer.Publisher
+
+	// Model distribution (models.bucket, jetstream mode).
+	store *producer.ModelStore
+	sync  *pipeline.ModelSync
 }
 
 // serviceOptions adjust start for the demo and the benchmark.
@@ -205,9 +209,26 @@ func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o se
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Models.Bucket != "" && cfg.NATS.Mode == string(producer.ModeJetStream) && !o.identity {
+		s.store, err = producer.OpenModelStore(ctx, producerConfig(s.cfg), cfg.Models.Bucket, producer.WithLogger(log))
+		if err != nil {
+			return nil, fmt.Errorf("models.bucket: %w", err)
+		}
+		s.sync = pipeline.NewModelSync(s.store, s.pipe, log)
+	}
+	newest := 0
+	if s.sync != nil {
+		if newest, err = s.sync.LoadNewest(ctx); err != nil {
+			log.Warn("model bucket: serving the model files", "err", err)
+		}
+	}
 	if cfg.Finetune.Enabled && cfg.Kafka.FeedbackTopic != "" && !o.identity {
 		if err := s.startTrainer(ctx); err != nil {
 			return nil, err
+		}
+		s.trainer.SetGeneration(newest)
+		if s.sync != nil {
+			s.trainer.OnPromote(s.sync.Publish)
 		}
 	}
 	if !o.noHTTP {
@@ -346,9 +367,21 @@ func (s *service) run(ctx context.Context, reload <-chan os.Signal) error {
 			s.log.Info("fine-tuning stopped", "accepted", st.Accepted, "dead_letters", st.DeadLetters, "entity_only", st.EntityOnly, "promotions", p, "rejections", r, "err", err)
 		}()
 	}
+	syncDone := make(chan struct{})
+	if s.sync == nil {
+		close(syncDone)
+	} else {
+		go func() { // owned by run: joined below
+			defer close(syncDone)
+			if err := s.sync.Run(rctx); err != nil && rctx.Err() == nil {
+				s.log.Error("model bucket watch stopped", "err", err)
+			}
+		}()
+	}
 	err := s.pipe.Run(ctx)
 	stopReload()
 	<-trainerDone
+	<-syncDone
 	end := time.Now().Add(s.cfg.ShutdownTimeout)
 	if !stopDeadline() { // ctx ended: the clock started then
 		end = <-deadline
@@ -401,6 +434,9 @@ func (s *service) close(ctx context.Context) error {
 	}
 	if s.httpLn != nil {
 		s.httpLn.Close() // in case Serve never started; closing twice is harmless
+	}
+	if s.store != nil {
+		s.store.Close()
 	}
 	if s.servers != nil {
 		s.servers.Close()
