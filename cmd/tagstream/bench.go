@@ -22,6 +22,8 @@ import (
 
 	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/model/dataset"
+	"github.com/tagstream/tagstream/models"
+	"github.com/tagstream/tagstream/producer"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -44,6 +46,10 @@ type benchReport struct {
 		P99 float64 `json:"p99"`
 		Max float64 `json:"max"`
 	} `json:"latency_ms"`
+	Swaps          int    `json:"swaps,omitempty"`
+	NoVersion      int    `json:"results_without_version"`
+	StaleAfterSwap int    `json:"stale_after_swap"`
+	Versions       int    `json:"versions_seen"`
 	Model      string  `json:"model"`
 	Workers    int     `json:"workers"`
 	BatchSize  int     `json:"batch_max_size"`
@@ -65,6 +71,7 @@ type benchOptions struct {
 	jsonOut     bool
 	idleTimeout time.Duration
 	cpuProfile  string
+	swapEvery   time.Duration
 }
 
 func newBenchE2ECmd() *cobra.Command {
@@ -110,6 +117,7 @@ the identity analyzer to measure the plumbing alone.`,
 	f.BoolVar(&o.jsonOut, "json", false, "print one JSON object")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 20*time.Second, "give up when no result arrived for this long")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	f.DurationVar(&o.swapEvery, "swap-every", 0, "promote a new English classifier version through the model bucket this often during the run (hot-swap load; 0: none)")
 	addConfigFlags(cmd)
 	return cmd
 }
@@ -161,6 +169,9 @@ type collector struct {
 	foreign   int
 	latencies []float64 // ms
 	last      time.Time
+	noVersion int
+	versions  map[string]bool
+	swapSeen  []swapObs // (processed_at, swap number) of English results
 	changed   chan struct{} // cap 1
 }
 
@@ -172,6 +183,8 @@ func (c *collector) handle(m *nats.Msg) {
 	id, okID := jsonString(m.Data, `"id":"`)
 	et, okT := jsonString(m.Data, `"event_time":"`)
 	reason, isDead := jsonString(m.Data, `"reason":"`)
+	ver, _ := jsonString(m.Data, `"classifier":"`)
+	pa, _ := jsonString(m.Data, `"processed_at":"`)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.last = now
@@ -200,9 +213,36 @@ func (c *collector) handle(m *nats.Msg) {
 		return
 	}
 	c.results++
+	if ver == "" {
+		c.noVersion++
+	} else {
+		c.versions[ver] = true
+		if t, err := time.Parse(time.RFC3339Nano, pa); err == nil {
+			c.swapSeen = append(c.swapSeen, swapObs{at: t, n: swapNumber(ver)})
+		}
+	}
 	if t, err := time.Parse(time.RFC3339Nano, et); err == nil {
 		c.latencies = append(c.latencies, float64(now.Sub(t).Microseconds())/1000)
 	}
+}
+
+type swapObs struct {
+	at time.Time
+	n  int
+}
+
+// swapNumber is K of a version "<name>.swapK@<hash>", 0 for others.
+func swapNumber(v string) int {
+	i := strings.Index(v, ".swap")
+	if i < 0 {
+		return 0
+	}
+	rest := v[i+5:]
+	if j := strings.IndexByte(rest, '@'); j >= 0 {
+		rest = rest[:j]
+	}
+	n, _ := strconv.Atoi(rest)
+	return n
 }
 
 // jsonString returns the string value following key (which ends with the
@@ -256,6 +296,10 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 	cfg.NATS.Stream = "TAGSTREAM_BENCH_" + strings.ToUpper(id)
 	cfg.Output.SubjectPrefix = "tagstream.bench." + id + ".results"
 	cfg.Output.DLQSubject = "tagstream.bench." + id + ".dlq"
+	cfg.Models.Bucket = ""
+	if o.swapEvery > 0 {
+		cfg.Models.Bucket = "tagstream_bench_" + id
+	}
 	if o.embedded {
 		cfg.Embedded.Enabled = true
 		cfg.Embedded.KafkaAddr, cfg.Embedded.NATSAddr = "127.0.0.1:0", "127.0.0.1:0"
@@ -295,7 +339,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		return nil, fmt.Errorf("bench e2e: connect to nats: %w", err)
 	}
 	defer nc.Close()
-	col := &collector{seen: make([]uint8, o.events), changed: make(chan struct{}, 1), latencies: make([]float64, 0, o.events)}
+	col := &collector{seen: make([]uint8, o.events), changed: make(chan struct{}, 1), latencies: make([]float64, 0, o.events), versions: map[string]bool{}}
 	for _, subj := range []string{cfg.Output.SubjectPrefix + ".>", cfg.Output.DLQSubject} {
 		sub, err := nc.Subscribe(subj, col.handle)
 		if err != nil {
@@ -332,6 +376,49 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var swapTimes []time.Time // when swap k+1 was stored
+	stopSwaps := func() {}
+	if o.swapEvery > 0 && s.store != nil {
+		f, err := models.Open(models.SentimentEN)
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		_, en := s.pipe.Models().For("en")
+		hash := en.ClassifierVersion[strings.IndexByte(en.ClassifierVersion, '@')+1:]
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		var mu sync.Mutex
+		go func() { // owned here: stopped and joined by stopSwaps
+			defer close(done)
+			t := time.NewTicker(o.swapEvery)
+			defer t.Stop()
+			for k := 1; ; k++ {
+				select {
+				case <-sctx.Done():
+					return
+				case <-t.C:
+				}
+				ver := fmt.Sprintf("sentiment-en.swap%d@%s", k, hash)
+				mu.Lock()
+				swapTimes = append(swapTimes, time.Now())
+				mu.Unlock()
+				if _, err := s.store.Put(sctx, producer.ModelObject{Lang: "en", Kind: "classifier", Seq: k, Version: ver, Metrics: "bench swap"}, data); err != nil && sctx.Err() == nil {
+					fmt.Fprintf(logw, "bench e2e: swap %d: %v\n", k, err)
+				}
+			}
+		}()
+		stopSwaps = func() {
+			cancel()
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+		}
+	}
 	start := time.Now()
 	if err := produceBench(ctx, s.cfg.Kafka.Brokers, topic, partitions, texts, o.events, o.rate); err != nil {
 		return nil, err
@@ -357,6 +444,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	stopSwaps()
 	if err := stop(); err != nil {
 		fmt.Fprintf(logw, "bench e2e: shutdown: %v\n", err)
 	}
@@ -368,6 +456,21 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		Rate: o.rate, Mode: s.cfg.NATS.Mode, Brokers: strings.Join(s.cfg.Kafka.Brokers, ","),
 	}
 	rep.Lost = o.events - col.results - col.dead
+	rep.Swaps, rep.NoVersion, rep.Versions = len(swapTimes), col.noVersion, len(col.versions)
+	// A result processed more than a second after swap k was stored must
+	// carry swap k or a later one (the second covers the watch, loading
+	// and verifying the file, and batches that began before the swap).
+	for _, ob := range col.swapSeen {
+		want := 0
+		for k, at := range swapTimes {
+			if ob.at.After(at.Add(time.Second)) {
+				want = k + 1
+			}
+		}
+		if ob.n < want {
+			rep.StaleAfterSwap++
+		}
+	}
 	if el := col.last.Sub(start).Seconds(); el > 0 {
 		rep.EventsPerSec = float64(col.results+col.dead) / el
 	}
