@@ -46,17 +46,17 @@ type benchReport struct {
 		P99 float64 `json:"p99"`
 		Max float64 `json:"max"`
 	} `json:"latency_ms"`
-	Swaps          int    `json:"swaps,omitempty"`
-	NoVersion      int    `json:"results_without_version"`
-	StaleAfterSwap int    `json:"stale_after_swap"`
-	Versions       int    `json:"versions_seen"`
-	Model      string  `json:"model"`
-	Workers    int     `json:"workers"`
-	BatchSize  int     `json:"batch_max_size"`
-	Partitions int     `json:"partitions"`
-	Rate       float64 `json:"rate"`
-	Mode       string  `json:"nats_mode"`
-	Brokers    string  `json:"brokers"`
+	Swaps          int     `json:"swaps,omitempty"`
+	NoVersion      int     `json:"results_without_version"`
+	StaleAfterSwap int     `json:"stale_after_swap"`
+	Versions       int     `json:"versions_seen"`
+	Model          string  `json:"model"`
+	Workers        int     `json:"workers"`
+	BatchSize      int     `json:"batch_max_size"`
+	Partitions     int     `json:"partitions"`
+	Rate           float64 `json:"rate"`
+	Mode           string  `json:"nats_mode"`
+	Brokers        string  `json:"brokers"`
 }
 
 type benchOptions struct {
@@ -171,7 +171,7 @@ type collector struct {
 	last      time.Time
 	noVersion int
 	versions  map[string]bool
-	swapSeen  []swapObs // (processed_at, swap number) of English results
+	swapSeen  []swapObs     // (processed_at, swap number) of English results
 	changed   chan struct{} // cap 1
 }
 
