@@ -22,6 +22,7 @@ func TestBenchE2E(t *testing.T) {
 	tests := []tc{
 		{"embedded identity", []string{"--embedded", "--events", "3000", "--model", "none"}},
 		{"embedded default models", []string{"--embedded", "--events", "300"}},
+		{"embedded hot swaps", []string{"--embedded", "--events", "500", "--rate", "100", "--swap-every", "700ms"}},
 	}
 	if b, n := os.Getenv("TAGSTREAM_KAFKA_BROKERS"), os.Getenv("TAGSTREAM_NATS_URL"); b != "" && n != "" {
 		tests = append(tests, tc{"real brokers identity", []string{"--brokers", b, "--nats", n, "--events", "3000", "--model", "none", "--partitions", "4"}})
@@ -41,7 +42,13 @@ func TestBenchE2E(t *testing.T) {
 			if rep.Lost != 0 || rep.Duplicates != 0 || rep.Results != rep.Events || rep.EventsPerSec <= 0 || rep.LatencyMS.P50 <= 0 || rep.LatencyMS.Max < rep.LatencyMS.P99 {
 				t.Fatalf("report %+v: want every event delivered once with positive rates and ordered latencies\n%s", rep, stderr)
 			}
-			t.Logf("%s: %.0f events/s, p50 %.1f ms, p99 %.1f ms", tc.name, rep.EventsPerSec, rep.LatencyMS.P50, rep.LatencyMS.P99)
+			if rep.NoVersion != 0 {
+				t.Errorf("%d results without a model version", rep.NoVersion)
+			}
+			if strings.Contains(strings.Join(tc.args, " "), "--swap-every") && (rep.Swaps < 3 || rep.Versions < 2) {
+				t.Errorf("%d swaps, %d versions seen in results; want >= 3 swaps and >= 2 versions", rep.Swaps, rep.Versions)
+			}
+			t.Logf("%s: %.0f events/s, p50 %.1f ms, p99 %.1f ms, %d swaps, %d versions, %d stale after a swap", tc.name, rep.EventsPerSec, rep.LatencyMS.P50, rep.LatencyMS.P99, rep.Swaps, rep.Versions, rep.StaleAfterSwap)
 		})
 	}
 }
