@@ -43,6 +43,7 @@ cleanly.`,
 			}
 			cfg.Embedded.Enabled = true
 			cfg.Output.IncludeText = true
+			cfg.Finetune.Enabled = true // corrections sent with 'tagstream feedback' fine-tune live
 			out := cmd.OutOrStdout()
 			if f, ok := out.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
 				plain = true
@@ -67,7 +68,7 @@ cleanly.`,
 			wg.Add(1)
 			go func() { defer wg.Done(); runErr <- s.run(ctx, nil) }()
 
-			view := &demoView{started: time.Now(), labels: map[string]int{}}
+			view := &demoView{started: time.Now(), labels: map[string]int{}, versions: map[string]string{}}
 			nc, err := nats.Connect(s.cfg.NATS.URL)
 			if err != nil {
 				return fmt.Errorf("demo: connect to nats: %w", err)
@@ -170,6 +171,7 @@ type demoView struct {
 	lastCount int
 	lastTime  time.Time
 	lat       []float64 // ms, since the last render
+	versions  map[string]string // lang → newest classifier version seen
 }
 
 func (v *demoView) handle(m *nats.Msg) {
@@ -189,7 +191,9 @@ func (v *demoView) handle(m *nats.Msg) {
 			Partition int   `json:"partition"`
 			Offset    int64 `json:"offset"`
 		} `json:"source"`
-		ModelVersion struct{ Classifier string } `json:"model_version"`
+		ModelVersion struct {
+			Classifier string `json:"classifier"`
+		} `json:"model_version"`
 	}
 	if json.Unmarshal(m.Data, &r) != nil {
 		return
@@ -209,6 +213,10 @@ func (v *demoView) handle(m *nats.Msg) {
 			ents = append(ents, e.Type+":"+e.Text)
 		}
 		line = fmt.Sprintf("%-8s %s  %-50s %s", r.Label, r.Lang, cut(r.Text, 50), strings.Join(ents, " "))
+		if old, ok := v.versions[r.Lang]; ok && old != r.ModelVersion.Classifier {
+			v.latest = append(v.latest, fmt.Sprintf("MODEL %s classifier now %s (was %s)", r.Lang, r.ModelVersion.Classifier, old))
+		}
+		v.versions[r.Lang] = r.ModelVersion.Classifier
 	}
 	v.latest = append(v.latest, line)
 	if len(v.latest) > 8 {
@@ -245,8 +253,13 @@ func (v *demoView) render(w io.Writer, final, plain bool) {
 		mix = append(mix, fmt.Sprintf("%s %.0f%%", l, 100*float64(n)/float64(max(v.results, 1))))
 	}
 	slices.Sort(mix)
-	status := fmt.Sprintf("up %s | results %d | dead letters %d | %.0f/s | latency p50 %.1f ms p99 %.1f ms | %s",
-		now.Sub(v.started).Round(time.Second), v.results, v.dead, rate, p(0.5), p(0.99), strings.Join(mix, ", "))
+	var vers []string
+	for l, ver := range v.versions {
+		vers = append(vers, l+" "+ver)
+	}
+	slices.Sort(vers)
+	status := fmt.Sprintf("up %s | results %d | dead letters %d | %.0f/s | latency p50 %.1f ms p99 %.1f ms | %s | models: %s",
+		now.Sub(v.started).Round(time.Second), v.results, v.dead, rate, p(0.5), p(0.99), strings.Join(mix, ", "), strings.Join(vers, ", "))
 	v.lat = v.lat[:0]
 	if plain {
 		fmt.Fprintln(w, status)

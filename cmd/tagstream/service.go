@@ -256,7 +256,7 @@ func (s *service) startTrainer(ctx context.Context) error {
 	original, guard := map[string][]model.LabeledText{}, map[string][]model.LabeledText{}
 	for lang, path := range map[string]string{"en": f.DataEN, "zh": f.DataZH} {
 		if path == "" {
-			s.log.Warn("no original data for fine-tuning: candidates are guarded on held-out feedback only", "lang", lang, "key", "finetune.data_"+lang)
+			s.log.Info("no original data for fine-tuning: candidates are guarded on held-out feedback only", "lang", lang, "key", "finetune.data_"+lang)
 			continue
 		}
 		exs, err := readLabeled(path)
