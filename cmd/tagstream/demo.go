@@ -170,7 +170,7 @@ type demoView struct {
 	latest    []string
 	lastCount int
 	lastTime  time.Time
-	lat       []float64 // ms, since the last render
+	lat       []float64         // ms, since the last render
 	versions  map[string]string // lang → newest classifier version seen
 }
 
