@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -81,6 +82,38 @@ shutdown_timeout; SIGHUP reloads the model files. HTTP: /healthz, /readyz, /metr
 		},
 	}
 	cmd.Flags().BoolVar(&embeddedMode, "embedded", false, "start in-process Kafka and NATS servers")
+	addConfigFlags(cmd)
+	return cmd
+}
+
+func newTrainerCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "trainer [--config FILE]",
+		Short: "Run only the online trainer: feedback topic in, promoted models to the model bucket",
+		Long: `For larger deployments: one trainer, many serving instances. It consumes the feedback topic
+(group <kafka.group>.trainer), fine-tunes and guards candidates exactly as 'run' with finetune.enabled
+does, and stores promotions in the model bucket (models.bucket, required), from which every serving
+instance swaps them in. Serving instances then run with finetune.enabled false. HTTP /healthz,
+/readyz and /metrics as for run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if cfg.Models.Bucket == "" || cfg.Kafka.FeedbackTopic == "" || cfg.NATS.Mode != "jetstream" {
+				return fmt.Errorf("trainer: needs models.bucket, kafka.feedback_topic and nats.mode jetstream")
+			}
+			cfg.Finetune.Enabled = true
+			log := newLogger(cfg.Log, cmd.ErrOrStderr())
+			s, err := startService(cmd.Context(), cfg, log, serviceOptions{trainerOnly: true})
+			if err != nil {
+				return err
+			}
+			log.Info("trainer running", "feedback", cfg.Kafka.FeedbackTopic, "bucket", cfg.Models.Bucket)
+			return s.run(cmd.Context(), nil)
+		},
+	}
 	addConfigFlags(cmd)
 	return cmd
 }

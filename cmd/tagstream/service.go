@@ -50,11 +50,15 @@ type service struct {
 	// Model distribution (models.bucket, jetstream mode).
 	store *producer.ModelStore
 	sync  *pipeline.ModelSync
+	// swapper holds the models in service: the pipeline, or a
+	// ModelHolder for a stand-alone trainer.
+	swapper pipeline.ModelSwapper
 }
 
 // serviceOptions adjust start for the demo and the benchmark.
 type serviceOptions struct {
 	identity     bool // label with the identity analyzer (no models)
+	trainerOnly  bool // no serving pipeline: the stand-alone trainer
 	noHTTP       bool
 	httpOptional bool // go on without HTTP when its address is taken
 }
@@ -196,25 +200,30 @@ func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o se
 		s.cfg.NATS.URL = s.servers.NATSURL
 	}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.pub, err = producer.New(ctx, producerConfig(s.cfg), producer.WithLogger(log))
-	if err != nil {
-		return nil, err
-	}
-	s.cons, err = consumer.New(consumerConfig(s.cfg), consumer.WithLogger(log))
-	if err != nil {
-		return nil, err
-	}
-	s.pipe, err = pipeline.New(pipelineConfig(s.cfg), s.cons, s.pub, snap,
-		pipeline.WithLogger(log), pipeline.WithRegisterer(s.reg))
-	if err != nil {
-		return nil, err
+	if o.trainerOnly {
+		s.swapper = pipeline.NewModelHolder(snap)
+	} else {
+		s.pub, err = producer.New(ctx, producerConfig(s.cfg), producer.WithLogger(log))
+		if err != nil {
+			return nil, err
+		}
+		s.cons, err = consumer.New(consumerConfig(s.cfg), consumer.WithLogger(log))
+		if err != nil {
+			return nil, err
+		}
+		s.pipe, err = pipeline.New(pipelineConfig(s.cfg), s.cons, s.pub, snap,
+			pipeline.WithLogger(log), pipeline.WithRegisterer(s.reg))
+		if err != nil {
+			return nil, err
+		}
+		s.swapper = s.pipe
 	}
 	if cfg.Models.Bucket != "" && cfg.NATS.Mode == string(producer.ModeJetStream) && !o.identity {
 		s.store, err = producer.OpenModelStore(ctx, producerConfig(s.cfg), cfg.Models.Bucket, producer.WithLogger(log))
 		if err != nil {
 			return nil, fmt.Errorf("models.bucket: %w", err)
 		}
-		s.sync = pipeline.NewModelSync(s.store, s.pipe, log)
+		s.sync = pipeline.NewModelSync(s.store, s.swapper, log)
 	}
 	newest := 0
 	if s.sync != nil {
@@ -269,7 +278,7 @@ func (s *service) startTrainer(ctx context.Context) error {
 	tr, err := pipeline.NewTrainer(pipeline.TrainerConfig{
 		MinExamples: f.MinExamples, MaxRegression: f.MaxRegression,
 		FineTune: model.FineTuneConfig{Workers: f.MaxProcs},
-	}, s.pipe, original, guard, s.log)
+	}, s.swapper, original, guard, s.log)
 	if err != nil {
 		return err
 	}
@@ -290,8 +299,17 @@ func (s *service) startTrainer(ctx context.Context) error {
 // ready reports whether the service can do its job: models loaded, the
 // pipeline running, NATS connected and the consumer group joined.
 func (s *service) ready() error {
+	if s.pipe == nil { // stand-alone trainer
+		switch {
+		case s.fbCons == nil || s.fbCons.Stats().Generations == 0:
+			return errors.New("feedback consumer group not joined yet")
+		case !s.fbPub.Connected():
+			return errors.New("nats not connected")
+		}
+		return nil
+	}
 	switch {
-	case s.pipe == nil || !s.pipe.Running():
+	case !s.pipe.Running():
 		return errors.New("pipeline not running")
 	case !s.pub.Connected():
 		return errors.New("nats not connected")
@@ -378,7 +396,12 @@ func (s *service) run(ctx context.Context, reload <-chan os.Signal) error {
 			}
 		}()
 	}
-	err := s.pipe.Run(ctx)
+	var err error
+	if s.pipe != nil {
+		err = s.pipe.Run(ctx)
+	} else {
+		<-ctx.Done()
+	}
 	stopReload()
 	<-trainerDone
 	<-syncDone
@@ -400,7 +423,7 @@ func (s *service) reload() {
 		s.log.Error("reload models: keeping the models in service", "err", err)
 		return
 	}
-	s.pipe.SetModels(snap)
+	s.swapper.SetModels(snap)
 	s.log.Info("models reloaded", "took", time.Since(t0).Round(time.Millisecond))
 }
 
