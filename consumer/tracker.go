@@ -70,6 +70,7 @@ type partState struct {
 	watermark int64           // next offset after the done prefix; -1 unknown
 	committed int64           // highest committed offset; -1 unknown
 	fetched   int64
+	advanced  bool // the watermark moved past a done record at least once
 }
 
 type pendingOffset struct {
@@ -119,6 +120,7 @@ func (p *partState) pop() {
 	if n > 0 {
 		p.watermark = p.pending[n-1].offset + 1
 		p.pending = p.pending[n:]
+		p.advanced = true
 	}
 	if len(p.pending) == 0 {
 		p.pending = nil
@@ -249,7 +251,7 @@ func (t *Tracker) Withheld() []Offset {
 	}
 	var out []Offset
 	for tp, p := range t.parts {
-		if p.watermark >= 0 && p.watermark > p.committed {
+		if p.advanced && p.watermark > p.committed {
 			out = append(out, Offset{Topic: tp.Topic, Partition: tp.Partition, Offset: p.watermark})
 		}
 	}

@@ -248,3 +248,16 @@ func TestTrackerWithheldDuringRebalance(t *testing.T) {
 		t.Fatalf("Withheld after Assign = %v, want nil", w)
 	}
 }
+
+// A partition fetched but with nothing done is not reported as withheld:
+// there is no progress to lose.
+func TestTrackerWithheldNeedsProgress(t *testing.T) {
+	t.Parallel()
+	tr := NewTracker()
+	tr.Assign(map[TopicPartition]int64{{"t", 0}: -1})
+	tr.Fetched("t", 0, 0)
+	tr.BeginRebalance()
+	if w := tr.Withheld(); w != nil {
+		t.Fatalf("Withheld = %v with nothing done, want nil", w)
+	}
+}
