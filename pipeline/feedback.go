@@ -86,7 +86,8 @@ func ParseFeedback(r consumer.Record, s *Snapshot) (Feedback, string, error) {
 
 // FeedbackStats counts what the feedback loop did.
 type FeedbackStats struct {
-	Accepted, DeadLetters, EntityOnly int
+	Accepted, DeadLetters int
+	Entities              int // corrections that carried entity spans
 }
 
 // RunFeedback consumes corrections from src until ctx ends: each valid one
@@ -94,7 +95,7 @@ type FeedbackStats struct {
 // goes to dlq with its reason and is marked done once dlq acknowledged it.
 // A round runs for a language when it has MinExamples new examples, or
 // every interval when it has any. Entity corrections are validated and
-// counted but not yet used for training (the tagger does not fine-tune).
+// sent to the tagger's rounds (RunNERRound).
 // Rounds run on this goroutine; fetching pauses meanwhile.
 func (t *Trainer) RunFeedback(ctx context.Context, src Source, dlq Sink, interval time.Duration) (FeedbackStats, error) {
 	var st FeedbackStats
@@ -161,10 +162,16 @@ func (t *Trainer) RunFeedback(ctx context.Context, src Source, dlq Sink, interva
 			}
 			if fb.Label != "" {
 				t.Add(fb.Lang, model.LabeledText{Text: fb.Text, Label: fb.Label})
-				st.Accepted++
-			} else {
-				st.EntityOnly++
 			}
+			if fb.Entities != nil {
+				ex := model.EntityExample{Text: fb.Text}
+				for _, e := range fb.Entities {
+					ex.Entities = append(ex.Entities, model.EntitySpan{Start: e.Start, End: e.End, Type: e.Type})
+				}
+				t.AddEntities(fb.Lang, ex)
+				st.Entities++
+			}
+			st.Accepted++
 			src.MarkDone(r.Topic, r.Partition, r.Offset)
 		}
 		if len(dead) > 0 {
@@ -181,11 +188,15 @@ func (t *Trainer) RunFeedback(ctx context.Context, src Source, dlq Sink, interva
 		}
 		due := time.Since(last) >= interval
 		for _, lang := range t.models.Models().Langs() {
-			if !(t.Ready(lang) || due && t.hasFresh(lang)) {
-				continue
+			if t.Ready(lang) || due && t.hasFresh(lang) {
+				if _, err := t.RunRound(ctx, lang); err != nil && ctx.Err() == nil {
+					t.log.Warn("fine-tuning round", "lang", lang, "err", err)
+				}
 			}
-			if _, err := t.RunRound(ctx, lang); err != nil && ctx.Err() == nil {
-				t.log.Warn("fine-tuning round", "lang", lang, "err", err)
+			if t.ReadyNER(lang) || due && t.hasFreshNER(lang) {
+				if _, err := t.RunNERRound(ctx, lang); err != nil && ctx.Err() == nil {
+					t.log.Warn("tagger fine-tuning round", "lang", lang, "err", err)
+				}
 			}
 		}
 		if due {
@@ -199,4 +210,11 @@ func (t *Trainer) hasFresh(lang string) bool {
 	defer t.mu.Unlock()
 	st := t.langs[lang]
 	return st != nil && len(st.fresh) > 0
+}
+
+func (t *Trainer) hasFreshNER(lang string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.langs[lang]
+	return st != nil && len(st.efresh) > 0
 }

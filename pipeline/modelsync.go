@@ -59,17 +59,25 @@ func (s *ModelSync) Refused() (int, error) {
 // Publish stores a promotion made by this instance's trainer.
 func (s *ModelSync) Publish(ctx context.Context, p Promotion) error {
 	var b bytes.Buffer
-	if err := p.Model.Save(&b); err != nil {
+	kind, version := "classifier", p.Models.ClassifierVersion
+	var err error
+	if p.Tagger != nil {
+		kind, version = "ner", p.Models.NERVersion
+		err = p.Tagger.Save(&b)
+	} else {
+		err = p.Model.Save(&b)
+	}
+	if err != nil {
 		return err
 	}
 	obj := producer.ModelObject{
-		Lang: p.Lang, Kind: "classifier", Seq: p.Seq, Version: p.Models.ClassifierVersion, Parent: p.Parent,
+		Lang: p.Lang, Kind: kind, Seq: p.Seq, Version: version, Parent: p.Parent,
 		Metrics: p.Decision.Reason,
 	}
 	s.mu.Lock()
-	s.applied[p.Lang+".classifier"] = max(s.applied[p.Lang+".classifier"], p.Seq)
+	s.applied[p.Lang+"."+kind] = max(s.applied[p.Lang+"."+kind], p.Seq)
 	s.mu.Unlock()
-	_, err := s.bucket.Put(ctx, obj, b.Bytes())
+	_, err = s.bucket.Put(ctx, obj, b.Bytes())
 	return err
 }
 
@@ -88,7 +96,7 @@ func (s *ModelSync) LoadNewest(ctx context.Context) (int, error) {
 		s.mu.Lock()
 		done := s.applied[o.Lang+"."+o.Kind] > 0
 		s.mu.Unlock()
-		if done || o.Kind != "classifier" {
+		if done {
 			continue
 		}
 		if err := s.apply(ctx, o); err != nil {
@@ -101,9 +109,6 @@ func (s *ModelSync) LoadNewest(ctx context.Context) (int, error) {
 // Run applies promotions as they are stored, until ctx ends.
 func (s *ModelSync) Run(ctx context.Context) error {
 	return s.bucket.Watch(ctx, func(o producer.ModelObject) {
-		if o.Kind != "classifier" {
-			return
-		}
 		_ = s.apply(ctx, o)
 	})
 }
@@ -131,6 +136,12 @@ func (s *ModelSync) apply(ctx context.Context, o producer.ModelObject) error {
 	}
 	snap := s.models.Models()
 	lang, cur := snap.For(obj.Lang)
+	if obj.Kind == "ner" {
+		return s.applyTagger(obj, data, lang, cur, refuse)
+	}
+	if obj.Kind != "classifier" {
+		return refuse(fmt.Errorf("unknown model kind %q", obj.Kind))
+	}
 	if lang != obj.Lang || cur.Classifier == nil {
 		return refuse(fmt.Errorf("no %s classifier in service to replace", obj.Lang))
 	}
@@ -161,6 +172,44 @@ func (s *ModelSync) apply(ctx context.Context, o producer.ModelObject) error {
 	s.mu.Unlock()
 	s.models.SetModels(s.models.Models().With(obj.Lang, lm))
 	s.log.Info("model from the bucket in service", "version", obj.Version, "parent", obj.Parent, "object", obj.Name)
+	if hook != nil {
+		hook(obj)
+	}
+	return nil
+}
+
+// applyTagger verifies a tagger object and swaps it in.
+func (s *ModelSync) applyTagger(obj producer.ModelObject, data []byte, lang string, cur *LangModels, refuse func(error) error) error {
+	if lang != obj.Lang || cur.Tagger == nil {
+		return refuse(fmt.Errorf("no %s tagger in service to replace", obj.Lang))
+	}
+	tg, err := model.LoadTagger(bytes.NewReader(data), "bucket object "+obj.Name, model.NewTokenizerCache(cur.Tagger.Tokenizer))
+	if err != nil {
+		return refuse(err)
+	}
+	if strings.Join(tg.Tags, ",") != strings.Join(cur.Tagger.Tags, ",") {
+		return refuse(fmt.Errorf("tags %v, the tagger in service has %v", tg.Tags, cur.Tagger.Tags))
+	}
+	name, _, _ := strings.Cut(obj.Version, "@")
+	lm, err := NewLangModels(cur.Classifier, cur.ClassifierName, tg, name)
+	if err != nil {
+		return refuse(err)
+	}
+	if lm.NERVersion != obj.Version {
+		return refuse(fmt.Errorf("weights hash to version %s, the object claims %s", lm.NERVersion, obj.Version))
+	}
+	lm.ClassifierVersion = cur.ClassifierVersion
+	key := obj.Lang + ".ner"
+	s.mu.Lock()
+	if obj.Seq <= s.applied[key] {
+		s.mu.Unlock()
+		return nil
+	}
+	s.applied[key] = obj.Seq
+	hook := s.swapHook
+	s.mu.Unlock()
+	s.models.SetModels(s.models.Models().With(obj.Lang, lm))
+	s.log.Info("tagger from the bucket in service", "version", obj.Version, "parent", obj.Parent, "object", obj.Name)
 	if hook != nil {
 		hook(obj)
 	}

@@ -122,6 +122,7 @@ type Trainer struct {
 	langs    map[string]*feedbackState
 	rng      *rand.Rand
 	gen      int // promotions so far: the fine-tuned version number
+	nerGen   int // tagger promotions so far
 	rounds   int
 	baseline map[string]float64 // guard accuracy of the first model per language
 
@@ -130,12 +131,14 @@ type Trainer struct {
 	onPromote func(ctx context.Context, p Promotion) error
 }
 
-// Promotion describes a promoted classifier, for distribution.
+// Promotion describes a promoted model, for distribution: Model for a
+// classifier, Tagger for a tagger.
 type Promotion struct {
 	Lang     string
 	Seq      int    // the promotion number (the N of .ftN)
 	Parent   string // the version it was fine-tuned from
 	Model    *model.Classifier
+	Tagger   *model.Tagger
 	Models   *LangModels
 	Decision model.GuardDecision
 }
@@ -155,6 +158,7 @@ func (t *Trainer) SetGeneration(n int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.gen = max(t.gen, n)
+	t.nerGen = max(t.nerGen, n)
 }
 
 type feedbackState struct {
@@ -163,6 +167,11 @@ type feedbackState struct {
 	seen      int // examples ever offered to the reservoir
 	holdout   []model.LabeledText
 	count     int // feedback examples ever added
+
+	// Entity corrections, for the tagger: new, earlier (capped at
+	// ReplaySize, oldest dropped) and held out.
+	efresh, eold, eholdout []model.EntityExample
+	ecount                 int
 }
 
 // NewTrainer returns a Trainer for the models held by m. original and
@@ -339,3 +348,96 @@ func (t *Trainer) toReservoir(lang string, exs []model.LabeledText) {
 
 // candidate returns the promoted model of r (nil if none).
 func (r Round) candidate() *model.Classifier { return r.model }
+
+// AddEntities records one entity correction for lang's tagger.
+func (t *Trainer) AddEntities(lang string, ex model.EntityExample) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.langs[lang]
+	if st == nil {
+		st = &feedbackState{}
+		t.langs[lang] = st
+	}
+	st.ecount++
+	if st.ecount%t.cfg.HoldoutEvery == 0 {
+		st.eholdout = append(st.eholdout, ex)
+		if len(st.eholdout) > t.cfg.HoldoutSize {
+			st.eholdout = st.eholdout[len(st.eholdout)-t.cfg.HoldoutSize:]
+		}
+		return
+	}
+	st.efresh = append(st.efresh, ex)
+}
+
+// ReadyNER reports whether lang has MinExamples new entity corrections.
+func (t *Trainer) ReadyNER(lang string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.langs[lang]
+	return st != nil && len(st.efresh) >= t.cfg.MinExamples
+}
+
+// RunNERRound is RunRound for lang's tagger, from entity corrections: it
+// fine-tunes on the new and earlier corrections, guards the candidate with
+// GuardTagger on the held-out ones, and swaps it in when it passes.
+func (t *Trainer) RunNERRound(ctx context.Context, lang string) (Round, error) {
+	t.roundMu.Lock()
+	defer t.roundMu.Unlock()
+	start := time.Now()
+	r := Round{Lang: lang}
+	servedLang, lm := t.models.Models().For(lang)
+	if servedLang != lang || lm.Tagger == nil {
+		return r, fmt.Errorf("pipeline: no fine-tunable tagger for %q", lang)
+	}
+	t.mu.Lock()
+	st := t.langs[lang]
+	if st == nil || len(st.efresh) == 0 {
+		t.mu.Unlock()
+		return r, fmt.Errorf("pipeline: no new entity feedback for %q", lang)
+	}
+	fresh := st.efresh
+	st.efresh = nil
+	train := append(append([]model.EntityExample(nil), fresh...), st.eold...)
+	holdout := append([]model.EntityExample(nil), st.eholdout...)
+	st.eold = append(st.eold, fresh...)
+	if len(st.eold) > t.cfg.ReplaySize {
+		st.eold = st.eold[len(st.eold)-t.cfg.ReplaySize:]
+	}
+	t.rounds++
+	ft := t.cfg.FineTune
+	ft.Seed = t.cfg.Seed*1_000_003 + uint64(t.rounds)
+	t.mu.Unlock()
+	r.Examples = len(fresh)
+	cand, err := model.FineTuneTagger(ctx, lm.Tagger, train, nil, ft)
+	if err != nil {
+		return r, fmt.Errorf("fine-tune %s: %w", lm.NERVersion, err)
+	}
+	r.Decision = model.GuardTagger(lm.Analyzer.Tagger(), cand.Compile(), holdout)
+	r.Took = time.Since(start)
+	t.mu.Lock()
+	if !r.Decision.Promote {
+		t.Rejections++
+		t.mu.Unlock()
+		t.log.Info("fine-tuned tagger rejected", "lang", lang, "base", lm.NERVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
+		return r, nil
+	}
+	t.nerGen++
+	gen := t.nerGen
+	t.Promotions++
+	hook := t.onPromote
+	t.mu.Unlock()
+	nlm, err := NewLangModels(lm.Classifier, lm.ClassifierName, cand, fmt.Sprintf("%s.ft%d", trimFT(lm.NERName), gen))
+	if err != nil {
+		return r, err
+	}
+	nlm.ClassifierVersion = lm.ClassifierVersion
+	t.models.SetModels(t.models.Models().With(lang, nlm))
+	r.Version = nlm.NERVersion
+	t.log.Info("fine-tuned tagger promoted", "lang", lang, "version", r.Version, "parent", lm.NERVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
+	if hook != nil {
+		if err := hook(ctx, Promotion{Lang: lang, Seq: gen, Parent: lm.NERVersion, Tagger: cand, Models: nlm, Decision: r.Decision}); err != nil {
+			t.log.Error("publish promoted tagger", "version", r.Version, "err", err)
+		}
+	}
+	return r, nil
+}

@@ -221,8 +221,8 @@ func TestRunFeedback(t *testing.T) {
 	})
 	cancel()
 	st := <-done
-	if st.Accepted != 400 || st.DeadLetters != 3 || st.EntityOnly != 1 {
-		t.Errorf("stats %+v, want 400 accepted, 3 dead letters, 1 entity-only", st)
+	if st.Accepted != 401 || st.DeadLetters != 3 || st.Entities != 1 {
+		t.Errorf("stats %+v, want 401 accepted (1 with entities), 3 dead letters", st)
 	}
 	reasons := map[string]bool{}
 	for _, it := range sink.published() {

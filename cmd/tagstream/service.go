@@ -382,7 +382,7 @@ func (s *service) run(ctx context.Context, reload <-chan os.Signal) error {
 			defer close(trainerDone)
 			st, err := s.trainer.RunFeedback(ctx, s.fbCons, s.fbPub, s.cfg.Finetune.Interval)
 			p, r := s.trainer.Stats()
-			s.log.Info("fine-tuning stopped", "accepted", st.Accepted, "dead_letters", st.DeadLetters, "entity_only", st.EntityOnly, "promotions", p, "rejections", r, "err", err)
+			s.log.Info("fine-tuning stopped", "accepted", st.Accepted, "dead_letters", st.DeadLetters, "with_entities", st.Entities, "promotions", p, "rejections", r, "err", err)
 		}()
 	}
 	syncDone := make(chan struct{})
