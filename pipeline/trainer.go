@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tagstream/tagstream/model"
 )
 
@@ -128,7 +130,22 @@ type Trainer struct {
 
 	Promotions, Rejections int // read under mu via Stats
 
-	onPromote func(ctx context.Context, p Promotion) error
+	onPromote    func(ctx context.Context, p Promotion) error
+	roundsMetric *prometheus.CounterVec
+}
+
+// Register exports the trainer's round counter,
+// tagstream_finetune_roundsMetrictotal{lang,kind,decision}, on reg.
+func (t *Trainer) Register(reg prometheus.Registerer) error {
+	return reg.Register(t.roundsMetric)
+}
+
+func (t *Trainer) count(lang, kind string, promoted bool) {
+	d := "rejected"
+	if promoted {
+		d = "promoted"
+	}
+	t.roundsMetric.WithLabelValues(lang, kind, d).Inc()
 }
 
 // Promotion describes a promoted model, for distribution: Model for a
@@ -190,6 +207,9 @@ func NewTrainer(cfg TrainerConfig, m ModelSwapper, original, guard map[string][]
 	}
 	return &Trainer{
 		cfg: cfg, models: m, log: log, original: original, guard: guard,
+		roundsMetric: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tagstream_finetune_roundsMetrictotal", Help: "Fine-tuning rounds by language, model kind and guard decision.",
+		}, []string{"lang", "kind", "decision"}),
 		langs: map[string]*feedbackState{}, baseline: map[string]float64{}, rng: rand.New(rand.NewPCG(cfg.Seed, 0x7ee)),
 	}, nil
 }
@@ -286,6 +306,7 @@ func (t *Trainer) RunRound(ctx context.Context, lang string) (Round, error) {
 	}
 	r.Took = time.Since(start)
 	t.mu.Lock()
+	t.count(lang, "classifier", r.Decision.Promote)
 	if !r.Decision.Promote {
 		t.Rejections++
 		t.mu.Unlock()
@@ -415,6 +436,7 @@ func (t *Trainer) RunNERRound(ctx context.Context, lang string) (Round, error) {
 	r.Decision = model.GuardTagger(lm.Analyzer.Tagger(), cand.Compile(), holdout)
 	r.Took = time.Since(start)
 	t.mu.Lock()
+	t.count(lang, "ner", r.Decision.Promote)
 	if !r.Decision.Promote {
 		t.Rejections++
 		t.mu.Unlock()

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/tagstream/tagstream/consumer"
 	"github.com/tagstream/tagstream/model"
 )
@@ -93,6 +95,9 @@ func TestTrainerNeverPromotesRandomLabels(t *testing.T) {
 	}
 	if h.Models() != snap {
 		t.Fatal("the models in service changed")
+	}
+	if got := testutil.ToFloat64(tr.roundsMetric.WithLabelValues("en", "classifier", "rejected")); got != float64(rounds) {
+		t.Fatalf("tagstream_finetune_rounds_total{decision=rejected} = %v, want %d", got, rounds)
 	}
 }
 

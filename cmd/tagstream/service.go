@@ -291,6 +291,9 @@ func (s *service) startTrainer(ctx context.Context) error {
 	if s.fbPub, err = producer.New(ctx, producerConfig(s.cfg), producer.WithLogger(s.log)); err != nil {
 		return err
 	}
+	if err := tr.Register(s.reg); err != nil {
+		return err
+	}
 	s.trainer = tr
 	s.log.Info("online fine-tuning on", "topic", s.cfg.Kafka.FeedbackTopic, "group", cc.Group, "min_examples", f.MinExamples, "interval", f.Interval, "max_procs", f.MaxProcs)
 	return nil
