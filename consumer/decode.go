@@ -94,17 +94,19 @@ func Decode(src Source, value []byte, opt DecodeOptions) (Event, error) {
 	if len(trimmed) == 0 {
 		return fail(ReasonInvalidJSON, nil, "value is empty")
 	}
-	if !json.Valid(value) {
-		var v any
-		err := json.Unmarshal(value, &v) // for the offset and message of the syntax error
-		return fail(ReasonInvalidJSON, err, "value is not json: %v", err)
-	}
+	// One scan on the hot path: Unmarshal validates. The separate
+	// validity check runs only to classify a value that is not an object.
 	if trimmed[0] != '{' {
+		if !json.Valid(value) {
+			var v any
+			err := json.Unmarshal(value, &v) // for the offset and message of the syntax error
+			return fail(ReasonInvalidJSON, err, "value is not json: %v", err)
+		}
 		return fail(ReasonWrongType, nil, "value is a json %s, want object", jsonKind(trimmed))
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(value, &fields); err != nil {
-		return fail(ReasonInvalidJSON, err, "value is not a json object: %v", err)
+		return fail(ReasonInvalidJSON, err, "value is not json: %v", err)
 	}
 
 	ev := Event{ID: src.String()}
@@ -112,8 +114,8 @@ func Decode(src Source, value []byte, opt DecodeOptions) (Event, error) {
 		if raw[0] != '"' {
 			return fail(ReasonWrongType, nil, "id is a json %s, want string", jsonKind(raw))
 		}
-		var id string
-		if err := json.Unmarshal(raw, &id); err != nil {
+		id, err := jsonStringValue(raw)
+		if err != nil {
 			return fail(ReasonWrongType, err, "id: %v", err)
 		}
 		if id != "" {
@@ -128,9 +130,11 @@ func Decode(src Source, value []byte, opt DecodeOptions) (Event, error) {
 	if raw[0] != '"' {
 		return fail(ReasonWrongType, nil, "text is a json %s, want string", jsonKind(raw))
 	}
-	if err := json.Unmarshal(raw, &ev.Text); err != nil {
+	text, err := jsonStringValue(raw)
+	if err != nil {
 		return fail(ReasonWrongType, err, "text: %v", err)
 	}
+	ev.Text = text
 	if strings.TrimSpace(ev.Text) == "" {
 		return fail(ReasonEmptyText, nil, "text is empty")
 	}
@@ -139,8 +143,8 @@ func Decode(src Source, value []byte, opt DecodeOptions) (Event, error) {
 		if raw[0] != '"' {
 			return fail(ReasonWrongType, nil, "lang is a json %s, want string", jsonKind(raw))
 		}
-		var lang string
-		if err := json.Unmarshal(raw, &lang); err != nil {
+		lang, err := jsonStringValue(raw)
+		if err != nil {
 			return fail(ReasonWrongType, err, "lang: %v", err)
 		}
 		if lang != "en" && lang != "zh" {
@@ -161,6 +165,17 @@ func Decode(src Source, value []byte, opt DecodeOptions) (Event, error) {
 		ev.Meta = buf.Bytes()
 	}
 	return ev, nil
+}
+
+// jsonStringValue decodes a valid JSON string literal; one without escapes
+// is copied directly (the common case), others go through encoding/json.
+func jsonStringValue(raw json.RawMessage) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // isNull reports whether raw (a valid, trimmed JSON value) is null.
