@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tagstream/tagstream/config"
+)
+
+// No Docker engine or cluster runs here, so the deployment files are
+// checked statically: they must name commands, keys, ports and health
+// paths the binary has.
+
+func TestDockerfile(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(b)
+	for _, want := range []string{"go build", "./cmd/tagstream", "USER nonroot", "EXPOSE 8080", "HEALTHCHECK", "/healthz", "TAGSTREAM_HTTP_ADDR=0.0.0.0:8080", `CMD ["run"]`} {
+		if !strings.Contains(df, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	root := newRootCmd()
+	for _, name := range []string{"healthcheck", "run"} {
+		if c, _, err := root.Find([]string{name}); err != nil || c.Name() != name {
+			t.Errorf("the Dockerfile uses command %q, which the binary lacks", name)
+		}
+	}
+}
+
+// k8sDocs returns every YAML document of deploy/k8s.
+func k8sDocs(t *testing.T) []map[string]any {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "deploy", "k8s", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests: %v", err)
+	}
+	var docs []map[string]any
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		for {
+			var d map[string]any
+			if err := dec.Decode(&d); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			docs = append(docs, d)
+		}
+	}
+	return docs
+}
+
+func get(m any, path ...string) any {
+	for _, p := range path {
+		mm, ok := m.(map[string]any)
+		if !ok {
+			return nil
+		}
+		m = mm[p]
+	}
+	return m
+}
+
+func TestK8sManifests(t *testing.T) {
+	t.Parallel()
+	docs := k8sDocs(t)
+	kinds := map[string]int{}
+	var cfgYAML string
+	var secretKeys []string
+	for _, d := range docs {
+		kind, _ := d["kind"].(string)
+		kinds[kind]++
+		switch kind {
+		case "ConfigMap":
+			cfgYAML, _ = get(d, "data", "tagstream.yaml").(string)
+		case "Secret":
+			for k := range get(d, "stringData").(map[string]any) {
+				secretKeys = append(secretKeys, k)
+			}
+		}
+	}
+	for _, k := range []string{"Deployment", "Service", "ConfigMap", "Secret", "PodDisruptionBudget"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s in deploy/k8s", k)
+		}
+	}
+	// The ConfigMap's file must load: every key exists and is in range.
+	path := filepath.Join(t.TempDir(), "tagstream.yaml")
+	if err := os.WriteFile(path, []byte(cfgYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		t.Fatalf("the ConfigMap's tagstream.yaml does not load: %v", err)
+	}
+	_, port, _ := net.SplitHostPort(cfg.HTTP.Addr)
+	// Secret keys are TAGSTREAM_ variables of existing keys.
+	keys := config.Keys()
+	for _, k := range secretKeys {
+		key := strings.ToLower(strings.TrimPrefix(k, "TAGSTREAM_"))
+		if !slices.ContainsFunc(keys, func(c string) bool { return strings.ReplaceAll(c, ".", "_") == key }) {
+			t.Errorf("Secret key %s names no config key", k)
+		}
+	}
+	root := newRootCmd()
+	for _, d := range docs {
+		if d["kind"] != "Deployment" {
+			continue
+		}
+		spec := get(d, "spec", "template", "spec")
+		grace, _ := get(spec, "terminationGracePeriodSeconds").(int)
+		if grace != 0 && time.Duration(grace)*time.Second <= cfg.ShutdownTimeout {
+			t.Errorf("%v: terminationGracePeriodSeconds %d <= shutdown_timeout %v", get(d, "metadata", "name"), grace, cfg.ShutdownTimeout)
+		}
+		for _, c := range get(spec, "containers").([]any) {
+			args := get(c, "args").([]any)
+			if cmd, _, err := root.Find([]string{args[0].(string)}); err != nil || cmd.Name() != args[0] {
+				t.Errorf("container runs %q, not a tagstream command", args[0])
+			}
+			for _, pr := range get(c, "ports").([]any) {
+				if p := get(pr, "containerPort"); p != mustAtoi(t, port) {
+					t.Errorf("containerPort %v, http.addr port %s", p, port)
+				}
+			}
+			for probe, want := range map[string]string{"readinessProbe": "/readyz", "livenessProbe": "/healthz"} {
+				if got := get(c, probe, "httpGet", "path"); got != want {
+					t.Errorf("%s path %v, want %s", probe, got, want)
+				}
+			}
+		}
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	if !regexp.MustCompile(`^\d+$`).MatchString(s) {
+		t.Fatalf("port %q", s)
+	}
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
