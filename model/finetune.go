@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/tagstream/tagstream/model/nn"
 	"github.com/tagstream/tagstream/model/text"
 )
 
@@ -160,36 +161,8 @@ func FineTuneClassifier(ctx context.Context, base *Classifier, feedback, replay 
 		WordDropout: cfg.WordDropout, EMA: -1, Seed: cfg.Seed, Patience: 1, Workers: cfg.Workers,
 	}
 	tr := newClsTrainer(cand, TrainConfig{Model: cand.Config, Settings: settings, ClassWeight: "none"}, nil)
-	anchor := base.net.params() // read only
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0xf1e7))
-	nReplay := 0
-	if len(rp) > 0 {
-		nReplay = int(math.Round(float64(cfg.Batch) * cfg.ReplayFraction))
-	}
-	idx := make([]int, 0, cfg.Batch)
-	for step := 0; step < cfg.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		idx = idx[:0]
-		for k := 0; k < cfg.Batch; k++ {
-			if k < nReplay {
-				idx = append(idx, len(fb)+rng.IntN(len(rp)))
-			} else {
-				idx = append(idx, rng.IntN(len(fb)))
-			}
-		}
-		if loss := tr.step(data, idx); math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, fmt.Errorf("%w: loss %v at fine-tune step %d", ErrDiverged, loss, step+1)
-		}
-		if cfg.Anchor > 0 {
-			for i, p := range tr.master {
-				w0 := anchor[i].W
-				for j := range p.W {
-					p.W[j] -= cfg.Anchor * (p.W[j] - w0[j])
-				}
-			}
-		}
+	if err := fineTuneLoop(ctx, cfg, len(fb), len(rp), tr.master, base.net.params(), func(idx []int) float64 { return tr.step(data, idx) }); err != nil {
+		return nil, err
 	}
 	// Round-trip through the file format: the result carries the checksum
 	// of its weights (its version) and is known to load.
@@ -203,6 +176,54 @@ func FineTuneClassifier(ctx context.Context, base *Classifier, feedback, replay 
 		return nil, err
 	}
 	return out, nil
+}
+
+// fineTuneLoop runs cfg.Steps updates on batches of nfb feedback examples
+// (indices 0..nfb-1) and nreplay replay examples (nfb..nfb+nreplay-1) in the
+// ReplayFraction ratio, pulling master toward anchor after each update.
+func fineTuneLoop(ctx context.Context, cfg FineTuneConfig, nfb, nreplay int, master, anchor []*nn.Param, step func(idx []int) float64) error {
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0xf1e7))
+	nr := 0
+	if nreplay > 0 {
+		nr = int(math.Round(float64(cfg.Batch) * cfg.ReplayFraction))
+	}
+	idx := make([]int, 0, cfg.Batch)
+	for s := 0; s < cfg.Steps; s++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		idx = idx[:0]
+		for k := 0; k < cfg.Batch; k++ {
+			if k < nr {
+				idx = append(idx, nfb+rng.IntN(nreplay))
+			} else {
+				idx = append(idx, rng.IntN(nfb))
+			}
+		}
+		if loss := step(idx); math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return fmt.Errorf("%w: loss %v at fine-tune step %d", ErrDiverged, loss, s+1)
+		}
+		if cfg.Anchor > 0 {
+			for i, p := range master {
+				w0 := anchor[i].W
+				for j := range p.W {
+					p.W[j] -= cfg.Anchor * (p.W[j] - w0[j])
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// mcNemar returns McNemar's statistic (with continuity correction) for
+// wins and losses of a paired comparison.
+func mcNemar(wins, losses int) float64 {
+	n := wins + losses
+	if n == 0 {
+		return 0
+	}
+	diff := max(math.Abs(float64(wins-losses))-1, 0)
+	return diff * diff / float64(n)
 }
 
 // GuardDecision is the outcome of comparing a fine-tuned candidate with the
@@ -275,10 +296,7 @@ func Guard(cur, cand *CompiledClassifier, holdout, guard []LabeledText, maxRegre
 			d.Losses++
 		}
 	}
-	if n := d.Wins + d.Losses; n > 0 {
-		diff := math.Abs(float64(d.Wins-d.Losses)) - 1
-		d.Chi2 = max(diff, 0) * max(diff, 0) / float64(n)
-	}
+	d.Chi2 = mcNemar(d.Wins, d.Losses)
 	switch {
 	case len(holdout) == 0:
 		d.Reason = "no held-out feedback"

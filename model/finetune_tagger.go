@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"sort"
 
 	"github.com/tagstream/tagstream/model/text"
@@ -144,36 +142,8 @@ func FineTuneTagger(ctx context.Context, base *Tagger, feedback []EntityExample,
 		WordDropout: cfg.WordDropout, EMA: -1, Seed: cfg.Seed, Patience: 1, Workers: cfg.Workers,
 	}
 	tr := newTagTrainer(cand, TaggerTrainConfig{Model: cand.Config, Settings: settings, Lang: cand.Lang})
-	anchor := base.net.params()
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a9))
-	nReplay := 0
-	if len(data) > nfb {
-		nReplay = int(math.Round(float64(cfg.Batch) * cfg.ReplayFraction))
-	}
-	idx := make([]int, 0, cfg.Batch)
-	for step := 0; step < cfg.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		idx = idx[:0]
-		for k := 0; k < cfg.Batch; k++ {
-			if k < nReplay {
-				idx = append(idx, nfb+rng.IntN(len(data)-nfb))
-			} else {
-				idx = append(idx, rng.IntN(nfb))
-			}
-		}
-		if loss := tr.step(data, idx); math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, fmt.Errorf("%w: loss %v at fine-tune step %d", ErrDiverged, loss, step+1)
-		}
-		if cfg.Anchor > 0 {
-			for i, p := range tr.master {
-				w0 := anchor[i].W
-				for j := range p.W {
-					p.W[j] -= cfg.Anchor * (p.W[j] - w0[j])
-				}
-			}
-		}
+	if err := fineTuneLoop(ctx, cfg, nfb, len(data)-nfb, tr.master, base.net.params(), func(idx []int) float64 { return tr.step(data, idx) }); err != nil {
+		return nil, err
 	}
 	var b bytes.Buffer
 	if err := cand.Save(&b); err != nil {
@@ -222,10 +192,7 @@ func GuardTagger(cur, cand *CompiledTagger, holdout []EntityExample) GuardDecisi
 		d.CurrentHoldout /= n
 		d.CandidateHoldout /= n
 	}
-	if n := d.Wins + d.Losses; n > 0 {
-		diff := max(math.Abs(float64(d.Wins-d.Losses))-1, 0)
-		d.Chi2 = diff * diff / float64(n)
-	}
+	d.Chi2 = mcNemar(d.Wins, d.Losses)
 	switch {
 	case len(holdout) == 0:
 		d.Reason = "no held-out entity feedback"
