@@ -135,7 +135,7 @@ type Trainer struct {
 }
 
 // Register exports the trainer's round counter,
-// tagstream_finetune_roundsMetrictotal{lang,kind,decision}, on reg.
+// tagstream_finetune_rounds_total{lang,kind,decision}, on reg.
 func (t *Trainer) Register(reg prometheus.Registerer) error {
 	return reg.Register(t.roundsMetric)
 }
@@ -208,7 +208,7 @@ func NewTrainer(cfg TrainerConfig, m ModelSwapper, original, guard map[string][]
 	return &Trainer{
 		cfg: cfg, models: m, log: log, original: original, guard: guard,
 		roundsMetric: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tagstream_finetune_roundsMetrictotal", Help: "Fine-tuning rounds by language, model kind and guard decision.",
+			Name: "tagstream_finetune_rounds_total", Help: "Fine-tuning rounds by language, model kind and guard decision.",
 		}, []string{"lang", "kind", "decision"}),
 		langs: map[string]*feedbackState{}, baseline: map[string]float64{}, rng: rand.New(rand.NewPCG(cfg.Seed, 0x7ee)),
 	}, nil

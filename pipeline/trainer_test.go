@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tagstream/tagstream/consumer"
@@ -96,8 +97,17 @@ func TestTrainerNeverPromotesRandomLabels(t *testing.T) {
 	if h.Models() != snap {
 		t.Fatal("the models in service changed")
 	}
-	if got := testutil.ToFloat64(tr.roundsMetric.WithLabelValues("en", "classifier", "rejected")); got != float64(rounds) {
-		t.Fatalf("tagstream_finetune_rounds_total{decision=rejected} = %v, want %d", got, rounds)
+	reg := prometheus.NewPedanticRegistry()
+	if err := tr.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`
+# HELP tagstream_finetune_rounds_total Fine-tuning rounds by language, model kind and guard decision.
+# TYPE tagstream_finetune_rounds_total counter
+tagstream_finetune_rounds_total{decision="rejected",kind="classifier",lang="en"} %d
+`, rounds)
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "tagstream_finetune_rounds_total"); err != nil {
+		t.Fatalf("exported round counter: %v", err)
 	}
 }
 
