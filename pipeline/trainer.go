@@ -218,20 +218,32 @@ func NewTrainer(cfg TrainerConfig, m ModelSwapper, original, guard map[string][]
 func (t *Trainer) Add(lang string, ex model.LabeledText) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	st := t.state(lang)
+	st.count++
+	holdOrTrain(st.count, t.cfg.HoldoutEvery, t.cfg.HoldoutSize, &st.holdout, &st.fresh, ex)
+}
+
+// state returns lang's feedback state, creating it. Call with mu held.
+func (t *Trainer) state(lang string) *feedbackState {
 	st := t.langs[lang]
 	if st == nil {
 		st = &feedbackState{}
 		t.langs[lang] = st
 	}
-	st.count++
-	if st.count%t.cfg.HoldoutEvery == 0 {
-		st.holdout = append(st.holdout, ex)
-		if len(st.holdout) > t.cfg.HoldoutSize {
-			st.holdout = st.holdout[len(st.holdout)-t.cfg.HoldoutSize:]
-		}
+	return st
+}
+
+// holdOrTrain puts the n-th example ex into holdout when n is a multiple
+// of every (keeping the newest size), and into fresh otherwise.
+func holdOrTrain[T any](n, every, size int, holdout, fresh *[]T, ex T) {
+	if n%every != 0 {
+		*fresh = append(*fresh, ex)
 		return
 	}
-	st.fresh = append(st.fresh, ex)
+	*holdout = append(*holdout, ex)
+	if len(*holdout) > size {
+		*holdout = (*holdout)[len(*holdout)-size:]
+	}
 }
 
 // Ready reports whether lang has MinExamples new training examples.
@@ -374,20 +386,9 @@ func (r Round) candidate() *model.Classifier { return r.model }
 func (t *Trainer) AddEntities(lang string, ex model.EntityExample) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := t.langs[lang]
-	if st == nil {
-		st = &feedbackState{}
-		t.langs[lang] = st
-	}
+	st := t.state(lang)
 	st.ecount++
-	if st.ecount%t.cfg.HoldoutEvery == 0 {
-		st.eholdout = append(st.eholdout, ex)
-		if len(st.eholdout) > t.cfg.HoldoutSize {
-			st.eholdout = st.eholdout[len(st.eholdout)-t.cfg.HoldoutSize:]
-		}
-		return
-	}
-	st.efresh = append(st.efresh, ex)
+	holdOrTrain(st.ecount, t.cfg.HoldoutEvery, t.cfg.HoldoutSize, &st.eholdout, &st.efresh, ex)
 }
 
 // ReadyNER reports whether lang has MinExamples new entity corrections.
