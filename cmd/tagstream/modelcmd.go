@@ -46,14 +46,20 @@ parent is one). Instances swap within about a second.`,
 		defer cancel()
 		return producer.OpenModelStore(ctx, producerConfig(cfg), cfg.Models.Bucket)
 	}
-	list := &cobra.Command{
-		Use: "list", Short: "List the promoted models, oldest first", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	// withStore opens the bucket for a subcommand and closes it after.
+	withStore := func(fn func(cmd *cobra.Command, s *producer.ModelStore, args []string) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
 			s, err := open(cmd)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
+			return fn(cmd, s, args)
+		}
+	}
+	list := &cobra.Command{
+		Use: "list", Short: "List the promoted models, oldest first", Args: cobra.NoArgs,
+		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, _ []string) error {
 			objs, err := s.List(cmd.Context())
 			if err != nil {
 				return err
@@ -64,16 +70,11 @@ parent is one). Instances swap within about a second.`,
 				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%d\n", o.Lang, o.Kind, o.Seq, o.Version, o.Parent, o.Created.Format(time.RFC3339), o.Size)
 			}
 			return w.Flush()
-		},
+		}),
 	}
 	show := &cobra.Command{
 		Use: "show VERSION", Short: "Show one promoted model", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, args []string) error {
 			o, err := findVersion(cmd.Context(), s, args[0])
 			if err != nil {
 				return err
@@ -81,28 +82,18 @@ parent is one). Instances swap within about a second.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "version:  %s\nobject:   %s\nlang:     %s\nkind:     %s\nseq:      %d\nparent:   %s\ncreated:  %s\nbytes:    %d\ndecision: %s\n",
 				o.Version, o.Name, o.Lang, o.Kind, o.Seq, o.Parent, o.Created.Format(time.RFC3339Nano), o.Size, o.Metrics)
 			return nil
-		},
+		}),
 	}
 	promote := &cobra.Command{
 		Use: "promote VERSION", Short: "Make VERSION the newest promotion of its language", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, args []string) error {
 			return repromote(cmd.Context(), s, args[0], "", cmd.OutOrStdout())
-		},
+		}),
 	}
 	var lang string
 	rollback := &cobra.Command{
 		Use: "rollback", Short: "Promote the parent of the newest promotion", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, _ []string) error {
 			objs, err := s.List(cmd.Context())
 			if err != nil {
 				return err
@@ -117,7 +108,7 @@ parent is one). Instances swap within about a second.`,
 				return fmt.Errorf("model rollback: no promoted %s classifier", lang)
 			}
 			return repromote(cmd.Context(), s, newest.Parent, lang, cmd.OutOrStdout())
-		},
+		}),
 	}
 	rollback.Flags().StringVar(&lang, "lang", "en", "language")
 	cmd.AddCommand(list, show, promote, rollback)
