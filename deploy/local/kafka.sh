@@ -27,6 +27,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+. "$root/deploy/local/lib.sh"
 state=${TAGSTREAM_LOCAL_DIR:-$root/.cache/local}
 KAFKA_VERSION=${KAFKA_VERSION:-4.1.1}
 LOG4J_VERSION=${LOG4J_VERSION:-2.24.3}
@@ -104,15 +106,7 @@ POM
 }
 
 # pid prints the broker's pid if it is running, and fails otherwise.
-pid() {
-	[ -f "$pidfile" ] || return 1
-	local p
-	p=$(cat "$pidfile")
-	[ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
-	# Guard against a reused pid: it must be our broker.
-	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
-	echo "$p"
-}
+pid() { running_pid 'kafka\.Kafka'; }
 
 # brokers sends a Metadata v4 request (all topics) to 127.0.0.1:$KAFKA_PORT
 # and prints the number of live brokers in the answer; it fails if the port
@@ -237,26 +231,7 @@ wait_ready() {
 	echo "kafka.sh: Apache Kafka $(version) (KRaft, broker+controller) ready on 127.0.0.1:$KAFKA_PORT (pid $p, $n broker, logs in $dir)"
 }
 
-stop() {
-	local p
-	if ! p=$(pid); then
-		rm -f "$pidfile"
-		log "not running"
-		return
-	fi
-	kill -TERM "$p"
-	local deadline=$((SECONDS + 60))
-	while kill -0 "$p" 2>/dev/null; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			log "broker (pid $p) still running after 60s: killing it"
-			kill -KILL "$p" 2>/dev/null || true
-			break
-		fi
-		sleep 0.2
-	done
-	rm -f "$pidfile"
-	log "stopped (pid $p)"
-}
+stop() { stop_process broker 60 0.2; }
 
 status() {
 	local p n

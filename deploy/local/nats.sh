@@ -17,6 +17,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+. "$root/deploy/local/lib.sh"
 state=${TAGSTREAM_LOCAL_DIR:-$root/.cache/local}
 NATS_PORT=${NATS_PORT:-4222}
 NATS_MONITOR_PORT=${NATS_MONITOR_PORT:-8222}
@@ -44,14 +46,7 @@ build() {
 	rmdir "$gobin"
 }
 
-pid() {
-	[ -f "$pidfile" ] || return 1
-	local p
-	p=$(cat "$pidfile")
-	[ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
-	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'nats-server' || return 1
-	echo "$p"
-}
+pid() { running_pid 'nats-server'; }
 
 # healthz prints the body of GET /healthz?js-enabled-only=true on the
 # monitoring port and fails unless it answers 200 within 5 s.
@@ -109,26 +104,7 @@ wait_ready() {
 	echo "nats.sh: nats-server $(version) (JetStream) ready on nats://127.0.0.1:$NATS_PORT (pid $p, monitor :$NATS_MONITOR_PORT, log $dir/nats-server.log)"
 }
 
-stop() {
-	local p
-	if ! p=$(pid); then
-		rm -f "$pidfile"
-		log "not running"
-		return
-	fi
-	kill -TERM "$p"
-	local deadline=$((SECONDS + 30))
-	while kill -0 "$p" 2>/dev/null; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			log "nats-server (pid $p) still running after 30s: killing it"
-			kill -KILL "$p" 2>/dev/null || true
-			break
-		fi
-		sleep 0.1
-	done
-	rm -f "$pidfile"
-	log "stopped (pid $p)"
-}
+stop() { stop_process nats-server 30 0.1; }
 
 status() {
 	local p h
