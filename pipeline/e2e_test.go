@@ -259,6 +259,14 @@ func TestE2ETwoInstancesShareTheGroup(t *testing.T) {
 		return nil
 	})
 	b := startInstance(t, k, n, k.consumerConfig(group), cfg, IdentitySnapshot(), false)
+	// Produce the rest once the rebalance gave b partitions (a real broker
+	// takes longer to rebalance than a consumes the first half).
+	waitFor(t, 60*time.Second, func() error {
+		if len(b.cons.Stats().Partitions) == 0 {
+			return fmt.Errorf("instance b has no partitions yet")
+		}
+		return nil
+	})
 	k.produce(t, values[total/2:])
 	waitFor(t, 90*time.Second, func() error {
 		sum := int64(0)
