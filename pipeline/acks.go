@@ -48,7 +48,14 @@ func (p *Pipeline) ack(a producer.Ack) {
 		p.m.deadLetters.WithLabelValues(pd.label).Inc()
 	} else {
 		p.published.Add(1)
-		p.m.published.WithLabelValues(pd.label).Inc()
+		lang := ""
+		if r := pd.item.Result; r != nil {
+			lang = r.Lang
+			for i := range r.Entities {
+				p.m.entities.WithLabelValues(lang, r.Entities[i].Type).Inc()
+			}
+		}
+		p.m.published.WithLabelValues(lang, pd.label).Inc()
 		if !pd.start.IsZero() {
 			p.m.latency.Observe(p.now().Sub(pd.start).Seconds())
 		}

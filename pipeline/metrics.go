@@ -14,6 +14,7 @@ import (
 type metrics struct {
 	consumed      prometheus.Counter
 	published     *prometheus.CounterVec
+	entities      *prometheus.CounterVec
 	deadLetters   *prometheus.CounterVec
 	publishErrors prometheus.Counter
 	fetchErrors   prometheus.Counter
@@ -38,8 +39,11 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) (*metrics, error) {
 			Name: "tagstream_events_consumed_total", Help: "Records fetched from Kafka.",
 		}),
 		published: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tagstream_results_published_total", Help: "Results acknowledged by NATS, by label.",
-		}, []string{"label"}),
+			Name: "tagstream_results_published_total", Help: "Results acknowledged by NATS, by language and label.",
+		}, []string{"lang", "label"}),
+		entities: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tagstream_entities_total", Help: "Entities in results acknowledged by NATS, by language and type.",
+		}, []string{"lang", "type"}),
 		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tagstream_dead_letters_total", Help: "Dead letters acknowledged by NATS, by reason.",
 		}, []string{"reason"}),
@@ -77,7 +81,7 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	cs := []prometheus.Collector{m.consumed, m.published, m.deadLetters, m.publishErrors, m.fetchErrors, m.throttled, m.dropped,
+	cs := []prometheus.Collector{m.consumed, m.published, m.entities, m.deadLetters, m.publishErrors, m.fetchErrors, m.throttled, m.dropped,
 		m.batchSize, m.inference, m.latency, m.inFlight, m.modelInfo}
 	if s, ok := p.src.(statser); ok {
 		cs = append(cs, &offsetCollector{src: s})

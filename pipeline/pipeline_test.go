@@ -96,10 +96,16 @@ func TestPipelineLabelsEveryRecordWithDefaultModels(t *testing.T) {
 	checkAllDone(t, src, recs)
 	_, en := snap.For("en")
 	_, zh := snap.For("zh")
+	wantLabels := map[[2]string]int{}   // lang, label
+	wantEntities := map[[2]string]int{} // lang, type
 	for _, it := range sink.published() {
 		r := it.Result
 		if r == nil {
 			t.Fatalf("unexpected dead letter %+v", it.DeadLetter)
+		}
+		wantLabels[[2]string{r.Lang, r.Label}]++
+		for _, e := range r.Entities {
+			wantEntities[[2]string{r.Lang, e.Type}]++
 		}
 		want := en
 		if strings.HasPrefix(r.Text, "第") {
@@ -135,6 +141,25 @@ func TestPipelineLabelsEveryRecordWithDefaultModels(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(p.m.consumed); got != float64(len(recs)) {
 		t.Errorf("tagstream_events_consumed_total = %v, want %d", got, len(recs))
+	}
+	for k, n := range wantLabels {
+		if got := testutil.ToFloat64(p.m.published.WithLabelValues(k[0], k[1])); got != float64(n) {
+			t.Errorf("tagstream_results_published_total{lang=%q,label=%q} = %v, want %d", k[0], k[1], got, n)
+		}
+	}
+	if n, err := testutil.GatherAndCount(reg, "tagstream_results_published_total"); err != nil || n != len(wantLabels) {
+		t.Errorf("tagstream_results_published_total series = %d (%v), want %d", n, err, len(wantLabels))
+	}
+	if len(wantEntities) == 0 {
+		t.Error("no entity in any result: tagstream_entities_total is not exercised")
+	}
+	for k, n := range wantEntities {
+		if got := testutil.ToFloat64(p.m.entities.WithLabelValues(k[0], k[1])); got != float64(n) {
+			t.Errorf("tagstream_entities_total{lang=%q,type=%q} = %v, want %d", k[0], k[1], got, n)
+		}
+	}
+	if n, err := testutil.GatherAndCount(reg, "tagstream_entities_total"); err != nil || n != len(wantEntities) {
+		t.Errorf("tagstream_entities_total series = %d (%v), want %d", n, err, len(wantEntities))
 	}
 	if n, err := testutil.GatherAndCount(reg, "tagstream_model_info"); err != nil || n != 4 {
 		t.Errorf("tagstream_model_info series = %d (%v), want 4", n, err)
