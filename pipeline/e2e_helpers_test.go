@@ -192,6 +192,7 @@ type streamMsg struct {
 		Label  string          `json:"label"`
 		Source producer.Source `json:"source"`
 		Text   string          `json:"text"`
+		Meta   json.RawMessage `json:"meta"`
 	}
 	dead struct {
 		Reason    string          `json:"reason"`

@@ -46,7 +46,11 @@ func TestE2EBadInputsGoToDLQ(t *testing.T) {
 			isBad[len(values)] = b.reason
 			values = append(values, b.value)
 		}
-		values = append(values, fmt.Appendf(nil, `{"id":"v%d","text":"valid event %d from Paris"}`, i, i))
+		if i%2 == 0 {
+			values = append(values, fmt.Appendf(nil, `{"id":"v%d","text":"valid event %d from Paris"}`, i, i))
+		} else { // meta is passed through, compacted
+			values = append(values, fmt.Appendf(nil, `{"id":"v%d","text":"valid event %d from Paris", "meta": { "user": "u%d", "n": [1, 2.5] } }`, i, i, i))
+		}
 		valid++
 	}
 	for len(isBad) < len(bads) {
@@ -104,6 +108,11 @@ func TestE2EBadInputsGoToDLQ(t *testing.T) {
 		results++
 		if !strings.HasPrefix(m.result.ID, "v") || !strings.HasPrefix(m.result.Text, "valid event") {
 			t.Errorf("result %+v is not a valid event's", m.result)
+		}
+		var i int
+		fmt.Sscanf(m.result.ID, "v%d", &i)
+		if want := fmt.Sprintf(`{"user":"u%d","n":[1,2.5]}`, i); i%2 == 1 && string(m.result.Meta) != want || i%2 == 0 && m.result.Meta != nil {
+			t.Errorf("result %s: meta %s, want %s only for odd ids", m.result.ID, m.result.Meta, want)
 		}
 	}
 	if results != valid || deads != len(bads) || len(wantReason) != 0 {

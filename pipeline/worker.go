@@ -172,6 +172,7 @@ func (w *worker) result(r *consumer.Record, lang string, m *LangModels, ws *mode
 		Source:       producer.Source{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset},
 		EventTime:    r.Time,
 		ProcessedAt:  now,
+		Meta:         r.Event.Meta,
 	}
 	if w.p.cfg.IncludeText {
 		res.Text = r.Event.Text

@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -65,6 +66,13 @@ func appendResult(b []byte, w *resultWire) ([]byte, error) {
 	if w.Text != nil {
 		b = append(b, `,"text":`...)
 		b = appendString(b, *w.Text)
+	}
+	if len(w.Meta) > 0 {
+		if !json.Valid(w.Meta) || w.Meta[0] != '{' {
+			return b, errors.New("meta is not a JSON object")
+		}
+		b = append(b, `,"meta":`...)
+		b = append(b, w.Meta...)
 	}
 	b = append(b, `,"model_version":{"classifier":`...)
 	b = appendString(b, w.ModelVersion.Classifier)

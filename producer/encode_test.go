@@ -42,7 +42,7 @@ func TestAppendResult(t *testing.T) {
 	yes := true
 	text := "line\nbreak \"quoted\" \\ tab\t \x01 \u2028 é 中文 😀 <html>&"
 	base := resultWire{
-		ID: "id-1", Label: "positive", Lang: "en", Text: &text,
+		ID: "id-1", Label: "positive", Lang: "en", Text: &text, Meta: json.RawMessage(`{"user":"dana","tags":["a","b"],"n":1.5}`),
 		Scores:       map[string]float64{"positive": 0.75, "negative": 0.25, "neutral": 1e-9, "big": 1e22, "zero": 0},
 		Entities:     []Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}, {Text: "他", Type: "PER", Start: 0, End: 1, Nominal: &yes}},
 		ModelVersion: ModelVersion{Classifier: "sentiment-en@abc", NER: "ner@def"},
@@ -55,7 +55,7 @@ func TestAppendResult(t *testing.T) {
 		mod  func(*resultWire)
 	}{
 		{"full", func(*resultWire) {}},
-		{"no text, no entities", func(w *resultWire) { w.Text = nil; w.Entities = []Entity{} }},
+		{"no text, no entities, no meta", func(w *resultWire) { w.Text = nil; w.Entities = []Entity{}; w.Meta = nil }},
 		{"invalid utf-8", func(w *resultWire) { s := "bad \xff\xfe bytes"; w.Text = &s; w.ID = "\xc3" }},
 		{"empty scores", func(w *resultWire) { w.Scores = map[string]float64{} }},
 		{"many scores", func(w *resultWire) {

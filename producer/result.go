@@ -27,6 +27,9 @@ type Result struct {
 	Lang string
 	// Text is the event text, published only when Config.IncludeText.
 	Text string
+	// Meta is the event's "meta" object, compact JSON, passed through
+	// untouched; nil publishes no "meta" key.
+	Meta json.RawMessage
 	// ModelVersion names the models that produced the result.
 	ModelVersion ModelVersion
 	// Source is where the event was read; it is also the de-duplication id.
@@ -132,6 +135,7 @@ type resultWire struct {
 	Entities     []Entity           `json:"entities"`
 	Lang         string             `json:"lang"`
 	Text         *string            `json:"text,omitempty"`
+	Meta         json.RawMessage    `json:"meta,omitempty"`
 	ModelVersion ModelVersion       `json:"model_version"`
 	Source       Source             `json:"source"`
 	EventTime    time.Time          `json:"event_time"`
@@ -165,7 +169,7 @@ func (p *Publisher) encode(it *Item) (encoded, error) {
 	case it.Result != nil:
 		r := it.Result
 		w := resultWire{
-			ID: r.ID, Label: r.Label, Scores: r.Scores, Entities: r.Entities, Lang: r.Lang,
+			ID: r.ID, Label: r.Label, Scores: r.Scores, Entities: r.Entities, Lang: r.Lang, Meta: r.Meta,
 			ModelVersion: r.ModelVersion, Source: r.Source, EventTime: r.EventTime, ProcessedAt: r.ProcessedAt,
 		}
 		if w.Scores == nil {
@@ -177,7 +181,7 @@ func (p *Publisher) encode(it *Item) (encoded, error) {
 		if p.cfg.IncludeText {
 			w.Text = &r.Text
 		}
-		data, err := appendResult(make([]byte, 0, 256+len(w.Entities)*64+len(r.Text)), &w)
+		data, err := appendResult(make([]byte, 0, 256+len(w.Entities)*64+len(r.Text)+len(r.Meta)), &w)
 		if err != nil {
 			return encoded{}, fmt.Errorf("%w: encode result %s: %w", ErrInvalidItem, r.Source, err)
 		}
