@@ -236,12 +236,13 @@ type Finetune struct {
 	// for which a fine-tuned model is still swapped in. Default 0.01, range
 	// 0..1.
 	MaxRegression float64 `mapstructure:"max_regression" yaml:"max_regression"`
-	// DataEN and DataZH are optional JSONL files {"text","label"} of the
-	// original training data of the English and Chinese classifiers: the
-	// first 1000 lines are the fixed guard set, the next 5000 are replayed
-	// in every round against forgetting. Default empty: no replay, and
-	// candidates are guarded on held-out feedback only.
+	// DataEN is an optional JSONL file {"text","label"} of the original
+	// training data of the English classifier: the first 1000 lines are the
+	// fixed guard set, the next 5000 are replayed in every round against
+	// forgetting. Default empty: no replay, and candidates are guarded on
+	// held-out feedback only.
 	DataEN string `mapstructure:"data_en" yaml:"data_en"`
+	// DataZH is the same for the Chinese classifier. Default empty.
 	DataZH string `mapstructure:"data_zh" yaml:"data_zh"`
 }
 

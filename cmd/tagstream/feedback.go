@@ -1,10 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"strings"
+
 	"github.com/spf13/cobra"
 )
 
 func newFeedbackCmd() *cobra.Command {
+	var demo int
 	o := produceOptions{brokers: "127.0.0.1:9092", topic: "tagstream.feedback", format: "json", partitions: 1, replication: 1, maxBytes: 1_000_000}
 	cmd := &cobra.Command{
 		Use:   "feedback [--brokers HOST:PORT,...] [--topic tagstream.feedback] < FILE",
@@ -12,14 +17,26 @@ func newFeedbackCmd() *cobra.Command {
 		Long: `Read corrections, one JSON object per line, and write them to the feedback topic:
 {"id"?, "text", "label"?, "entities"?: [{"start","end","type"}], "lang"?} with a corrected class label
 and/or corrected entity spans (rune offsets, as in results). A running 'tagstream run' with
-finetune.enabled learns from them; invalid ones go to the dead-letter subject with their reason.`,
+finetune.enabled learns from them; invalid ones go to the dead-letter subject with their reason.
+
+--demo N sends N built-in English corrections instead of reading stdin: gamer and music slang in
+which "sick" or "filthy" is praise, which the built-in model mostly gets wrong. A 'tagstream demo'
+given 300 of them fine-tunes on them and promotes a new model version within a minute or so.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runProduce(cmd.Context(), o, cmd.InOrStdin(), cmd.ErrOrStderr())
+			var in io.Reader = cmd.InOrStdin()
+			if cmd.Flags().Changed("demo") {
+				if demo < 1 || demo > 1_000_000 {
+					return fmt.Errorf("feedback: --demo = %d, want 1..1000000", demo)
+				}
+				in = strings.NewReader(strings.Join(driftCorrections(demo), "\n") + "\n")
+			}
+			return runProduce(cmd.Context(), o, in, cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.brokers, "brokers", o.brokers, "comma-separated Kafka bootstrap brokers, host:port")
 	f.StringVar(&o.topic, "topic", o.topic, "feedback topic")
+	f.IntVar(&demo, "demo", 0, "send this many built-in drift corrections instead of reading stdin")
 	return cmd
 }

@@ -1,5 +1,11 @@
 package main
 
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+)
+
 // demoSamples are short mixed English/Chinese social messages written for
 // the demo and the end-to-end benchmark (not taken from any dataset). They
 // mention people, places and organisations so the taggers have work to do.
@@ -44,4 +50,53 @@ var demoSamples = []string{
 	"Flight to 香港 delayed by 3 hours, 太累了",
 	"Our team at Alibaba Cloud just shipped a new release 🚀",
 	"Best dumplings in Beijing are at a tiny place near 王府井",
+}
+
+// Drift corrections for the tour: gamer and music slang in which "sick",
+// "insane" or "filthy" are praise. The built-in English model, trained on
+// 2017 tweets, reads most of them as negative; 'tagstream feedback --demo N'
+// sends N such corrections (with negative and neutral ones of the same
+// domain) so a running demo fine-tunes and promotes a model on them.
+var (
+	driftSubjects = []string{
+		"the new Zelda update", "that last boss fight", "the 2am drop", "his skate video", "this mixtape",
+		"the speedrun", "her guitar solo", "the season finale", "that trick shot", "the new map",
+		"the remix", "their live set", "the raid last night", "this beat", "the new skin",
+	}
+	driftPraise = []string{
+		"is sick", "was so sick", "is insane", "was filthy", "is wicked", "was nasty in the best way",
+		"goes hard", "is straight fire", "slaps", "was unreal", "is mental", "was criminal",
+	}
+	driftComplaints = []string{
+		"keeps crashing on load", "is full of bots again", "got delayed another month", "lags every five minutes",
+		"deleted my save", "is pay to win now", "has servers down all weekend", "got nerfed into the ground",
+	}
+	driftNeutral = []string{
+		"goes live tuesday at 9am", "is 12 GB to download", "is on the list for next week", "comes out in three parts",
+		"will be streamed on saturday", "runs about forty minutes", "is available in four regions", "was announced this morning",
+	}
+	driftTails = []string{"", " 🔥", " no cap", " ngl", " fr", "!!", " lol", " 💯"}
+)
+
+// driftCorrections returns n deterministic corrections {"text","label","lang"}
+// as JSON lines: half praise (positive), a quarter complaints (negative),
+// a quarter plain announcements (neutral).
+func driftCorrections(n int) []string {
+	r := rand.New(rand.NewPCG(7, 2026))
+	pick := func(s []string) string { return s[r.IntN(len(s))] }
+	out := make([]string, 0, n)
+	for i := range n {
+		var text, label string
+		switch i % 4 {
+		case 0, 1:
+			text, label = pick(driftSubjects)+" "+pick(driftPraise)+pick(driftTails), "positive"
+		case 2:
+			text, label = pick(driftSubjects)+" "+pick(driftComplaints)+pick(driftTails), "negative"
+		default:
+			text, label = pick(driftSubjects)+" "+pick(driftNeutral), "neutral"
+		}
+		b, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("drift-%d", i), "text": text, "label": label, "lang": "en"})
+		out = append(out, string(b))
+	}
+	return out
 }
