@@ -59,9 +59,16 @@ type Stats struct {
 type Consumer struct {
 	cfg     Config
 	log     *slog.Logger
-	reader  *kafka.Reader
 	tracker *Tracker
 	decode  DecodeOptions
+
+	// reader is set once every topic exists (see awaitTopics), just before
+	// ready is closed; it stays nil if Close comes first. startErr, set
+	// before ready is closed, is a permanent startup failure (for example
+	// rejected credentials) that Fetch returns.
+	reader   *kafka.Reader
+	ready    chan struct{}
+	startErr error
 
 	fetchMu  sync.Mutex // serializes Fetch so offsets reach the Tracker in order
 	commitMu sync.Mutex // serializes commits (committer and Close)
@@ -110,6 +117,7 @@ func New(cfg Config, opts ...Option) (*Consumer, error) {
 		tracker:    NewTracker(),
 		decode:     DecodeOptions{Format: cfg.Format, MaxBytes: cfg.MaxBytes},
 		readerDone: make(chan struct{}),
+		ready:      make(chan struct{}),
 	}
 	rc := kafka.ReaderConfig{
 		Brokers:     cfg.Brokers,
@@ -134,10 +142,27 @@ func New(cfg Config, opts ...Option) (*Consumer, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	c.runCtx, c.cancelRun = context.WithCancel(context.Background())
-	c.reader = kafka.NewReader(rc)
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go c.runCommitter()
+	go c.start(rc, dialer)
 	return c, nil
+}
+
+// start creates the kafka-go Reader once every topic exists, or records a
+// permanent failure, then closes ready. kafka-go's group never picks up a
+// topic that was missing when the group was joined (its partition watcher
+// gives up at startup), so joining earlier would leave the consumer with no
+// partitions for good.
+func (c *Consumer) start(rc kafka.ReaderConfig, d *kafka.Dialer) {
+	defer c.wg.Done()
+	defer close(c.ready)
+	if err := awaitTopics(c.runCtx, d, c.cfg.Brokers, c.cfg.Topics, c.log); err != nil {
+		if c.runCtx.Err() == nil {
+			c.startErr = fmt.Errorf("consumer for group %s: %w", c.cfg.Group, err)
+		}
+		return
+	}
+	c.reader = kafka.NewReader(rc)
 }
 
 // onAssign is called by kafka-go's group goroutine when a generation starts.
@@ -165,6 +190,20 @@ func (c *Consumer) Fetch(ctx context.Context, max int) ([]Record, error) {
 	defer cancel()
 	defer context.AfterFunc(c.runCtx, cancel)() // Close aborts a blocked Fetch
 
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		if c.closed.Load() {
+			return nil, ErrClosed
+		}
+		return nil, fmt.Errorf("fetch from group %s: %w", c.cfg.Group, ctx.Err())
+	}
+	if c.startErr != nil {
+		return nil, c.startErr
+	}
+	if c.reader == nil {
+		return nil, ErrClosed
+	}
 	m, err := c.reader.FetchMessage(ctx)
 	if err != nil {
 		if c.closed.Load() || errors.Is(err, io.EOF) {
@@ -250,6 +289,7 @@ func (c *Consumer) Commit(ctx context.Context) error {
 	if len(offs) == 0 {
 		return nil
 	}
+	// Records were fetched, so start has set the reader.
 	msgs := make([]kafka.Message, len(offs))
 	for i, o := range offs {
 		// kafka-go commits Message.Offset+1.
@@ -306,6 +346,9 @@ func (c *Consumer) Close(ctx context.Context) error {
 		}
 		go func() { // owned by c: readerDone says when it ended
 			defer close(c.readerDone)
+			if c.reader == nil { // no topic to wait for any more; the group was never joined
+				return
+			}
 			if err := c.reader.Close(); err != nil {
 				c.readerErr = fmt.Errorf("close reader for group %s: %w", c.cfg.Group, err)
 			}

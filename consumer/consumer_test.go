@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -234,4 +235,63 @@ func TestStartOffsetLatest(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestTopicCreatedAfterStart: a consumer started before one of its topics
+// exists waits for it, then joins the group and consumes every topic
+// (kafka-go alone would join without the topic and never pick it up).
+func TestTopicCreatedAfterStart(t *testing.T) {
+	t.Parallel()
+	k := newTestKafka(t, 2, 1)
+	if k.cluster == nil {
+		t.Skip("the real broker of CI creates a missing topic on the first metadata request (auto.create.topics.enable)")
+	}
+	late := "late-" + k.topics[0]
+	cfg := k.config("late-" + k.topics[0])
+	cfg.Topics = []string{k.topics[0], late}
+	c := newTestConsumer(t, cfg)
+	k.produce(t, jsonMsgs(k.topics[0], 2, 2)...)
+	time.Sleep(time.Second)
+	if s := c.Stats(); s.Generations != 0 || s.Fetched != 0 {
+		t.Fatalf("stats %+v before the topic exists: want no generation, nothing fetched", s)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := k.client().CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{Topic: late, NumPartitions: 2, ReplicationFactor: 1}}})
+	if err != nil || resp.Errors[late] != nil {
+		t.Fatalf("create topic %s: %v %v", late, err, resp)
+	}
+	k.produce(t, jsonMsgs(late, 2, 3)...)
+	recs := fetchN(t, c, 10, 30*time.Second)
+	byTopic := map[string]int{}
+	for _, r := range recs {
+		byTopic[r.Topic]++
+	}
+	if byTopic[k.topics[0]] != 4 || byTopic[late] != 6 {
+		t.Fatalf("records per topic %v, want 4 from %s and 6 from %s", byTopic, k.topics[0], late)
+	}
+}
+
+// TestCloseWhileWaitingForTopic: Close returns promptly, with nothing to
+// commit, while the consumer still waits for a topic.
+func TestCloseWhileWaitingForTopic(t *testing.T) {
+	t.Parallel()
+	k := newTestKafka(t, 1, 1)
+	cfg := k.config("wait-" + k.topics[0])
+	cfg.Topics = []string{"never-" + k.topics[0]}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetched := make(chan error, 1)
+	go func() { _, err := c.Fetch(context.Background(), 10); fetched <- err }()
+	time.Sleep(500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if err := <-fetched; !errors.Is(err, ErrClosed) {
+		t.Fatalf("fetch: %v, want ErrClosed", err)
+	}
 }
