@@ -161,3 +161,123 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestCompose checks docker-compose.yml: the services of the stack, that
+// every tagstream service runs a real command with environment variables
+// of existing, valid config keys, reaches the brokers by service name and
+// listener, and that the two serving replicas share one group while one
+// trainer learns. Not parallel: it sets TAGSTREAM_* variables to load them.
+func TestCompose(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Services map[string]struct {
+			Image       string            `yaml:"image"`
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+			Ports       []string          `yaml:"ports"`
+			Healthcheck map[string]any    `yaml:"healthcheck"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	for _, s := range []string{"kafka", "nats", "seed", "tagstream-1", "tagstream-2", "trainer", "prometheus", "grafana"} {
+		if _, ok := c.Services[s]; !ok {
+			t.Errorf("docker-compose.yml has no service %s", s)
+		}
+	}
+	kafka := c.Services["kafka"].Environment
+	internal := ""
+	for _, l := range strings.Split(kafka["KAFKA_ADVERTISED_LISTENERS"], ",") {
+		if name, addr, ok := strings.Cut(l, "://"); ok && name == kafka["KAFKA_INTER_BROKER_LISTENER_NAME"] {
+			internal = addr
+		}
+	}
+	if internal == "" {
+		t.Fatalf("no advertised listener named by KAFKA_INTER_BROKER_LISTENER_NAME in %v", kafka)
+	}
+	if !strings.Contains(kafka["KAFKA_CONTROLLER_QUORUM_VOTERS"], kafka["KAFKA_NODE_ID"]+"@") || kafka["KAFKA_PROCESS_ROLES"] != "broker,controller" {
+		t.Errorf("kafka is not a single KRaft node: %v", kafka)
+	}
+	df, err := os.ReadFile(filepath.Join("..", "..", "deploy", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpPort := regexp.MustCompile(`TAGSTREAM_HTTP_ADDR=[0-9.]*:(\d+)`).FindSubmatch(df)
+	if httpPort == nil {
+		t.Fatal("the Dockerfile sets no TAGSTREAM_HTTP_ADDR")
+	}
+	root := newRootCmd()
+	groups := map[string]string{}
+	trainers := 0
+	for name, s := range c.Services {
+		if s.Image != "tagstream:local" {
+			continue
+		}
+		cmd, rest, err := root.Find(s.Command)
+		if err != nil || cmd == root || cmd.Name() != s.Command[0] {
+			t.Errorf("service %s runs %q, not a tagstream command", name, s.Command)
+			continue
+		}
+		if err := cmd.ParseFlags(rest); err != nil {
+			t.Errorf("service %s: %q: %v", name, s.Command, err)
+		}
+		// The environment must load as a configuration.
+		for _, kv := range os.Environ() {
+			if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, config.EnvPrefix+"_") {
+				t.Setenv(k, "")
+			}
+		}
+		for k, v := range s.Environment {
+			t.Setenv(k, v)
+		}
+		cfg, err := config.Load("", nil)
+		if err != nil {
+			t.Errorf("service %s: its environment does not load: %v", name, err)
+			continue
+		}
+		for k := range s.Environment {
+			key := strings.ToLower(strings.TrimPrefix(k, config.EnvPrefix+"_"))
+			if !slices.ContainsFunc(config.Keys(), func(c string) bool { return strings.ReplaceAll(c, ".", "_") == key }) {
+				t.Errorf("service %s: %s names no config key", name, k)
+			}
+		}
+		if s.Command[0] == "produce" {
+			for _, want := range []string{"--brokers " + internal, "--topic " + cfg.Kafka.Topics[0], "--create-topic", "--partitions 4", "--demo"} {
+				if !strings.Contains(strings.Join(s.Command, " "), want) {
+					t.Errorf("service %s: %q lacks %q", name, s.Command, want)
+				}
+			}
+			continue
+		}
+		if got := strings.Join(cfg.Kafka.Brokers, ","); got != internal {
+			t.Errorf("service %s: brokers %s, want the internal listener %s", name, got, internal)
+		}
+		if host := strings.TrimPrefix(strings.Split(cfg.NATS.URL, ":")[1], "//"); c.Services[host].Image == "" {
+			t.Errorf("service %s: NATS URL %s names no service", name, cfg.NATS.URL)
+		}
+		if len(s.Ports) != 1 || !strings.HasSuffix(s.Ports[0], ":"+string(httpPort[1])) {
+			t.Errorf("service %s: ports %v, want one mapping to the container's HTTP port %s", name, s.Ports, httpPort[1])
+		}
+		switch s.Command[0] {
+		case "run":
+			if cfg.Finetune.Enabled {
+				t.Errorf("service %s: serving replica with finetune.enabled (the trainer learns)", name)
+			}
+			groups[name] = cfg.Kafka.Group
+		case "trainer":
+			trainers++
+			if cfg.Models.Bucket == "" || cfg.NATS.Mode != "jetstream" {
+				t.Errorf("service %s: the trainer needs the model bucket in jetstream mode", name)
+			}
+		default:
+			t.Errorf("service %s runs %q", name, s.Command[0])
+		}
+	}
+	if len(groups) != 2 || groups["tagstream-1"] != groups["tagstream-2"] || trainers != 1 {
+		t.Errorf("serving replicas and groups %v, %d trainers: want 2 replicas in one group and 1 trainer", groups, trainers)
+	}
+}

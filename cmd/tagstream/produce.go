@@ -45,6 +45,7 @@ type produceOptions struct {
 }
 
 func newProduceCmd() *cobra.Command {
+	var demo int
 	o := produceOptions{brokers: "127.0.0.1:9092", format: "json", partitions: 1, replication: 1, maxBytes: 1_000_000}
 	cmd := &cobra.Command{
 		Use:   "produce --topic TOPIC [--brokers HOST:PORT,...] [--format json|text] [--create-topic [--partitions N]] [flags] < FILE",
@@ -61,7 +62,10 @@ before it has been written. Messages are written in chunks of up to 1000 with ac
 from all in-sync replicas; on Ctrl-C the chunk in flight is finished and the command
 stops. A summary goes to stderr.
 
---create-topic creates the topic first (an existing topic is fine).`,
+--create-topic creates the topic first (an existing topic is fine).
+
+--demo N sends N events made of the built-in demo messages (English and Chinese, ids
+seed-0, seed-1, ...) instead of reading stdin.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("partitions") && !o.createTopic {
@@ -70,10 +74,18 @@ stops. A summary goes to stderr.
 			if cmd.Flags().Changed("replication-factor") && !o.createTopic {
 				return errors.New("produce: --replication-factor needs --create-topic")
 			}
-			return runProduce(cmd.Context(), o, cmd.InOrStdin(), cmd.ErrOrStderr())
+			var in io.Reader = cmd.InOrStdin()
+			if cmd.Flags().Changed("demo") {
+				if demo < 1 || demo > 1_000_000 {
+					return fmt.Errorf("produce: --demo = %d, want 1..1000000", demo)
+				}
+				in = strings.NewReader(strings.Join(demoEvents(demo), "\n") + "\n")
+			}
+			return runProduce(cmd.Context(), o, in, cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
+	f.IntVar(&demo, "demo", 0, "send this many built-in demo events instead of reading stdin")
 	f.StringVar(&o.brokers, "brokers", o.brokers, "comma-separated Kafka bootstrap brokers, host:port")
 	f.StringVar(&o.topic, "topic", "", "topic to write to (required)")
 	f.StringVar(&o.format, "format", o.format, `line format: "json" (one JSON object per line) or "text"`)

@@ -52,6 +52,17 @@ var demoSamples = []string{
 	"Best dumplings in Beijing are at a tiny place near 王府井",
 }
 
+// demoEvents returns n events {"id","text"} as JSON lines, cycling through
+// demoSamples.
+func demoEvents(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		b, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("seed-%d", i), "text": demoSamples[i%len(demoSamples)]})
+		out[i] = string(b)
+	}
+	return out
+}
+
 // Drift corrections for the tour: gamer and music slang in which "sick",
 // "insane" or "filthy" are praise. The built-in English model, trained on
 // 2017 tweets, reads most of them as negative; 'tagstream feedback --demo N'

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -692,5 +693,43 @@ func TestTailFormat(t *testing.T) {
 				t.Fatalf("formatTailMsg(%s)\n got %s\nwant %s", tc.data, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestProduceDemo: produce --demo and feedback --demo write the built-in
+// events and corrections (what the compose seeder and the tour send).
+func TestProduceDemo(t *testing.T) {
+	t.Parallel()
+	events, fb := uniqueName("demo-events"), uniqueName("demo-feedback")
+	k := newToolKafka(t, 1, events, fb)
+	if _, stderr, err := runTool(t, "", "produce", "--brokers", k.brokers, "--topic", events, "--demo", "50"); err != nil {
+		t.Fatalf("produce --demo: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := runTool(t, "", "feedback", "--brokers", k.brokers, "--topic", fb, "--demo", "40"); err != nil {
+		t.Fatalf("feedback --demo: %v\n%s", err, stderr)
+	}
+	got := k.readTopic(t, events)
+	if len(got) != 50 {
+		t.Fatalf("%d events, want 50", len(got))
+	}
+	for i, v := range got {
+		var ev struct{ ID, Text string }
+		if err := json.Unmarshal([]byte(v), &ev); err != nil || ev.ID != fmt.Sprintf("seed-%d", i) || ev.Text != demoSamples[i%len(demoSamples)] {
+			t.Fatalf("event %d = %s (%v)", i, v, err)
+		}
+	}
+	labels := map[string]int{}
+	for _, v := range k.readTopic(t, fb) {
+		var c struct{ Text, Label, Lang string }
+		if err := json.Unmarshal([]byte(v), &c); err != nil || c.Text == "" || c.Lang != "en" {
+			t.Fatalf("correction %s (%v)", v, err)
+		}
+		labels[c.Label]++
+	}
+	if labels["positive"] != 20 || labels["negative"] != 10 || labels["neutral"] != 10 {
+		t.Fatalf("correction labels %v, want 20 positive, 10 negative, 10 neutral", labels)
+	}
+	if _, _, err := runTool(t, "", "produce", "--brokers", k.brokers, "--topic", events, "--demo", "0"); err == nil || !strings.Contains(err.Error(), "--demo = 0") {
+		t.Fatalf("produce --demo 0: %v, want a range error", err)
 	}
 }
