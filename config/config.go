@@ -31,6 +31,11 @@ type Config struct {
 	// QueueSize is the capacity, in records, of the channel between the
 	// consumer and the workers. Default 4096, range 1..1048576.
 	QueueSize int `mapstructure:"queue_size" yaml:"queue_size"`
+	// MaxInFlightBytes bounds the record value bytes fetched and not yet
+	// acknowledged by NATS; at the bound fetching pauses. With
+	// queue_size + nats.max_pending_acks it bounds the memory held by
+	// records. Default 67108864 (64 MiB), range 1024..68719476736.
+	MaxInFlightBytes int64 `mapstructure:"max_in_flight_bytes" yaml:"max_in_flight_bytes"`
 	// Models names the model weight files.
 	Models Models `mapstructure:"models" yaml:"models"`
 	// HTTP configures the metrics and health endpoint.
@@ -147,8 +152,9 @@ type Input struct {
 	// MaxBytes is the largest record value accepted, in bytes; larger
 	// records go to the DLQ. Default 1048576 (1 MiB), range 1..67108864.
 	MaxBytes int64 `mapstructure:"max_bytes" yaml:"max_bytes"`
-	// MaxTokens is the number of tokens classified per record; the rest
-	// is truncated. Default 256, range 1..8192.
+	// MaxTokens is the number of tokens labelled per record (each model
+	// also keeps at most its own max_tokens); the rest is cut and the
+	// result says "truncated": true. Default 256, range 1..8192.
 	MaxTokens int `mapstructure:"max_tokens" yaml:"max_tokens"`
 }
 
@@ -172,6 +178,11 @@ type Batch struct {
 	// MaxDelay is how long a partial batch waits for more records.
 	// Default 5ms, range 0s..10s; 0 sends what is there at once.
 	MaxDelay time.Duration `mapstructure:"max_delay" yaml:"max_delay"`
+	// MaxBytes closes a batch once its record values reach this many bytes
+	// (a batch always takes at least one record), bounding the text one
+	// worker tokenizes at a time. Default 1048576 (1 MiB), range
+	// 1..1073741824.
+	MaxBytes int64 `mapstructure:"max_bytes" yaml:"max_bytes"`
 }
 
 // Models names model weight files. Empty (the default) means the model
@@ -278,11 +289,13 @@ func Default() Config {
 		Batch: Batch{
 			MaxSize:  64,
 			MaxDelay: 5 * time.Millisecond,
+			MaxBytes: 1 << 20,
 		},
-		Models:    Models{Bucket: "tagstream_models"},
-		Workers:   defaultWorkers(),
-		QueueSize: 4096,
-		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
+		MaxInFlightBytes: 64 << 20,
+		Models:           Models{Bucket: "tagstream_models"},
+		Workers:          defaultWorkers(),
+		QueueSize:        4096,
+		HTTP:             HTTP{Addr: "127.0.0.1:8080"},
 		Log: Log{
 			Level:  "info",
 			Format: "text",

@@ -114,7 +114,8 @@ func TestYAMLRoundTrip(t *testing.T) {
 				TLS: TLS{Enabled: true}}
 			c.Input = Input{Format: "text", MaxBytes: 7, MaxTokens: 9}
 			c.Output = Output{SubjectPrefix: "r", DLQSubject: "d.q", IncludeText: true}
-			c.Batch = Batch{MaxSize: 4096, MaxDelay: 1500 * time.Microsecond}
+			c.Batch = Batch{MaxSize: 4096, MaxDelay: 1500 * time.Microsecond, MaxBytes: 5000}
+			c.MaxInFlightBytes = 1 << 10
 			c.Workers, c.QueueSize = 7, 8
 			c.Models = Models{ClassifierEN: "/m/c en.bin", ClassifierZH: "分类.bin", NEREN: "null", NERZH: "~"}
 			c.HTTP.Addr = ":0"

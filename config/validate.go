@@ -109,9 +109,11 @@ func (c Config) Validate() error {
 
 	v.intRange("batch.max_size", int64(c.Batch.MaxSize), 1, 4096)
 	v.durRange("batch.max_delay", c.Batch.MaxDelay, 0, 10*time.Second)
+	v.intRange("batch.max_bytes", c.Batch.MaxBytes, 1, 1<<30)
 
 	v.intRange("workers", int64(c.Workers), 1, maxWorkers)
 	v.intRange("queue_size", int64(c.QueueSize), 1, 1<<20)
+	v.intRange("max_in_flight_bytes", c.MaxInFlightBytes, 1<<10, 64<<30)
 
 	v.hostPort("http.addr", c.HTTP.Addr)
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")

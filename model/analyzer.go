@@ -46,7 +46,14 @@ func (a *Analyzer) Tagger() *CompiledTagger { return a.ner }
 // grown to the largest batch, Analyze allocates nothing. Not safe for
 // concurrent use.
 type AnalyzerWorkspace struct {
-	buf   text.Buffer
+	// MaxTokens, when positive, cuts every text to its first MaxTokens
+	// tokens (of the tokenizer's word view) before either model sees it;
+	// each model also keeps at most its own max_tokens. 0: the models'
+	// limits only.
+	MaxTokens int
+
+	truncated []bool
+	buf       text.Buffer
 	chars []text.Token
 	cls   ClassifierWorkspace
 	ner   TaggerWorkspace
@@ -62,15 +69,23 @@ func (a *Analyzer) NewWorkspace() *AnalyzerWorkspace { return &AnalyzerWorkspace
 func (a *Analyzer) Analyze(ws *AnalyzerWorkspace, texts []string) {
 	ws.cls.reset()
 	ws.ner.reset()
+	ws.truncated = ws.truncated[:0]
 	for _, s := range texts {
 		toks := a.tok.Tokenize(&ws.buf, s)
+		cut := false
+		if ws.MaxTokens > 0 && len(toks) > ws.MaxTokens {
+			toks, cut = toks[:ws.MaxTokens], true
+		}
 		if a.cls != nil {
+			cut = cut || len(toks) > a.cls.cfg.MaxTokens
 			a.cls.addText(&ws.cls, toks)
 		}
 		if a.ner != nil {
 			ws.chars = CharView(ws.chars[:0], toks)
+			cut = cut || len(ws.chars) > a.ner.tg.Config.MaxTokens
 			a.ner.addText(&ws.ner, s, ws.chars)
 		}
+		ws.truncated = append(ws.truncated, cut)
 	}
 	if a.cls != nil {
 		nc := len(a.cls.labels)
@@ -92,6 +107,10 @@ func growF32(s []float32, n int) []float32 {
 	}
 	return s[:n]
 }
+
+// Truncated reports whether a model saw only a head of text i: it had more
+// tokens than MaxTokens or than a model's own limit.
+func (ws *AnalyzerWorkspace) Truncated(i int) bool { return ws.truncated[i] }
 
 // Label returns the index of text i's most probable label (-1 without a
 // classifier).

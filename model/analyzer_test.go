@@ -100,3 +100,33 @@ func TestAnalyzerMatchesSeparateModels(t *testing.T) {
 		t.Fatalf("tagger-only analyzer: label %d probs %v", wn.Label(0), wn.Probs(0))
 	}
 }
+
+// TestAnalyzerTruncation: texts longer than MaxTokens or a model's own
+// limit are flagged, and a text cut by MaxTokens is analysed exactly like
+// its head.
+func TestAnalyzerTruncation(t *testing.T) {
+	cls := smallClassifier(t, 10).Compile()
+	ner := biasedTagger(t, "en").Compile()
+	a, err := NewAnalyzer(cls, ner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := "Bob met Alice in Paris and they loved it"                // 9 tokens
+	long := head + strings.Repeat(" and then Bob went to London", 40) // 249 tokens
+	ws := a.NewWorkspace()
+	a.Analyze(ws, []string{head, long})
+	if ws.Truncated(0) || ws.Truncated(1) != (249 > min(cls.cfg.MaxTokens, ner.tg.Config.MaxTokens)) {
+		t.Fatalf("model limits only: truncated %v %v (classifier keeps %d, tagger %d)", ws.Truncated(0), ws.Truncated(1), cls.cfg.MaxTokens, ner.tg.Config.MaxTokens)
+	}
+	ws.MaxTokens = 9
+	a.Analyze(ws, []string{head, long, "Bob met Alice in Paris and they loved"})
+	if ws.Truncated(0) || !ws.Truncated(1) || ws.Truncated(2) {
+		t.Fatalf("MaxTokens 9: truncated %v %v %v, want false true false", ws.Truncated(0), ws.Truncated(1), ws.Truncated(2))
+	}
+	if ws.Label(1) != ws.Label(0) || !slices.Equal(ws.Probs(1), ws.Probs(0)) || !slices.Equal(ws.Entities(1), ws.Entities(0)) {
+		t.Fatalf("the cut text differs from its head: %v %v %+v, head %v %v %+v", ws.Label(1), ws.Probs(1), ws.Entities(1), ws.Label(0), ws.Probs(0), ws.Entities(0))
+	}
+	if allocs := testing.AllocsPerRun(20, func() { a.Analyze(ws, []string{head, long}) }); allocs != 0 {
+		t.Fatalf("Analyze with MaxTokens allocates %.1f times per batch, want 0", allocs)
+	}
+}

@@ -60,7 +60,7 @@ func (p *Pipeline) ack(a producer.Ack) {
 			p.m.latency.Observe(p.now().Sub(pd.start).Seconds())
 		}
 	}
-	p.done(1)
+	p.done(1, pd.size)
 }
 
 // ReasonUnpublishable is the dead-letter reason of an event whose result
@@ -76,7 +76,7 @@ func (p *Pipeline) unpublishable(pd *pending, err error) {
 		p.log.Error("dead letter refused by the sink; dropping it", "topic", pd.topic, "partition", pd.part, "offset", pd.offset, "err", err)
 		p.m.dropped.Inc()
 		p.src.MarkDone(pd.topic, pd.part, pd.offset)
-		p.done(1)
+		p.done(1, pd.size)
 		return
 	}
 	pd.dead, pd.label = true, ReasonUnpublishable
@@ -170,10 +170,14 @@ func (p *Pipeline) retryLoop(hard context.Context, stop <-chan struct{}) {
 // dropRetries gives up on queued retries at the hard deadline.
 func (p *Pipeline) dropRetries() {
 	p.retryMu.Lock()
-	n := len(p.retries)
+	dropped := p.retries
 	p.retries = nil
 	p.retryMu.Unlock()
-	if n > 0 {
-		p.done(int64(n))
+	if len(dropped) > 0 {
+		var bytes int64
+		for _, pd := range dropped {
+			bytes += pd.size
+		}
+		p.done(int64(len(dropped)), bytes)
 	}
 }

@@ -49,6 +49,10 @@ type Config struct {
 	// after its first one (like Triton's max queue delay). 0 sends what is
 	// queued at once. Range 0..10s.
 	BatchMaxDelay time.Duration
+	// BatchMaxBytes closes a batch once its record values reach this many
+	// bytes (a batch always takes at least one record). Default 1 MiB, range
+	// 1..1 GiB.
+	BatchMaxBytes int64
 	// Workers is the number of labelling workers. Default GOMAXPROCS,
 	// range 1..256.
 	Workers int
@@ -61,6 +65,14 @@ type Config struct {
 	// from a sink that accepts without bound). Default 2×QueueSize, range
 	// BatchMaxSize..16777216.
 	MaxInFlight int
+	// MaxInFlightBytes bounds the record value bytes fetched and not yet
+	// acknowledged; at the bound the pipeline stops fetching. Default 64
+	// MiB, range 1 KiB..64 GiB.
+	MaxInFlightBytes int64
+	// MaxTokens, when positive, labels only the first MaxTokens tokens of a
+	// text; results of cut texts (also by a model's own limit) say
+	// "truncated". Range 0..8192.
+	MaxTokens int
 	// ShutdownTimeout bounds the soft shutdown phase. Default 30s, range
 	// 1ms..10m.
 	ShutdownTimeout time.Duration
@@ -86,6 +98,9 @@ func (c Config) Validate() error {
 		check("Workers", int64(c.Workers), 1, 256),
 		check("QueueSize", int64(c.QueueSize), 1, 1<<20),
 		check("MaxInFlight", int64(c.MaxInFlight), int64(c.BatchMaxSize), 1<<24),
+		check("BatchMaxBytes", c.BatchMaxBytes, 1, 1<<30),
+		check("MaxInFlightBytes", c.MaxInFlightBytes, 1<<10, 64<<30),
+		check("MaxTokens", int64(c.MaxTokens), 0, 8192),
 		check("ShutdownTimeout", int64(c.ShutdownTimeout), int64(time.Millisecond), int64(10*time.Minute)),
 		check("RetryBackoff", int64(c.RetryBackoff), int64(time.Millisecond), int64(5*time.Second)),
 	)
@@ -100,6 +115,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = 4096
+	}
+	if c.BatchMaxBytes == 0 {
+		c.BatchMaxBytes = 1 << 20
+	}
+	if c.MaxInFlightBytes == 0 {
+		c.MaxInFlightBytes = 64 << 20
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = max(2*c.QueueSize, c.BatchMaxSize)
@@ -145,6 +166,7 @@ type Pipeline struct {
 
 	running  atomic.Bool
 	inFlight atomic.Int64  // fetched, not yet acknowledged
+	inBytes  atomic.Int64  // their record value bytes
 	idle     chan struct{} // cap 1: signalled when inFlight drops to 0
 	freed    chan struct{} // cap 1: signalled when inFlight drops
 
@@ -223,6 +245,7 @@ type Stats struct {
 	DeadLetters   int64 // dead letters acknowledged by the sink
 	PublishErrors int64 // failed publishes (each was retried)
 	InFlight      int64 // fetched records not yet acknowledged
+	InFlightBytes int64 // their record value bytes
 }
 
 // Stats returns a snapshot of the counters.
@@ -233,6 +256,7 @@ func (p *Pipeline) Stats() Stats {
 		DeadLetters:   p.deadLetters.Load(),
 		PublishErrors: p.publishErrors.Load(),
 		InFlight:      p.inFlight.Load(),
+		InFlightBytes: p.inBytes.Load(),
 	}
 }
 
@@ -300,7 +324,8 @@ func (p *Pipeline) waitIdle(hard context.Context) error {
 }
 
 // done ends one record's flight.
-func (p *Pipeline) done(n int64) {
+func (p *Pipeline) done(n, bytes int64) {
+	p.inBytes.Add(-bytes)
 	if p.inFlight.Add(-n) == 0 {
 		select {
 		case p.idle <- struct{}{}:
@@ -321,7 +346,7 @@ func (p *Pipeline) fetchLoop(ctx, hard context.Context, records chan<- consumer.
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		room := p.cfg.MaxInFlight - int(p.inFlight.Load())
-		if room <= 0 {
+		if room <= 0 || p.inBytes.Load() >= p.cfg.MaxInFlightBytes {
 			p.m.throttled.Inc()
 			select {
 			case <-p.freed:
@@ -346,6 +371,7 @@ func (p *Pipeline) fetchLoop(ctx, hard context.Context, records chan<- consumer.
 			continue
 		}
 		backoff = 50 * time.Millisecond
+		p.inBytes.Add(valueBytes(recs))
 		p.inFlight.Add(int64(len(recs)))
 		p.m.inFlight.Add(float64(len(recs)))
 		p.consumed.Add(int64(len(recs)))
@@ -354,7 +380,7 @@ func (p *Pipeline) fetchLoop(ctx, hard context.Context, records chan<- consumer.
 			select {
 			case records <- r:
 			case <-hard.Done(): // fetched but never queued: they stay uncommitted
-				p.done(int64(len(recs) - i))
+				p.done(int64(len(recs)-i), valueBytes(recs[i:]))
 				return
 			}
 		}
@@ -368,6 +394,7 @@ func (p *Pipeline) batcher(hard context.Context, records <-chan consumer.Record,
 	defer close(batches)
 	max := p.cfg.BatchMaxSize
 	var cur []consumer.Record
+	var curBytes int64
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var timerC <-chan time.Time
@@ -379,10 +406,10 @@ func (p *Pipeline) batcher(hard context.Context, records <-chan consumer.Record,
 		timerC = nil
 		select {
 		case batches <- cur:
-			cur = nil
+			cur, curBytes = nil, 0
 			return true
 		case <-hard.Done():
-			p.done(int64(len(cur)))
+			p.done(int64(len(cur)), curBytes)
 			return false
 		}
 	}
@@ -397,7 +424,8 @@ func (p *Pipeline) batcher(hard context.Context, records <-chan consumer.Record,
 				cur = make([]consumer.Record, 0, max)
 			}
 			cur = append(cur, r)
-			if len(cur) >= max {
+			curBytes += int64(len(r.Value))
+			if len(cur) >= max || curBytes >= p.cfg.BatchMaxBytes {
 				if !send() {
 					return
 				}
@@ -418,12 +446,21 @@ func (p *Pipeline) batcher(hard context.Context, records <-chan consumer.Record,
 				return
 			}
 		case <-hard.Done():
-			p.done(int64(len(cur)))
+			p.done(int64(len(cur)), curBytes)
 			// Drain what was queued so the fetch loop is not stuck sending.
-			for range records {
-				p.done(1)
+			for r := range records {
+				p.done(1, int64(len(r.Value)))
 			}
 			return
 		}
 	}
+}
+
+// valueBytes is the total size of the records' values.
+func valueBytes(recs []consumer.Record) int64 {
+	var n int64
+	for i := range recs {
+		n += int64(len(recs[i].Value))
+	}
+	return n
 }

@@ -23,6 +23,7 @@ type pending struct {
 	label    string // metric label: result label or dead-letter reason
 	dead     bool
 	raw      []byte // the record value, for a result the sink refuses
+	size     int64  // len of the record value, for the in-flight bytes
 }
 
 // worker labels batches. It owns one model workspace per analyzer of the
@@ -60,6 +61,7 @@ func (w *worker) workspace(s *Snapshot, a *model.Analyzer) *model.AnalyzerWorksp
 	ws, ok := w.ws[a]
 	if !ok {
 		ws = a.NewWorkspace()
+		ws.MaxTokens = w.p.cfg.MaxTokens
 		w.ws[a] = ws
 	}
 	return ws
@@ -135,6 +137,9 @@ func (w *worker) process(hard context.Context, batch []consumer.Record) {
 		pd := &pending{item: *it}
 		if it.Result != nil {
 			pd.raw = w.raws[i]
+			pd.size = int64(len(pd.raw))
+		} else {
+			pd.size = int64(len(it.DeadLetter.Raw))
 		}
 		if it.Result != nil {
 			s := it.Result.Source
@@ -156,7 +161,11 @@ func (w *worker) process(hard context.Context, batch []consumer.Record) {
 				p.retry(w.items[i].Token.(*pending), err)
 			}
 		} else {
-			p.done(int64(len(w.items) - n))
+			var bytes int64
+			for _, it := range w.items[n:] {
+				bytes += it.Token.(*pending).size
+			}
+			p.done(int64(len(w.items)-n), bytes)
 		}
 	}
 	clear(w.items) // drop references for the GC; the pendings hold what they need
@@ -182,6 +191,7 @@ func (w *worker) result(r *consumer.Record, lang string, m *LangModels, ws *mode
 		return res
 	}
 	a := m.Analyzer
+	res.Truncated = ws.Truncated(k)
 	if cls := a.Classifier(); cls != nil {
 		labels := cls.Labels()
 		probs := ws.Probs(k)

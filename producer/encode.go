@@ -67,6 +67,9 @@ func appendResult(b []byte, w *resultWire) ([]byte, error) {
 		b = append(b, `,"text":`...)
 		b = appendString(b, *w.Text)
 	}
+	if w.Truncated {
+		b = append(b, `,"truncated":true`...)
+	}
 	if len(w.Meta) > 0 {
 		if !json.Valid(w.Meta) || w.Meta[0] != '{' {
 			return b, errors.New("meta is not a JSON object")

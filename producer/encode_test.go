@@ -56,6 +56,7 @@ func TestAppendResult(t *testing.T) {
 	}{
 		{"full", func(*resultWire) {}},
 		{"no text, no entities, no meta", func(w *resultWire) { w.Text = nil; w.Entities = []Entity{}; w.Meta = nil }},
+		{"truncated", func(w *resultWire) { w.Truncated = true }},
 		{"invalid utf-8", func(w *resultWire) { s := "bad \xff\xfe bytes"; w.Text = &s; w.ID = "\xc3" }},
 		{"empty scores", func(w *resultWire) { w.Scores = map[string]float64{} }},
 		{"many scores", func(w *resultWire) {

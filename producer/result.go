@@ -27,6 +27,10 @@ type Result struct {
 	Lang string
 	// Text is the event text, published only when Config.IncludeText.
 	Text string
+	// Truncated reports that the models saw only the first tokens of the
+	// text (input.max_tokens or a model's own limit); false publishes no
+	// "truncated" key.
+	Truncated bool
 	// Meta is the event's "meta" object, compact JSON, passed through
 	// untouched; nil publishes no "meta" key.
 	Meta json.RawMessage
@@ -135,6 +139,7 @@ type resultWire struct {
 	Entities     []Entity           `json:"entities"`
 	Lang         string             `json:"lang"`
 	Text         *string            `json:"text,omitempty"`
+	Truncated    bool               `json:"truncated,omitempty"`
 	Meta         json.RawMessage    `json:"meta,omitempty"`
 	ModelVersion ModelVersion       `json:"model_version"`
 	Source       Source             `json:"source"`
@@ -169,7 +174,7 @@ func (p *Publisher) encode(it *Item) (encoded, error) {
 	case it.Result != nil:
 		r := it.Result
 		w := resultWire{
-			ID: r.ID, Label: r.Label, Scores: r.Scores, Entities: r.Entities, Lang: r.Lang, Meta: r.Meta,
+			ID: r.ID, Label: r.Label, Scores: r.Scores, Entities: r.Entities, Lang: r.Lang, Truncated: r.Truncated, Meta: r.Meta,
 			ModelVersion: r.ModelVersion, Source: r.Source, EventTime: r.EventTime, ProcessedAt: r.ProcessedAt,
 		}
 		if w.Scores == nil {

@@ -112,11 +112,14 @@ func producerConfig(c config.Config) producer.Config {
 
 func pipelineConfig(c config.Config) pipeline.Config {
 	return pipeline.Config{
-		BatchMaxSize:  c.Batch.MaxSize,
-		BatchMaxDelay: c.Batch.MaxDelay,
-		Workers:       c.Workers,
-		QueueSize:     c.QueueSize,
-		MaxInFlight:   max(c.QueueSize+c.NATS.MaxPendingAcks, c.Batch.MaxSize),
+		BatchMaxSize:     c.Batch.MaxSize,
+		BatchMaxDelay:    c.Batch.MaxDelay,
+		BatchMaxBytes:    c.Batch.MaxBytes,
+		Workers:          c.Workers,
+		QueueSize:        c.QueueSize,
+		MaxInFlight:      max(c.QueueSize+c.NATS.MaxPendingAcks, c.Batch.MaxSize),
+		MaxInFlightBytes: c.MaxInFlightBytes,
+		MaxTokens:        c.Input.MaxTokens,
 		// The drain gets 4/5 of shutdown_timeout; the final commit and
 		// leaving the group get the rest (see service.run).
 		ShutdownTimeout: max(c.ShutdownTimeout*4/5, time.Millisecond),
