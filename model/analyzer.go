@@ -54,11 +54,11 @@ type AnalyzerWorkspace struct {
 
 	truncated []bool
 	buf       text.Buffer
-	chars []text.Token
-	cls   ClassifierWorkspace
-	ner   TaggerWorkspace
-	probs []float32
-	best  []int
+	chars     []text.Token
+	cls       ClassifierWorkspace
+	ner       TaggerWorkspace
+	probs     []float32
+	best      []int
 }
 
 // NewWorkspace returns an empty workspace.
