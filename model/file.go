@@ -199,9 +199,12 @@ func (h *header) weights(name string, shape ...int) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, name, err)
 	}
+	// Inference runs on a float32 copy (Compile) and Save writes float32,
+	// so a finite float64 beyond the float32 range (an F64 tensor) would
+	// become ±Inf there: refuse it like a non-finite weight.
 	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fmt.Errorf("%w: tensor %q element %d is %v", ErrFormat, name, i, x)
+		if math.IsNaN(x) || math.Abs(x) > math.MaxFloat32 {
+			return nil, fmt.Errorf("%w: tensor %q element %d is %v, not a finite float32", ErrFormat, name, i, x)
 		}
 	}
 	return v, nil
