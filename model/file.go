@@ -277,6 +277,12 @@ func (h *header) classifier(tc *TokenizerCache) (*Classifier, error) {
 // fill reads every parameter's tensor (by name, checking the shape).
 func (h *header) fill(params []*nn.Param) error {
 	for _, p := range params {
+		if t, ok := h.file.Lookup(p.Name); ok && t.DType == safetensors.I8 {
+			if err := h.int8Weights(p.W, p.Name, p.Rows, p.Cols); err != nil {
+				return err
+			}
+			continue
+		}
 		w, err := h.weights(p.Name, paramShape(p)...)
 		if err != nil {
 			return err
@@ -385,6 +391,9 @@ func Load(r io.Reader, name string, tc *TokenizerCache) (Loaded, error) {
 func (h *header) checkSize(want int) error {
 	have := 0
 	for _, t := range h.file.Tensors {
+		if h.isScale(t) {
+			continue
+		}
 		n, err := safetensors.Elements(t.Shape)
 		if err != nil {
 			return fmt.Errorf("%w: tensor %q: %v", ErrFormat, t.Name, err)
