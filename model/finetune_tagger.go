@@ -2,8 +2,10 @@ package model
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/tagstream/tagstream/model/text"
@@ -90,6 +92,28 @@ func (tg *Tagger) encodeEntities(ex EntityExample, buf *text.Buffer, runes []run
 		return e, runes, err
 	}
 	return e, runes, nil
+}
+
+// CheckEntities reports whether ex can train tg: every span has a unified
+// type the tagger has, covers at least one whole token of the inference
+// tokenization, and overlaps no other span, and the resulting tags form a
+// valid BIO path. It is what FineTuneTagger requires of each example, so
+// feedback checked here never makes a round fail.
+func (tg *Tagger) CheckEntities(ex EntityExample) error {
+	spans := slices.Clone(ex.Entities)
+	slices.SortFunc(spans, func(a, b EntitySpan) int { return cmp.Compare(a.Start, b.Start) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].Start < spans[i-1].End {
+			return fmt.Errorf("entities [%d,%d) and [%d,%d) overlap", spans[i-1].Start, spans[i-1].End, spans[i].Start, spans[i].End)
+		}
+	}
+	tagIdx := make(map[string]int32, len(tg.Tags))
+	for i, t := range tg.Tags {
+		tagIdx[t] = int32(i)
+	}
+	var buf text.Buffer
+	_, _, err := tg.encodeEntities(ex, &buf, nil, tagIdx)
+	return err
 }
 
 // FineTuneTagger is FineTuneClassifier for the NER tagger: a copy of base

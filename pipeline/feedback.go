@@ -19,7 +19,7 @@ import (
 const (
 	ReasonNoCorrection = "no_correction" // neither label nor entities
 	ReasonBadLabel     = "bad_label"     // label unknown to the model of the language
-	ReasonBadEntities  = "bad_entities"  // an entity span outside the text, or without a type
+	ReasonBadEntities  = "bad_entities"  // entity spans the language's tagger cannot learn: outside the text, overlapping, an unknown type, no whole token, or no tagger
 )
 
 // Feedback is one decoded correction from the feedback topic.
@@ -60,7 +60,7 @@ func ParseFeedback(r consumer.Record, s *Snapshot) (Feedback, string, error) {
 	if extra.Label != nil {
 		fb.Label = *extra.Label
 	}
-	if fb.Label == "" && len(fb.Entities) == 0 {
+	if fb.Label == "" && fb.Entities == nil { // "entities": [] is a correction: no entity in this text
 		return fb, ReasonNoCorrection, fmt.Errorf("feedback %s[%d]@%d: neither label nor entities", r.Topic, r.Partition, r.Offset)
 	}
 	if fb.Label != "" {
@@ -79,6 +79,21 @@ func ParseFeedback(r consumer.Record, s *Snapshot) (Feedback, string, error) {
 	for i, e := range fb.Entities {
 		if e.Start < 0 || e.End <= e.Start || e.End > n || e.Type == "" {
 			return fb, ReasonBadEntities, fmt.Errorf("feedback %s[%d]@%d: entity %d [%d,%d) %q outside the text's %d runes or without a type", r.Topic, r.Partition, r.Offset, i, e.Start, e.End, e.Type, n)
+		}
+	}
+	if fb.Entities != nil {
+		// Check against the tagger now: a correction it cannot learn would
+		// fail every later round it is replayed in.
+		_, lm := s.For(fb.Lang)
+		if lm.Tagger == nil {
+			return fb, ReasonBadEntities, fmt.Errorf("feedback %s[%d]@%d: entities for %s, which has no tagger", r.Topic, r.Partition, r.Offset, fb.Lang)
+		}
+		ex := model.EntityExample{Text: fb.Text, Entities: make([]model.EntitySpan, len(fb.Entities))}
+		for i, e := range fb.Entities {
+			ex.Entities[i] = model.EntitySpan{Start: e.Start, End: e.End, Type: e.Type}
+		}
+		if err := lm.Tagger.CheckEntities(ex); err != nil {
+			return fb, ReasonBadEntities, fmt.Errorf("feedback %s[%d]@%d: %s tagger %s: %w", r.Topic, r.Partition, r.Offset, fb.Lang, lm.NERName, err)
 		}
 	}
 	return fb, "", nil

@@ -103,7 +103,7 @@ func FuzzParseFeedback(f *testing.F) {
 					t.Fatalf("ParseFeedback(%q): label %q of %s rejected", value, fb.Label, fb.Lang)
 				}
 			case ReasonBadEntities:
-				if spansOK(fb) {
+				if entitiesOK(snap, fb) {
 					t.Fatalf("ParseFeedback(%q): entities %+v inside %q rejected", value, fb.Entities, fb.Text)
 				}
 			case ReasonNoCorrection:
@@ -119,14 +119,14 @@ func FuzzParseFeedback(f *testing.F) {
 		if fb.Lang != "en" && fb.Lang != "zh" {
 			t.Fatalf("ParseFeedback(%q): lang %q", value, fb.Lang)
 		}
-		if fb.Label == "" && len(fb.Entities) == 0 {
+		if fb.Label == "" && fb.Entities == nil {
 			t.Fatalf("ParseFeedback(%q) accepted %+v without a correction", value, fb)
 		}
 		if fb.Label != "" && !slices.Contains(labels(snap, fb.Lang), fb.Label) {
 			t.Fatalf("ParseFeedback(%q): label %q unknown to %s accepted", value, fb.Label, fb.Lang)
 		}
-		if !spansOK(fb) {
-			t.Fatalf("ParseFeedback(%q): entities %+v not inside the %d runes of %q", value, fb.Entities, utf8.RuneCountInString(fb.Text), fb.Text)
+		if !spansOK(fb) || fb.Entities != nil && !entitiesOK(snap, fb) {
+			t.Fatalf("ParseFeedback(%q): entities %+v not inside the %d runes of %q or not learnable by the %s tagger", value, fb.Entities, utf8.RuneCountInString(fb.Text), fb.Text, fb.Lang)
 		}
 		runes := []rune(fb.Text)
 		for _, e := range fb.Entities {
@@ -152,4 +152,18 @@ func spansOK(fb Feedback) bool {
 		}
 	}
 	return true
+}
+
+// entitiesOK reports whether fb's entities are inside its text and the
+// language's tagger can learn them.
+func entitiesOK(s *Snapshot, fb Feedback) bool {
+	_, lm := s.For(fb.Lang)
+	if !spansOK(fb) || lm.Tagger == nil {
+		return false
+	}
+	ex := model.EntityExample{Text: fb.Text}
+	for _, e := range fb.Entities {
+		ex.Entities = append(ex.Entities, model.EntitySpan{Start: e.Start, End: e.End, Type: e.Type})
+	}
+	return lm.Tagger.CheckEntities(ex) == nil
 }

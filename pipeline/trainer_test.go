@@ -206,7 +206,7 @@ func TestRunFeedback(t *testing.T) {
 		{`{"text":"no correction here"}`, ReasonNoCorrection},
 		{`{"text":"odd label","label":"maybe"}`, ReasonBadLabel},
 		{`{"text":"short","entities":[{"start":2,"end":40,"type":"PER"}]}`, ReasonBadEntities},
-		{`{"text":"fine","entities":[{"start":0,"end":4,"type":"PER"}]}`, ""}, // valid, entity-only
+		{`{"text":"fine","entities":[{"start":0,"end":4,"type":"PER"}]}`, ReasonBadEntities}, // this snapshot has no tagger
 	}
 	for i, b := range bad {
 		var ev consumer.Event
@@ -236,8 +236,8 @@ func TestRunFeedback(t *testing.T) {
 	})
 	cancel()
 	st := <-done
-	if st.Accepted != 401 || st.DeadLetters != 3 || st.Entities != 1 {
-		t.Errorf("stats %+v, want 401 accepted (1 with entities), 3 dead letters", st)
+	if st.Accepted != 400 || st.DeadLetters != 4 || st.Entities != 0 {
+		t.Errorf("stats %+v, want 400 accepted, 4 dead letters", st)
 	}
 	reasons := map[string]bool{}
 	for _, it := range sink.published() {
@@ -250,5 +250,36 @@ func TestRunFeedback(t *testing.T) {
 	}
 	if p, _ := tr.Stats(); p == 0 {
 		t.Errorf("no promotion from the first round on a real drift")
+	}
+}
+
+// TestParseFeedbackEntities: entity corrections are checked against the
+// language's tagger, so none that it cannot learn (and that would fail every
+// later round it is replayed in) is accepted.
+func TestParseFeedbackEntities(t *testing.T) {
+	t.Parallel()
+	snap := defaultSnapshot(t)
+	tests := []struct {
+		value, lang, reason, errPart string
+	}{
+		{`{"text":"Bob met Alice in Paris","entities":[{"start":0,"end":3,"type":"PER"},{"start":17,"end":22,"type":"LOC"}]}`, "en", "", ""},
+		{`{"text":"Bob met Alice","entities":[]}`, "en", "", ""}, // "no entity here"
+		{`{"text":"马云在杭州","entities":[{"start":0,"end":2,"type":"PER"},{"start":3,"end":5,"type":"LOC"}]}`, "zh", "", ""},
+		{`{"text":"Bob met Alice","entities":[{"start":0,"end":3,"type":"FOO"}]}`, "en", ReasonBadEntities, "unknown to the tagger"},
+		{`{"text":"Bob met Alice","entities":[{"start":0,"end":3,"type":"PER"},{"start":2,"end":13,"type":"PER"}]}`, "en", ReasonBadEntities, "overlap"},
+		{`{"text":"Bob met Alice","entities":[{"start":1,"end":2,"type":"PER"}]}`, "en", ReasonBadEntities, "no whole token"},
+		{`{"text":"Bob met Alice","entities":[{"start":0,"end":30,"type":"PER"}]}`, "en", ReasonBadEntities, "outside the text"},
+	}
+	for _, tc := range tests {
+		var ev consumer.Event
+		if err := json.Unmarshal([]byte(tc.value), &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev.Lang = tc.lang
+		r := consumer.Record{Topic: "fb", Value: []byte(tc.value), Event: ev}
+		_, reason, err := ParseFeedback(r, snap)
+		if reason != tc.reason || (tc.errPart == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.errPart) {
+			t.Errorf("ParseFeedback(%s): reason %q, error %v; want %q with %q", tc.value, reason, err, tc.reason, tc.errPart)
+		}
 	}
 }
