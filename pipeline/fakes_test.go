@@ -200,6 +200,17 @@ func records(n int) []consumer.Record {
 	return out
 }
 
+// waitPublished waits until p has published n results.
+func waitPublished(t *testing.T, p *Pipeline, n int, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, func() error {
+		if s := p.Stats(); s.Published != int64(n) {
+			return fmt.Errorf("published %d of %d (stats %+v)", s.Published, n, s)
+		}
+		return nil
+	})
+}
+
 // waitFor polls check until it returns nil or timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, check func() error) {
 	t.Helper()

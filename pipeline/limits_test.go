@@ -60,12 +60,7 @@ func TestPipelineBatchMaxBytes(t *testing.T) {
 	cfg := Config{BatchMaxSize: 64, BatchMaxDelay: 50 * time.Millisecond, Workers: 1, BatchMaxBytes: 3000}
 	p := newTestPipeline(t, cfg, src, sink, IdentitySnapshot())
 	stop := runPipeline(t, p)
-	waitFor(t, 10*time.Second, func() error {
-		if s := p.Stats(); s.Published != int64(len(recs)) {
-			return fmt.Errorf("published %d of %d", s.Published, len(recs))
-		}
-		return nil
-	})
+	waitPublished(t, p, len(recs), 10*time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -91,12 +86,7 @@ func TestPipelineTruncatedResults(t *testing.T) {
 	sink := newFakeSink(t, 0)
 	p := newTestPipeline(t, Config{Workers: 1, MaxTokens: 10, IncludeText: true}, src, sink, snap)
 	stop := runPipeline(t, p)
-	waitFor(t, 20*time.Second, func() error {
-		if s := p.Stats(); s.Published != int64(len(recs)) {
-			return fmt.Errorf("published %d of %d", s.Published, len(recs))
-		}
-		return nil
-	})
+	waitPublished(t, p, len(recs), 20*time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

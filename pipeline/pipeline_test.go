@@ -84,12 +84,7 @@ func TestPipelineLabelsEveryRecordWithDefaultModels(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	p := newTestPipeline(t, Config{BatchMaxSize: 16, BatchMaxDelay: time.Millisecond, Workers: 2, IncludeText: true}, src, sink, snap, WithRegisterer(reg))
 	stop := runPipeline(t, p)
-	waitFor(t, 30*time.Second, func() error {
-		if s := p.Stats(); s.Published != int64(len(recs)) {
-			return fmt.Errorf("published %d of %d", s.Published, len(recs))
-		}
-		return nil
-	})
+	waitPublished(t, p, len(recs), 30*time.Second)
 	if err := stop(); err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -262,12 +257,7 @@ func TestPipelineRetriesFailedPublishes(t *testing.T) {
 	sink := newFakeSink(t, 2) // every item fails twice, then succeeds
 	p := newTestPipeline(t, Config{BatchMaxSize: 10, Workers: 2, RetryBackoff: time.Millisecond}, src, sink, IdentitySnapshot())
 	stop := runPipeline(t, p)
-	waitFor(t, 20*time.Second, func() error {
-		if s := p.Stats(); s.Published != int64(len(recs)) {
-			return fmt.Errorf("stats %+v", s)
-		}
-		return nil
-	})
+	waitPublished(t, p, len(recs), 20*time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -312,12 +302,7 @@ func TestPipelineBackpressureStopsFetching(t *testing.T) {
 		t.Fatalf("records marked done without an ack")
 	}
 	sink.setHold(false) // the server recovers
-	waitFor(t, 20*time.Second, func() error {
-		if s := p.Stats(); s.Published != int64(len(recs)) {
-			return fmt.Errorf("published %d of %d", s.Published, len(recs))
-		}
-		return nil
-	})
+	waitPublished(t, p, len(recs), 20*time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
