@@ -70,6 +70,9 @@ type Consumer struct {
 	ready    chan struct{}
 	startErr error
 
+	dialer *kafka.Dialer // for Reachable
+	reach  reachCache
+
 	fetchMu  sync.Mutex // serializes Fetch so offsets reach the Tracker in order
 	commitMu sync.Mutex // serializes commits (committer and Close)
 
@@ -141,6 +144,7 @@ func New(cfg Config, opts ...Option) (*Consumer, error) {
 	if err := rc.Validate(); err != nil { // kafka.NewReader panics on what Validate rejects
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
+	c.dialer = dialer
 	c.runCtx, c.cancelRun = context.WithCancel(context.Background())
 	c.wg.Add(2)
 	go c.runCommitter()

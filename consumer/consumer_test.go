@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestConsumeAllPartitions(t *testing.T) {
@@ -294,4 +296,46 @@ func TestCloseWhileWaitingForTopic(t *testing.T) {
 	if err := <-fetched; !errors.Is(err, ErrClosed) {
 		t.Fatalf("fetch: %v, want ErrClosed", err)
 	}
+}
+
+// TestReachable: Reachable follows the broker, which the group's generation
+// count cannot (it stays up while the broker is away). The "outage" is
+// kfake refusing metadata requests by closing the connection.
+func TestReachable(t *testing.T) {
+	t.Parallel()
+	k := newTestKafka(t, 1, 1)
+	if k.cluster == nil {
+		t.Skip("needs a broker the test can control (kfake)")
+	}
+	var down atomic.Bool
+	k.cluster.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
+		k.cluster.KeepControl()
+		if down.Load() {
+			return nil, errors.New("outage"), true
+		}
+		return nil, nil, false
+	})
+	c := newTestConsumer(t, k.config("reach-"+k.topics[0]))
+	waitFor(t, 20*time.Second, func() error {
+		if c.Stats().Generations == 0 {
+			return errors.New("group not joined")
+		}
+		return c.Reachable(context.Background())
+	})
+	down.Store(true)
+	waitFor(t, 10*time.Second, func() error {
+		err := c.Reachable(context.Background())
+		if err == nil {
+			return errors.New("Reachable still nil during the outage")
+		}
+		if !strings.Contains(err.Error(), k.brokers[0]) {
+			t.Fatalf("error %q does not name the broker %s", err, k.brokers[0])
+		}
+		return nil
+	})
+	if s := c.Stats(); s.Generations == 0 {
+		t.Fatalf("stats %+v: the group was joined", s)
+	}
+	down.Store(false)
+	waitFor(t, 10*time.Second, func() error { return c.Reachable(context.Background()) })
 }
