@@ -108,8 +108,15 @@ func runTool(t *testing.T, stdin string, args ...string) (stdout, stderr string,
 // pollUntil polls check until it returns nil or timeout passes.
 func pollUntil(t *testing.T, timeout time.Duration, check func() error) {
 	t.Helper()
+	pollEvery(t, 10*time.Millisecond, timeout, check)
+}
+
+// pollEvery polls check every interval until it returns nil, failing the
+// test with check's last error after timeout.
+func pollEvery(t *testing.T, interval, timeout time.Duration, check func() error) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		err := check()
