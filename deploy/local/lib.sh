@@ -1,6 +1,6 @@
-# shellcheck shell=bash disable=SC2154 # $pidfile comes from the caller
+# shellcheck shell=bash disable=SC2154 # $pidfile and $root come from the caller
 # Helpers shared by kafka.sh and nats.sh (sourced, not run). The caller
-# defines $pidfile and log().
+# defines $root, $pidfile, log() and die().
 
 # running_pid PATTERN prints the pid recorded in $pidfile if that process is
 # alive and its command line matches PATTERN (a reused pid is not ours), and
@@ -14,11 +14,12 @@ running_pid() {
 	echo "$p"
 }
 
-# stop_process NAME GRACE POLL stops the process pid() reports with TERM,
-# waits up to GRACE seconds (checking every POLL seconds), then KILLs it.
+# stop_process NAME GRACE POLL [PIDFN] stops the process that PIDFN (default
+# pid) reports with TERM, waits up to GRACE seconds (checking every POLL
+# seconds), then KILLs it.
 stop_process() {
 	local p
-	if ! p=$(pid); then
+	if ! p=$("${4:-pid}"); then
 		rm -f "$pidfile"
 		log "not running"
 		return
@@ -35,4 +36,11 @@ stop_process() {
 	done
 	rm -f "$pidfile"
 	log "stopped (pid $p)"
+}
+
+# gencert runs deploy/local/gencert: the throw-away CA, server certificate
+# and nkeys of the secure listeners (existing files are kept).
+gencert() {
+	command -v go >/dev/null || die "go not found: it builds deploy/local/gencert for the secure listeners"
+	(cd "$root" && go run ./deploy/local/gencert "$@")
 }
