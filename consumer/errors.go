@@ -17,6 +17,11 @@ var (
 	// not committed because the group was rebalancing: committing then
 	// could rewind a partition's new owner. Those records are redelivered.
 	ErrRebalancing = errors.New("consumer: group rebalancing, done offsets not committed")
+	// ErrPermanent matches the errors of CheckAccess and Fetch that
+	// retrying with the same configuration cannot mend: a broker rejected
+	// the SASL credentials or mechanism, its certificate is not trusted, or
+	// the principal lacks authorization. Their messages name the broker.
+	ErrPermanent = errors.New("consumer: permanent broker error")
 	// ErrBadEvent matches every *DecodeError: errors.Is(err, ErrBadEvent)
 	// tells a poison message (send it to the DLQ and mark it done) apart
 	// from a transport error.

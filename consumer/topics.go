@@ -68,8 +68,13 @@ func missingTopics(ctx context.Context, d *kafka.Dialer, brokers, topics []strin
 		if err == nil {
 			return missing, nil
 		}
-		errs = append(errs, fmt.Errorf("broker %s: %w", b, err))
-		if permanent(err) || ctx.Err() != nil {
+		err = fmt.Errorf("broker %s: %w", b, err)
+		if permanent(err) {
+			errs = append(errs, permanentError{err})
+			break
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
 			break
 		}
 	}
@@ -79,10 +84,7 @@ func missingTopics(ctx context.Context, d *kafka.Dialer, brokers, topics []strin
 func missingOn(ctx context.Context, d *kafka.Dialer, broker string, topics []string) ([]string, error) {
 	conn, err := d.DialContext(ctx, "tcp", broker)
 	if err != nil {
-		if d.SASLMechanism != nil {
-			return nil, fmt.Errorf("connect with SASL %s: %w", d.SASLMechanism.Name(), err)
-		}
-		return nil, fmt.Errorf("connect: %w", err)
+		return nil, fmt.Errorf("connect%s: %w", describeAuth(d), err)
 	}
 	defer conn.Close()
 	if err := conn.SetDeadline(time.Now().Add(dialTimeout)); err != nil {
@@ -100,6 +102,35 @@ func missingOn(ctx context.Context, d *kafka.Dialer, broker string, topics []str
 	}
 	return missing, nil
 }
+
+// CheckAccess connects to the brokers of cfg with its TLS and SASL settings,
+// one after the other, until one answers a metadata request for cfg.Topics,
+// and then returns nil; topics that do not exist yet are fine (a Consumer
+// waits for them). Otherwise it returns the error of each broker tried,
+// naming the broker and, for SASL, the mechanism. errors.Is(err,
+// ErrPermanent) tells a failure that retrying cannot mend from one that may
+// pass, such as a broker that is still starting. A Consumer retries the
+// latter in the background but reports the former only from Fetch, so a
+// service calls CheckAccess at startup to stop at once on wrong credentials.
+func CheckAccess(ctx context.Context, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	d, err := newDialer(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = missingTopics(ctx, d, cfg.Brokers, cfg.Topics)
+	return err
+}
+
+// permanentError marks a broker error that permanent accepts, so that
+// errors.Is(err, ErrPermanent) holds; its message is the wrapped error's.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string        { return e.err.Error() }
+func (e permanentError) Unwrap() error        { return e.err }
+func (e permanentError) Is(target error) bool { return target == ErrPermanent }
 
 // permanent reports errors that retrying with the same configuration cannot
 // mend.

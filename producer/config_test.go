@@ -2,14 +2,19 @@ package producer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tagstream/tagstream/internal/devcert"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -127,37 +132,105 @@ func TestNewConnectTimeout(t *testing.T) {
 	}
 }
 
+// TestNewAuth: New connects with good credentials, and fails within
+// seconds (not at its ctx's end: nats.go retries forever) with an error
+// that names the server and the method, never the secret, with bad ones or
+// an untrusted server certificate.
 func TestNewAuth(t *testing.T) {
 	t.Parallel()
+	dir := t.TempDir()
+	writeFile := func(name string, data []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	seed, pub, err := devcert.NKeyUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, _, err := devcert.NKeyUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := devcert.NewCA("producer test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := devcert.NewCA("untrusted CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := ca.Issue([]string{"127.0.0.1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverTLS := func(o *server.Options) {
+		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		o.TLSTimeout = 2
+	}
+	goodTLS := TLSConfig{Enabled: true, CAFile: writeFile("ca.pem", ca.CertPEM)}
+	badTLS := TLSConfig{Enabled: true, CAFile: writeFile("other-ca.pem", other.CertPEM)}
 	tests := []struct {
 		name   string
 		server func(*server.Options)
 		good   Config
 		bad    Config
+		want   []string // in the error of bad
+		secret string   // never in the error
 	}{
 		{"token",
 			func(o *server.Options) { o.Authorization = "s3cret" },
-			Config{Token: "s3cret"}, Config{Token: "wrong"}},
+			Config{Token: "s3cret"}, Config{Token: "wrong"},
+			[]string{"authorization violation", "with a token"}, "wrong"},
 		{"user password",
 			func(o *server.Options) { o.Username, o.Password = "tag", "s3cret" },
-			Config{User: "tag", Password: "s3cret"}, Config{User: "tag", Password: "wrong"}},
+			Config{User: "tag", Password: "s3cret"}, Config{User: "tag", Password: "wrong"},
+			[]string{"authorization violation", `as user "tag"`}, "wrong"},
+		{"nkey",
+			func(o *server.Options) { o.Nkeys = []*server.NkeyUser{{Nkey: pub}} },
+			Config{NKeySeedFile: writeFile("user.nk", []byte(seed+"\n"))},
+			Config{NKeySeedFile: writeFile("stranger.nk", []byte(stranger+"\n"))},
+			[]string{"authorization violation", "nkey_seed_file " + filepath.Join(dir, "stranger.nk")}, stranger},
+		{"untrusted certificate", serverTLS,
+			Config{TLS: goodTLS}, Config{TLS: badTLS},
+			[]string{"over TLS", "certificate signed by unknown authority"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tn := newTestNATS(t, tc.server)
 			cfg := tn.config(ModeJetStream)
-			cfg.User, cfg.Password, cfg.Token = tc.good.User, tc.good.Password, tc.good.Token
-			newPublisher(t, cfg)
-
-			cfg.User, cfg.Password, cfg.Token = tc.bad.User, tc.bad.Password, tc.bad.Token
-			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-			defer cancel()
-			_, err := New(ctx, cfg)
-			if err == nil || !strings.Contains(strings.ToLower(err.Error()), "authorization") {
-				t.Errorf("New with bad credentials = %v, want an authorization error", err)
+			withAuth := func(a Config) Config {
+				c := cfg
+				c.User, c.Password, c.Token, c.NKeySeedFile, c.TLS = a.User, a.Password, a.Token, a.NKeySeedFile, a.TLS
+				return c
 			}
-			if strings.Contains(err.Error(), "wrong") {
+			newPublisher(t, withAuth(tc.good))
+
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := New(ctx, withAuth(tc.bad))
+			took := time.Since(start)
+			if err == nil {
+				t.Fatal("New with bad credentials succeeded")
+			}
+			t.Logf("after %v: %v", took.Round(time.Millisecond), err)
+			if took > 5*time.Second || ctx.Err() != nil {
+				t.Errorf("New took %v: want a startup error within 5s, not a retry until ctx ends", took)
+			}
+			for _, w := range append(tc.want, strings.TrimPrefix(tn.url, "nats://")) {
+				if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(w)) { // nats.go capitalizes "Authorization Violation" on some paths
+					t.Errorf("error does not name %q", w)
+				}
+			}
+			if tc.secret != "" && strings.Contains(err.Error(), tc.secret) {
 				t.Errorf("error prints the secret: %v", err)
 			}
 		})

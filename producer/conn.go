@@ -3,6 +3,7 @@ package producer
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,7 +38,9 @@ func reconnectDelay(attempts int) time.Duration {
 
 // natsOptions builds the connection options for cfg: auth, TLS, reconnect
 // forever with backoff, and the handlers that log and signal closedCh.
-func natsOptions(cfg Config, log *slog.Logger, closed chan<- struct{}) ([]nats.Option, error) {
+// onAsyncErr, if not nil, also gets every asynchronous error (such as a
+// permissions violation) on nats.go's callback goroutine; it must not block.
+func natsOptions(cfg Config, log *slog.Logger, closed chan<- struct{}, onAsyncErr func(error)) ([]nats.Option, error) {
 	opts := []nats.Option{
 		nats.Name("tagstream"),
 		nats.Timeout(dialTimeout),
@@ -60,9 +63,33 @@ func natsOptions(cfg Config, log *slog.Logger, closed chan<- struct{}) ([]nats.O
 				subject = sub.Subject
 			}
 			log.Error("nats async error", "subject", subject, "err", err)
+			if onAsyncErr != nil {
+				onAsyncErr(err)
+			}
 		}),
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 	}
+	auth, err := authOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, auth...), nil
+}
+
+// AuthOptions returns the nats.go options for the credentials and the TLS
+// settings of cfg (user and password, token, nkey seed file or creds file;
+// tls.*), for other NATS clients of the same deployment such as the CLI's
+// tail. It validates cfg first; errors name the file that cannot be read,
+// never a secret.
+func AuthOptions(cfg Config) ([]nats.Option, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return authOptions(cfg)
+}
+
+func authOptions(cfg Config) ([]nats.Option, error) {
+	var opts []nats.Option
 	switch {
 	case cfg.User != "":
 		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
@@ -99,9 +126,15 @@ func newTLSConfig(c TLSConfig) (*tls.Config, error) {
 }
 
 // waitConnected waits until nc is connected for the first time, ctx ends,
-// or nc is closed.
+// nc is closed, or an attempt failed in a way that retrying cannot mend
+// (see permanentConnErr): then it returns that error. nats.go's own stop
+// after repeated auth errors is off (IgnoreAuthErrorAbort) so that a
+// credential rotated server-side does not end the reconnects of a running
+// service for good; before the first connection, wrong credentials are a
+// startup error instead of an endless retry.
 func waitConnected(ctx context.Context, nc *nats.Conn) error {
-	ch := nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
+	// RECONNECTING is signalled after every failed attempt.
+	ch := nc.StatusChanged(nats.CONNECTED, nats.CLOSED, nats.RECONNECTING)
 	defer nc.RemoveStatusListener(ch)
 	for !nc.IsConnected() {
 		if nc.IsClosed() { // nats.go gives up on repeated auth errors
@@ -109,6 +142,9 @@ func waitConnected(ctx context.Context, nc *nats.Conn) error {
 				return fmt.Errorf("%w: %w", nats.ErrConnectionClosed, err)
 			}
 			return nats.ErrConnectionClosed
+		}
+		if err := nc.LastError(); permanentConnErr(err) {
+			return err
 		}
 		select {
 		case <-ch:
@@ -120,6 +156,47 @@ func waitConnected(ctx context.Context, nc *nats.Conn) error {
 		}
 	}
 	return nil
+}
+
+// permanentConnErr reports connection errors that retrying with the same
+// configuration cannot mend: the server rejected the credentials, or TLS
+// is required on one side only, or the server's certificate is not trusted.
+func permanentConnErr(err error) bool {
+	if err == nil {
+		return false
+	}
+	var (
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		verify    *tls.CertificateVerificationError
+	)
+	for _, e := range []error{nats.ErrAuthorization, nats.ErrAuthExpired, nats.ErrAuthRevoked, nats.ErrAccountAuthExpired, nats.ErrSecureConnRequired, nats.ErrSecureConnWanted} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &verify)
+}
+
+// describeConn names the server and how New connects to it, for errors:
+// "tls://host:4223 over TLS with the nkey of nkey_seed_file /etc/seed.nk".
+// It never includes a secret.
+func describeConn(cfg Config) string {
+	s := redactURL(cfg.URL)
+	if cfg.TLS.Enabled || strings.Contains(cfg.URL, "tls://") || strings.Contains(cfg.URL, "wss://") {
+		s += " over TLS"
+	}
+	switch {
+	case cfg.User != "":
+		s += fmt.Sprintf(" as user %q", cfg.User)
+	case cfg.Token != "":
+		s += " with a token"
+	case cfg.NKeySeedFile != "":
+		s += " with the nkey of nkey_seed_file " + cfg.NKeySeedFile
+	case cfg.CredsFile != "":
+		s += " with creds_file " + cfg.CredsFile
+	}
+	return s
 }
 
 // streamSubjects are the subjects the stream must capture.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -73,6 +75,10 @@ type ModelStore struct {
 	os     jetstream.ObjectStore
 	bucket string
 	log    *slog.Logger
+
+	mu     sync.Mutex
+	puts   map[int]context.CancelCauseFunc // Puts in flight, by putSeq
+	putSeq int
 }
 
 // OpenModelStore connects to NATS (cfg's URL, auth and TLS) and opens the
@@ -88,8 +94,9 @@ func OpenModelStore(ctx context.Context, cfg Config, bucket string, opts ...Opti
 			return nil, err
 		}
 	}
+	s := &ModelStore{bucket: bucket, log: o.logger, puts: map[int]context.CancelCauseFunc{}}
 	closed := make(chan struct{}, 1)
-	nopts, err := natsOptions(cfg, o.logger, closed)
+	nopts, err := natsOptions(cfg, o.logger, closed, s.onAsyncErr)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +110,7 @@ func OpenModelStore(ctx context.Context, cfg Config, bucket string, opts ...Opti
 		return nil, err
 	}
 	if err := waitConnected(ctx, nc); err != nil {
-		return fail(fmt.Errorf("model store: connect to nats %s: %w", url, err))
+		return fail(fmt.Errorf("model store: connect to nats %s: %w", describeConn(cfg), err))
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -119,11 +126,29 @@ func OpenModelStore(ctx context.Context, cfg Config, bucket string, opts ...Opti
 	if err != nil {
 		return fail(fmt.Errorf("model store: bucket %s on %s: %w", bucket, url, err))
 	}
-	return &ModelStore{nc: nc, os: obs, bucket: bucket, log: o.logger}, nil
+	s.nc, s.os = nc, obs
+	return s, nil
+}
+
+// onAsyncErr ends the Puts in flight when the server refuses a publish to
+// this bucket's subjects ($O.<bucket>.>): the server only reports it
+// asynchronously, and the Put would otherwise wait for acks until its ctx
+// ends.
+func (s *ModelStore) onAsyncErr(err error) {
+	if !errors.Is(err, nats.ErrPermissionViolation) || !strings.Contains(err.Error(), "$O."+s.bucket+".") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cancel := range s.puts {
+		cancel(err)
+	}
 }
 
 // Put stores a promoted model file under obj.Name (derived from Lang, Kind
-// and Seq when empty) and returns the stored description.
+// and Seq when empty) and returns the stored description. When the server
+// denies this connection's user writes to the bucket, Put returns as soon
+// as the server says so, with an error wrapping nats.ErrPermissionViolation.
 func (s *ModelStore) Put(ctx context.Context, obj ModelObject, data []byte) (ModelObject, error) {
 	if obj.Name == "" {
 		obj.Name = ModelObjectName(obj.Lang, obj.Kind, obj.Seq)
@@ -131,8 +156,23 @@ func (s *ModelStore) Put(ctx context.Context, obj ModelObject, data []byte) (Mod
 	if obj.Created.IsZero() {
 		obj.Created = time.Now()
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	s.mu.Lock()
+	s.putSeq++
+	id := s.putSeq
+	s.puts[id] = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.puts, id)
+		s.mu.Unlock()
+		cancel(nil)
+	}()
 	info, err := s.os.Put(ctx, obj.meta(), bytes.NewReader(data))
 	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, nats.ErrPermissionViolation) {
+			err = cause // this connection's user may not write the bucket
+		}
 		return obj, fmt.Errorf("model store %s: put %s: %w", s.bucket, obj.Name, err)
 	}
 	obj.Size = info.Size

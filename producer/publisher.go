@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Publisher, error) {
 		connDone: make(chan struct{}),
 		pending:  make(map[*nats.Msg]any),
 	}
-	nopts, err := natsOptions(cfg, p.log, p.connDone)
+	nopts, err := natsOptions(cfg, p.log, p.connDone, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Publisher, error) {
 		return nil, err
 	}
 	if err := waitConnected(ctx, nc); err != nil {
-		return fail(fmt.Errorf("connect to nats %s: %w", url, err))
+		return fail(fmt.Errorf("connect to nats %s: %w", describeConn(cfg), err))
 	}
 	if cfg.Mode == ModeJetStream {
 		p.js, err = jetstream.New(nc,
