@@ -92,6 +92,30 @@ func TestYAMLHidesSecrets(t *testing.T) {
 	}
 }
 
+func TestRedactedURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"no user", "nats://h:4222", "nats://h:4222"},
+		{"user and password", "nats://alice:pw-31f@h:4222", "nats://alice:REDACTED@h:4222"},
+		{"token", "tls://tok-8e2@h:4222", "tls://REDACTED@h:4222"},
+		{"several", "nats://a:pw-31f@h1:4222, nats://h2:4222", "nats://a:REDACTED@h1:4222, nats://h2:4222"},
+		{"unparsable", "nats://a:pw-31f@h:port:x", "REDACTED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := Default()
+			c.NATS.URL = tt.in
+			if got := c.Redacted().NATS.URL; got != tt.want {
+				t.Errorf("Redacted nats.url = %q, want %q", got, tt.want)
+			}
+			if c.NATS.URL != tt.in {
+				t.Error("Redacted modified its receiver")
+			}
+		})
+	}
+}
+
 // Not parallel: uses t.Setenv.
 func TestYAMLRoundTrip(t *testing.T) {
 	clearEnv(t)

@@ -21,7 +21,9 @@ finetune.enabled learns from them; invalid ones go to the dead-letter subject wi
 
 --demo N sends N built-in English corrections instead of reading stdin: gamer and music slang in
 which "sick" or "filthy" is praise, which the built-in model mostly gets wrong. A 'tagstream demo'
-given 300 of them fine-tunes on them and promotes a new model version within a minute or so.`,
+given 300 of them fine-tunes on them and promotes a new model version within a minute or so.
+
+TLS and SASL come from the configuration (kafka.tls.*, kafka.sasl.*), as for produce.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var in io.Reader = cmd.InOrStdin()
@@ -30,6 +32,9 @@ given 300 of them fine-tunes on them and promotes a new model version within a m
 					return fmt.Errorf("feedback: --demo = %d, want 1..1000000", demo)
 				}
 				in = strings.NewReader(strings.Join(driftCorrections(demo), "\n") + "\n")
+			}
+			if err := o.withSecurity(cmd); err != nil {
+				return err
 			}
 			return runProduce(cmd.Context(), o, in, cmd.ErrOrStderr())
 		},

@@ -14,6 +14,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/spf13/cobra"
+
+	"github.com/tagstream/tagstream/consumer"
 )
 
 const (
@@ -33,7 +35,8 @@ const (
 	produceLinger = 20 * time.Millisecond
 )
 
-// produceOptions are the flags of produce.
+// produceOptions are the flags of produce, and the TLS and SASL settings
+// of the configuration (kafka.tls.*, kafka.sasl.*).
 type produceOptions struct {
 	brokers     string
 	topic       string
@@ -42,6 +45,20 @@ type produceOptions struct {
 	partitions  int
 	replication int
 	maxBytes    int64
+	tls         consumer.TLSConfig
+	sasl        consumer.SASLConfig
+}
+
+// withSecurity sets o's TLS and SASL settings from the configuration of
+// cmd (--config, TAGSTREAM_* environment).
+func (o *produceOptions) withSecurity(cmd *cobra.Command) error {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	cc := consumerConfig(cfg)
+	o.tls, o.sasl = cc.TLS, cc.SASL
+	return nil
 }
 
 func newProduceCmd() *cobra.Command {
@@ -64,6 +81,11 @@ stops. A summary goes to stderr.
 
 --create-topic creates the topic first (an existing topic is fine).
 
+TLS and SASL come from the configuration (--config, TAGSTREAM_* environment):
+kafka.tls.* and kafka.sasl.*, as for run. Rejected credentials or an untrusted
+certificate stop the command before the first line is read, with an error naming
+the broker and the SASL mechanism.
+
 --demo N sends N events made of the built-in demo messages (English and Chinese, ids
 seed-0, seed-1, ...) instead of reading stdin.`,
 		Args: cobra.NoArgs,
@@ -80,6 +102,9 @@ seed-0, seed-1, ...) instead of reading stdin.`,
 					return fmt.Errorf("produce: --demo = %d, want 1..1000000", demo)
 				}
 				in = strings.NewReader(strings.Join(demoEvents(demo), "\n") + "\n")
+			}
+			if err := o.withSecurity(cmd); err != nil {
+				return err
 			}
 			return runProduce(cmd.Context(), o, in, cmd.ErrOrStderr())
 		},
@@ -133,9 +158,15 @@ func runProduce(ctx context.Context, o produceOptions, in io.Reader, stderr io.W
 	if err := o.validate(); err != nil {
 		return err
 	}
-	transport := &kafka.Transport{ClientID: "tagstream-produce"}
+	transport, err := consumer.NewTransport(o.tls, o.sasl, "tagstream-produce")
+	if err != nil {
+		return fmt.Errorf("produce: %w", err)
+	}
 	defer transport.CloseIdleConnections()
 	brokers := splitList(o.brokers)
+	if err := checkAccess(ctx, brokers, o); err != nil {
+		return err
+	}
 	if o.createTopic {
 		if err := createTopic(ctx, stderr, transport, brokers, o); err != nil {
 			return err
@@ -179,6 +210,23 @@ func runProduce(ctx context.Context, o produceOptions, in io.Reader, stderr io.W
 
 	p := lineWriter{w: w, o: o, produced: &produced}
 	return p.run(ctx, lines)
+}
+
+// checkAccess stops produce at once when TLS or SASL is configured and a
+// broker rejects the credentials or is not trusted; kafka-go's writer would
+// retry those and then report them without the mechanism. Other failures
+// are left to the writer.
+func checkAccess(ctx context.Context, brokers []string, o produceOptions) error {
+	if !o.tls.Enable && o.sasl.Mechanism == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, accessCheckTimeout)
+	defer cancel()
+	err := consumer.CheckAccess(ctx, consumer.Config{Brokers: brokers, Topics: []string{o.topic}, Group: "tagstream-produce", TLS: o.tls, SASL: o.sasl})
+	if errors.Is(err, consumer.ErrPermanent) {
+		return fmt.Errorf("produce: %w", err)
+	}
+	return nil
 }
 
 // createTopic creates o.topic through the version-negotiating kafka.Client

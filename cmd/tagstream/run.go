@@ -73,7 +73,7 @@ shutdown_timeout; SIGHUP reloads the model files. HTTP: /healthz, /readyz, /metr
 				return err
 			}
 			log.Info("running", "brokers", s.cfg.Kafka.Brokers, "topics", s.cfg.Kafka.Topics, "group", s.cfg.Kafka.Group,
-				"nats", s.cfg.NATS.URL, "mode", s.cfg.NATS.Mode, "workers", s.cfg.Workers)
+				"nats", s.cfg.Redacted().NATS.URL, "mode", s.cfg.NATS.Mode, "workers", s.cfg.Workers)
 			err = s.run(ctx, hup)
 			if err == nil {
 				log.Info("stopped cleanly")

@@ -169,6 +169,26 @@ func loadSnapshot(m config.Models) (*pipeline.Snapshot, error) {
 	return pipeline.NewSnapshot(langs)
 }
 
+// accessCheckTimeout bounds the start-up check of the Kafka credentials.
+const accessCheckTimeout = 15 * time.Second
+
+// checkKafkaAccess returns an error when a broker rejects the configured
+// credentials or is not trusted. The consumer would report that only from
+// Fetch, which the pipeline retries forever, so run would never end. Other
+// failures (a broker not up yet) are logged and left to the consumer.
+func checkKafkaAccess(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, accessCheckTimeout)
+	defer cancel()
+	err := consumer.CheckAccess(ctx, consumerConfig(cfg))
+	if errors.Is(err, consumer.ErrPermanent) {
+		return fmt.Errorf("kafka: %w", err)
+	}
+	if err != nil {
+		log.Warn("kafka not reachable yet; the consumer keeps trying", "err", err)
+	}
+	return nil
+}
+
 // startService starts everything but the pipeline's Run. On error what was
 // started is stopped.
 func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o serviceOptions) (_ *service, err error) {
@@ -178,6 +198,11 @@ func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o se
 			s.close(context.Background())
 		}
 	}()
+	if !cfg.Embedded.Enabled { // before the models load: fail in seconds
+		if err := checkKafkaAccess(ctx, cfg, log); err != nil {
+			return nil, err
+		}
+	}
 	s.models = func() (*pipeline.Snapshot, error) { return loadSnapshot(s.cfg.Models) }
 	if o.identity {
 		s.models = func() (*pipeline.Snapshot, error) { return pipeline.IdentitySnapshot(), nil }

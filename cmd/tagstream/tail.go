@@ -30,12 +30,14 @@ const (
 	tailFlushTimeout = 10 * time.Second
 )
 
-// tailOptions are the flags of tail.
+// tailOptions are the flags of tail, and the credentials and TLS settings
+// of the configuration (nats.user, nats.token, nats.nkey_seed_file, ...).
 type tailOptions struct {
 	url      string
 	subjects []string
 	count    int
 	raw      bool
+	auth     []nats.Option
 }
 
 func newTailCmd() *cobra.Command {
@@ -55,9 +57,20 @@ and anything else as "<subject>: <data>" (quoted if it has control characters).
 --raw prints each message's data as is, one per line. Dead letters go to their own
 subject; add it with, e.g., --subject 'tagstream.results.>' --subject tagstream.dlq.
 
---count N exits after N messages; otherwise tail runs until Ctrl-C.`,
+--count N exits after N messages; otherwise tail runs until Ctrl-C.
+
+Credentials and TLS come from the configuration (--config, TAGSTREAM_* environment):
+nats.user and nats.password, nats.token, nats.nkey_seed_file or nats.creds_file, and
+nats.tls.*, as for run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if o.auth, err = producer.AuthOptions(producerConfig(cfg)); err != nil {
+				return fmt.Errorf("tail: %w", err)
+			}
 			return runTail(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -79,11 +92,11 @@ func runTail(ctx context.Context, o tailOptions, stdout, stderr io.Writer) (err 
 		return errors.New("tail: no --subject")
 	}
 	closed := make(chan struct{})
-	nc, err := nats.Connect(o.url,
+	nc, err := nats.Connect(o.url, append([]nats.Option{
 		nats.Name("tagstream tail"),
 		nats.MaxReconnects(-1),
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
-	)
+	}, o.auth...)...)
 	if err != nil {
 		return fmt.Errorf("tail: connect %s: %w", o.url, err)
 	}
