@@ -36,14 +36,6 @@ const (
 	// defaults (4096 each): the records one instance holds unacknowledged
 	// before it stops fetching (service.go pipelineConfig).
 	chaosMaxInFlight = 4096 + 4096
-
-	// chaosKafkaReadyzBug records a product bug: /readyz stays 200 while
-	// Kafka is down, because service.ready only checks that the group was
-	// joined once (consumer.Stats().Generations > 0, a counter that never
-	// goes back). TestChaosBrokerRestart logs it while it is true and fails
-	// once readiness does go false, so that whoever fixes it sets this to
-	// false and the test then requires it.
-	chaosKafkaReadyzBug = true
 )
 
 var chaosSeq atomic.Int64

@@ -337,6 +337,9 @@ func (s *service) ready() error {
 		case !s.fbPub.Connected():
 			return errors.New("nats not connected")
 		}
+		if err := s.fbCons.Reachable(context.Background()); err != nil {
+			return fmt.Errorf("kafka not reachable: %w", err)
+		}
 		return nil
 	}
 	switch {
@@ -346,6 +349,10 @@ func (s *service) ready() error {
 		return errors.New("nats not connected")
 	case s.cons.Stats().Generations == 0:
 		return errors.New("kafka consumer group not joined yet")
+	}
+	// The generation count stays up while Kafka is away; ask a broker.
+	if err := s.cons.Reachable(context.Background()); err != nil {
+		return fmt.Errorf("kafka not reachable: %w", err)
 	}
 	return nil
 }
