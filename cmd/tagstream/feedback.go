@@ -1,10 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"strings"
-
 	"github.com/spf13/cobra"
 )
 
@@ -26,12 +22,9 @@ given 300 of them fine-tunes on them and promotes a new model version within a m
 TLS and SASL come from the configuration (kafka.tls.*, kafka.sasl.*), as for produce.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var in io.Reader = cmd.InOrStdin()
-			if cmd.Flags().Changed("demo") {
-				if demo < 1 || demo > 1_000_000 {
-					return fmt.Errorf("feedback: --demo = %d, want 1..1000000", demo)
-				}
-				in = strings.NewReader(strings.Join(driftCorrections(demo), "\n") + "\n")
+			in, err := demoInput(cmd, "feedback", demo, driftCorrections)
+			if err != nil {
+				return err
 			}
 			if err := o.withSecurity(cmd); err != nil {
 				return err

@@ -96,12 +96,9 @@ seed-0, seed-1, ...) instead of reading stdin.`,
 			if cmd.Flags().Changed("replication-factor") && !o.createTopic {
 				return errors.New("produce: --replication-factor needs --create-topic")
 			}
-			var in io.Reader = cmd.InOrStdin()
-			if cmd.Flags().Changed("demo") {
-				if demo < 1 || demo > 1_000_000 {
-					return fmt.Errorf("produce: --demo = %d, want 1..1000000", demo)
-				}
-				in = strings.NewReader(strings.Join(demoEvents(demo), "\n") + "\n")
+			in, err := demoInput(cmd, "produce", demo, demoEvents)
+			if err != nil {
+				return err
 			}
 			if err := o.withSecurity(cmd); err != nil {
 				return err

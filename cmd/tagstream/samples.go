@@ -3,7 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // demoSamples are short mixed English/Chinese social messages written for
@@ -50,6 +54,18 @@ var demoSamples = []string{
 	"Flight to 香港 delayed by 3 hours, 太累了",
 	"Our team at Alibaba Cloud just shipped a new release 🚀",
 	"Best dumplings in Beijing are at a tiny place near 王府井",
+}
+
+// demoInput is the input of produce and feedback: stdin, or with --demo N
+// the n lines of gen.
+func demoInput(cmd *cobra.Command, name string, n int, gen func(int) []string) (io.Reader, error) {
+	if !cmd.Flags().Changed("demo") {
+		return cmd.InOrStdin(), nil
+	}
+	if n < 1 || n > 1_000_000 {
+		return nil, fmt.Errorf("%s: --demo = %d, want 1..1000000", name, n)
+	}
+	return strings.NewReader(strings.Join(gen(n), "\n") + "\n"), nil
 }
 
 // demoEvents returns n events {"id","text"} as JSON lines, cycling through
