@@ -71,7 +71,11 @@ func TestModelCommands(t *testing.T) {
 	if out := cli("model", "promote", ft1); !strings.Contains(out, "promoted "+ft1+" as en.classifier.00000003") {
 		t.Fatalf("model promote:\n%s", out)
 	}
-	objs, err := store.List(ctx)
+	// The commands above load models (slow under -race on a busy machine):
+	// a fresh deadline for the store.
+	lctx, lcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer lcancel()
+	objs, err := store.List(lctx)
 	if err != nil || len(objs) != 3 || objs[2].Version != ft1 || objs[1].Version != builtin {
 		t.Fatalf("bucket after rollback and promote: %+v, %v", objs, err)
 	}
