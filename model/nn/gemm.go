@@ -22,16 +22,36 @@ const (
 )
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major A, B, C, where
-// op(X) is X or Xᵀ. C is m×n, op(A) is m×k, op(B) is k×n. It never spawns
-// goroutines and never allocates: large products are cut into chunks that
-// gonum computes serially. It panics if the dimensions do not fit the slices.
+// op(X) is X or Xᵀ. C is m×n, op(A) is m×k, op(B) is k×n. As in BLAS, beta =
+// 0 overwrites C without reading it. It never spawns goroutines and never
+// allocates. The float32 product without transposes (the inference path)
+// runs sgemm's AVX2/FMA micro-kernels where the CPU has them (amd64 builds
+// without the purego tag). Everything else goes to gonum, cut into chunks
+// that it computes serially. It panics if the dimensions do not fit the
+// slices.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if hasAVX2FMA && unsafe.Sizeof(alpha) == 4 && !transA && !transB {
+		sgemm(m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+		return
+	}
+	gemmGonum(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmGonum is Gemm on gonum's serial kernels, for any element type and
+// transposition.
+func gemmGonum[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 {
+	if k == 0 || alpha == 0 {
+		// BLAS reads neither A nor B then (gonum's Sgemm/Dgemm multiply
+		// them by zero, turning a NaN in them into NaN in C).
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row) // BLAS: beta = 0 ignores C, NaNs included
+				continue
+			}
 			for j := range row {
 				row[j] *= beta
 			}
