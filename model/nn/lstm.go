@@ -1,8 +1,11 @@
 package nn
 
+//go:generate go run lstmcell_gen.go
+
 import (
 	"math"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // LSTM is one direction of a long short-term memory layer (Hochreiter &
@@ -95,23 +98,38 @@ func lstmRecur[T Float](gates, wh []T, steps, batch, hid int, lens []int32, reve
 			}
 			cb := c[b*hid : (b+1)*hid]
 			row := gt[b*g4 : (b+1)*g4]
-			ai, af, ag, ao := row[:hid], row[hid:2*hid], row[2*hid:3*hid], row[3*hid:g4]
-			for j := range hb {
-				i := Sigmoid(ai[j])
-				f := Sigmoid(af[j])
-				g := Tanh(ag[j])
-				og := Sigmoid(ao[j])
-				cj := f*cb[j] + i*g
-				cb[j] = cj
-				hj := og * Tanh(cj)
-				hb[j] = hj
-				o[j] = hj
-				ai[j], af[j], ag[j], ao[j] = i, f, g, og
+			j0 := 0
+			if unsafe.Sizeof(row[0]) == 4 {
+				j0 = lstmCellVec(as32(row), hid, as32(cb), as32(hb), as32(o))
 			}
+			lstmCell(row, hid, cb, hb, o, j0)
 			if tape != nil {
 				copy(tape.c[(t*batch+b)*hid:(t*batch+b+1)*hid], cb)
 			}
 		}
+	}
+}
+
+// lstmCell is the cell update of units j0… of one sequence: row holds the
+// pre-activations [a_i | a_f | a_g | a_o] (4·hid) and receives the gate
+// activations, c is updated and h is written to h and out:
+//
+//	i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)
+//	c = f⊙c + i⊙g,  h = o⊙tanh(c)
+func lstmCell[T Float](row []T, hid int, c, h, out []T, j0 int) {
+	ai, af, ag, ao := row[:hid], row[hid:2*hid], row[2*hid:3*hid], row[3*hid:4*hid]
+	c, h, out = c[:hid], h[:hid], out[:hid]
+	for j := j0; j < hid; j++ {
+		i := Sigmoid(ai[j])
+		f := Sigmoid(af[j])
+		g := Tanh(ag[j])
+		og := Sigmoid(ao[j])
+		cj := f*c[j] + i*g
+		c[j] = cj
+		hj := og * Tanh(cj)
+		h[j] = hj
+		out[j] = hj
+		ai[j], af[j], ag[j], ao[j] = i, f, g, og
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 )
 
 // hasAVX2FMA reports whether the CPU and OS support the AVX2/FMA kernels of
-// sgemm_amd64.s (x/sys/cpu checks that the OS saves the YMM registers). It
-// is set once at start-up and only read afterwards.
+// sgemm_amd64.s and lstmcell_amd64.s (x/sys/cpu checks that the OS saves
+// the YMM registers). It is set once at start-up and only read afterwards.
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // The micro-kernels of sgemm_amd64.s (see sgemm_gen.go): C[0:mr, 0:16] =
