@@ -15,6 +15,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tagstream/tagstream/internal/devcert"
+	"github.com/tagstream/tagstream/internal/testenv"
 )
 
 // The security tests run against a real broker's SASL_SSL listener, such as
@@ -45,20 +46,13 @@ type secureKafka struct {
 // newSecureKafka returns the secure listener, or skips t.
 func newSecureKafka(t *testing.T) secureKafka {
 	t.Helper()
-	var missing []string
-	for _, e := range []string{secureBrokersEnv, secureCAEnv, secureUserEnv, securePasswordEnv} {
-		if os.Getenv(e) == "" {
-			missing = append(missing, e)
-		}
-	}
-	if len(missing) > 0 {
-		t.Skipf("no secure Kafka: %s unset (deploy/local/kafka.sh start writes them to kafka/secure.env)", strings.Join(missing, ", "))
-	}
+	env := testenv.Require(t, "secure Kafka", "deploy/local/kafka.sh start writes them to kafka/secure.env",
+		secureBrokersEnv, secureCAEnv, secureUserEnv, securePasswordEnv)
 	return secureKafka{
-		brokers: strings.Split(os.Getenv(secureBrokersEnv), ","),
-		tls:     TLSConfig{Enable: true, CAFile: os.Getenv(secureCAEnv)},
-		user:    os.Getenv(secureUserEnv),
-		pw:      os.Getenv(securePasswordEnv),
+		brokers: strings.Split(env[secureBrokersEnv], ","),
+		tls:     TLSConfig{Enable: true, CAFile: env[secureCAEnv]},
+		user:    env[secureUserEnv],
+		pw:      env[securePasswordEnv],
 	}
 }
 

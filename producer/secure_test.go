@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tagstream/tagstream/internal/devcert"
+	"github.com/tagstream/tagstream/internal/testenv"
 )
 
 // The security tests run against a real nats-server that requires TLS and
@@ -47,20 +48,13 @@ type secureNATS struct {
 
 func newSecureNATS(t *testing.T) secureNATS {
 	t.Helper()
-	var missing []string
-	for _, e := range []string{secureURLEnv, secureCAEnv, secureSeedEnv, secureServingSeedEnv} {
-		if os.Getenv(e) == "" {
-			missing = append(missing, e)
-		}
-	}
-	if len(missing) > 0 {
-		t.Skipf("no secure NATS: %s unset (deploy/local/nats.sh start writes them to nats-secure/secure.env)", strings.Join(missing, ", "))
-	}
+	env := testenv.Require(t, "secure NATS", "deploy/local/nats.sh start writes them to nats-secure/secure.env",
+		secureURLEnv, secureCAEnv, secureSeedEnv, secureServingSeedEnv)
 	return secureNATS{
-		url:         os.Getenv(secureURLEnv),
-		tls:         TLSConfig{Enabled: true, CAFile: os.Getenv(secureCAEnv)},
-		trainer:     os.Getenv(secureSeedEnv),
-		servingSeed: os.Getenv(secureServingSeedEnv),
+		url:         env[secureURLEnv],
+		tls:         TLSConfig{Enabled: true, CAFile: env[secureCAEnv]},
+		trainer:     env[secureSeedEnv],
+		servingSeed: env[secureServingSeedEnv],
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tagstream/tagstream/internal/devcert"
+	"github.com/tagstream/tagstream/internal/testenv"
 )
 
 // The security tests of the CLI run against a real Kafka SASL_SSL listener
@@ -39,16 +40,7 @@ var secureEnv = []string{
 // secureEnvs returns the variables, or skips t.
 func secureEnvs(t *testing.T) map[string]string {
 	t.Helper()
-	env := map[string]string{}
-	var missing []string
-	for _, k := range secureEnv {
-		if env[k] = os.Getenv(k); env[k] == "" {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		t.Skipf("no secure brokers: %s unset (deploy/local/kafka.sh and nats.sh write them to secure.env)", strings.Join(missing, ", "))
-	}
+	env := testenv.Require(t, "secure brokers", "deploy/local/kafka.sh and nats.sh write them to secure.env", secureEnv...)
 	return env
 }
 
