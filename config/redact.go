@@ -3,17 +3,17 @@ package config
 import (
 	"bytes"
 	"fmt"
-	"net/url"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tagstream/tagstream/internal/redact"
 )
 
 // redacted replaces non-empty secrets in Redacted.
-const redacted = "REDACTED"
+const redacted = redact.Mark
 
 // Redacted returns a deep copy of c in which every non-empty secret
 // (kafka.sasl.password, nats.password, nats.token, and a password or token
@@ -27,40 +27,8 @@ func (c Config) Redacted() Config {
 			*s = redacted
 		}
 	}
-	r.NATS.URL = redactURLs(r.NATS.URL)
+	r.NATS.URL = redact.URLs(r.NATS.URL)
 	return r
-}
-
-// redactURLs replaces the user information of each comma-separated URL in
-// s: "nats://user:pw@host" becomes "nats://user:REDACTED@host", and
-// "nats://token@host" (nats.go reads a lone user as a token)
-// "nats://REDACTED@host". A part that does not parse but holds "@" is
-// replaced whole.
-func redactURLs(s string) string {
-	if !strings.Contains(s, "@") {
-		return s
-	}
-	parts := strings.Split(s, ",")
-	for i, part := range parts {
-		u, err := url.Parse(strings.TrimSpace(part))
-		switch {
-		case err != nil && strings.Contains(part, "@"):
-			parts[i] = redacted
-		case err != nil || u.User == nil:
-		case hasPassword(u.User):
-			u.User = url.UserPassword(u.User.Username(), redacted)
-			parts[i] = u.String()
-		default:
-			u.User = url.User(redacted)
-			parts[i] = u.String()
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
-func hasPassword(u *url.Userinfo) bool {
-	_, ok := u.Password()
-	return ok
 }
 
 // YAML renders c.Redacted() as YAML, in struct order, with durations as

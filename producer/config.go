@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tagstream/tagstream/internal/redact"
 )
 
 // Mode selects how results are published.
@@ -117,7 +119,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
 	}
 	if c.URL != "" && !validURLs(c.URL) {
-		return bad("url %q: want comma-separated URLs like nats://host:4222 (scheme nats, tls, ws or wss)", redactURL(c.URL))
+		return bad("url %q: want comma-separated URLs like nats://host:4222 (scheme nats, tls, ws or wss)", redact.URLs(c.URL))
 	}
 	switch c.Mode {
 	case "", ModeJetStream, ModeCore:
@@ -242,24 +244,4 @@ func validURLs(s string) bool {
 		}
 	}
 	return true
-}
-
-// redactURL hides passwords and tokens embedded in server URLs, so errors
-// and logs can name the servers.
-func redactURL(s string) string {
-	parts := strings.Split(s, ",")
-	for i, u := range parts {
-		p, err := url.Parse(strings.TrimSpace(u))
-		if err != nil {
-			if strings.Contains(u, "@") {
-				parts[i] = "REDACTED"
-			}
-			continue
-		}
-		if p.User != nil {
-			p.User = url.User("REDACTED")
-		}
-		parts[i] = p.String()
-	}
-	return strings.Join(parts, ",")
 }

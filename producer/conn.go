@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tagstream/tagstream/internal/redact"
 	"github.com/tagstream/tagstream/internal/tlsconf"
 )
 
@@ -182,7 +183,7 @@ func permanentConnErr(err error) bool {
 // "tls://host:4223 over TLS with the nkey of nkey_seed_file /etc/seed.nk".
 // It never includes a secret.
 func describeConn(cfg Config) string {
-	s := redactURL(cfg.URL)
+	s := redact.URLs(cfg.URL)
 	if cfg.TLS.Enabled || strings.Contains(cfg.URL, "tls://") || strings.Contains(cfg.URL, "wss://") {
 		s += " over TLS"
 	}

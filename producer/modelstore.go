@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tagstream/tagstream/internal/redact"
 )
 
 // ModelObject describes one promoted model file in the model bucket. The
@@ -100,7 +101,7 @@ func OpenModelStore(ctx context.Context, cfg Config, bucket string, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	url := redactURL(cfg.URL)
+	url := redact.URLs(cfg.URL)
 	nc, err := nats.Connect(cfg.URL, nopts...)
 	if err != nil {
 		return nil, fmt.Errorf("model store: connect to nats %s: %w", url, err)

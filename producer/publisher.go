@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tagstream/tagstream/internal/redact"
 )
 
 // Publisher publishes Items to NATS and reports one Ack per accepted Item
@@ -75,7 +76,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	url := redactURL(cfg.URL)
+	url := redact.URLs(cfg.URL)
 	nc, err := nats.Connect(cfg.URL, nopts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
@@ -221,7 +222,7 @@ func (p *Publisher) flush(ctx context.Context, acks []Ack) {
 	err := p.nc.FlushWithContext(ctx)
 	cancel()
 	if err != nil {
-		err = fmt.Errorf("flush %d core publishes to %s: %w", len(acks), redactURL(p.cfg.URL), err)
+		err = fmt.Errorf("flush %d core publishes to %s: %w", len(acks), redact.URLs(p.cfg.URL), err)
 	}
 	p.mu.Lock()
 	for _, a := range acks {

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"github.com/tagstream/tagstream/internal/redact"
 	"github.com/tagstream/tagstream/producer"
 )
 
@@ -98,7 +99,7 @@ func runTail(ctx context.Context, o tailOptions, stdout, stderr io.Writer) (err 
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 	}, o.auth...)...)
 	if err != nil {
-		return fmt.Errorf("tail: connect %s: %w", o.url, err)
+		return fmt.Errorf("tail: connect %s: %w", redact.URLs(o.url), err)
 	}
 	defer nc.Close()
 
@@ -140,7 +141,7 @@ func runTail(ctx context.Context, o tailOptions, stdout, stderr io.Writer) (err 
 		case <-ctx.Done():
 			return nil
 		case <-closed:
-			return fmt.Errorf("tail: connection to %s closed: %w", o.url, nc.LastError())
+			return fmt.Errorf("tail: connection to %s closed: %w", redact.URLs(o.url), nc.LastError())
 		case m = <-msgs:
 		}
 		if o.raw {
