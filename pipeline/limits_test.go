@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestPipelineInFlightBytesBound: with a stuck sink, fetching stops once
@@ -21,7 +23,8 @@ func TestPipelineInFlightBytesBound(t *testing.T) {
 	sink := newFakeSink(t, 0)
 	sink.setHold(true)
 	cfg := Config{BatchMaxSize: 10, Workers: 1, QueueSize: 1000, MaxInFlight: 2000, MaxInFlightBytes: 50_000}
-	p := newTestPipeline(t, cfg, src, sink, IdentitySnapshot())
+	reg := prometheus.NewPedanticRegistry()
+	p := newTestPipeline(t, cfg, src, sink, IdentitySnapshot(), WithRegisterer(reg))
 	stop := runPipeline(t, p)
 	waitFor(t, 10*time.Second, func() error {
 		if n := src.fetched(); n < 50 {
@@ -32,6 +35,20 @@ func TestPipelineInFlightBytesBound(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // room to misbehave
 	if n, s := src.fetched(), p.Stats(); n > 50+cfg.BatchMaxSize || s.InFlightBytes != int64(n)*1000 {
 		t.Fatalf("fetched %d records (%d bytes in flight) with a stuck sink, want at most %d (MaxInFlightBytes %d + one fetch)", n, s.InFlightBytes, 50+cfg.BatchMaxSize, cfg.MaxInFlightBytes)
+	}
+	// The pause is counted while it lasts, not only once it ends.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paused float64
+	for _, mf := range mfs {
+		if mf.GetName() == "tagstream_backpressure_seconds_total" {
+			paused = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if paused < 0.25 {
+		t.Fatalf("tagstream_backpressure_seconds_total = %v during a stall of at least 0.3 s", paused)
 	}
 	sink.setHold(false)
 	waitFor(t, 20*time.Second, func() error {

@@ -81,7 +81,10 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	cs := []prometheus.Collector{m.consumed, m.published, m.entities, m.deadLetters, m.publishErrors, m.fetchErrors, m.throttled, m.dropped,
+	paused := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "tagstream_backpressure_seconds_total", Help: "Seconds fetching was paused because too many records or bytes were in flight (the current pause included).",
+	}, p.pausedSeconds)
+	cs := []prometheus.Collector{paused, m.consumed, m.published, m.entities, m.deadLetters, m.publishErrors, m.fetchErrors, m.throttled, m.dropped,
 		m.batchSize, m.inference, m.latency, m.inFlight, m.modelInfo}
 	if s, ok := p.src.(statser); ok {
 		cs = append(cs, &offsetCollector{src: s})

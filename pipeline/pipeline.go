@@ -167,6 +167,9 @@ type Pipeline struct {
 	running  atomic.Bool
 	inFlight atomic.Int64  // fetched, not yet acknowledged
 	inBytes  atomic.Int64  // their record value bytes
+	// Fetching paused for backpressure: finished pauses, and the start
+	// (UnixNano) of the current one or 0.
+	pausedNanos, pauseStart atomic.Int64
 	idle     chan struct{} // cap 1: signalled when inFlight drops to 0
 	freed    chan struct{} // cap 1: signalled when inFlight drops
 
@@ -348,11 +351,12 @@ func (p *Pipeline) fetchLoop(ctx, hard context.Context, records chan<- consumer.
 		room := p.cfg.MaxInFlight - int(p.inFlight.Load())
 		if room <= 0 || p.inBytes.Load() >= p.cfg.MaxInFlightBytes {
 			p.m.throttled.Inc()
+			p.pauseStart.Store(time.Now().UnixNano())
 			select {
 			case <-p.freed:
 			case <-ctx.Done():
-				return
 			}
+			p.pausedNanos.Add(time.Now().UnixNano() - p.pauseStart.Swap(0))
 			continue
 		}
 		recs, err := p.src.Fetch(ctx, min(p.cfg.BatchMaxSize, room))
@@ -454,6 +458,16 @@ func (p *Pipeline) batcher(hard context.Context, records <-chan consumer.Record,
 			return
 		}
 	}
+}
+
+// pausedSeconds is how long fetching has been paused for backpressure,
+// the current pause included.
+func (p *Pipeline) pausedSeconds() float64 {
+	n := p.pausedNanos.Load()
+	if s := p.pauseStart.Load(); s != 0 {
+		n += time.Now().UnixNano() - s
+	}
+	return float64(n) / 1e9
 }
 
 // valueBytes is the total size of the records' values.
