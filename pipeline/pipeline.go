@@ -165,13 +165,14 @@ type Pipeline struct {
 	models atomic.Pointer[Snapshot]
 
 	running  atomic.Bool
-	inFlight atomic.Int64 // fetched, not yet acknowledged
-	inBytes  atomic.Int64 // their record value bytes
+	inFlight atomic.Int64  // fetched, not yet acknowledged
+	inBytes  atomic.Int64  // their record value bytes
+	idle     chan struct{} // cap 1: signalled when inFlight drops to 0
+	freed    chan struct{} // cap 1: signalled when inFlight drops
+
 	// Fetching paused for backpressure: finished pauses, and the start
 	// (UnixNano) of the current one or 0.
 	pausedNanos, pauseStart atomic.Int64
-	idle                    chan struct{} // cap 1: signalled when inFlight drops to 0
-	freed                   chan struct{} // cap 1: signalled when inFlight drops
 
 	retryMu sync.Mutex
 	retries []*pending
