@@ -25,6 +25,12 @@ func Keys() []string {
 // descended into; everything else (including time.Duration and slices) is a
 // leaf.
 func walk(v reflect.Value, prefix string, fn func(key string, v reflect.Value)) {
+	walkFields(v, prefix, func(key string, _ reflect.Type, _ reflect.StructField, fv reflect.Value) { fn(key, fv) })
+}
+
+// walkFields is walk that also passes each leaf's struct field and the
+// struct type that declares it.
+func walkFields(v reflect.Value, prefix string, fn func(key string, owner reflect.Type, f reflect.StructField, v reflect.Value)) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -34,10 +40,10 @@ func walk(v reflect.Value, prefix string, fn func(key string, v reflect.Value)) 
 		}
 		fv := v.Field(i)
 		if f.Type.Kind() == reflect.Struct {
-			walk(fv, key, fn)
+			walkFields(fv, key, fn)
 			continue
 		}
-		fn(key, fv)
+		fn(key, t, f, fv)
 	}
 }
 

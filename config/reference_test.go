@@ -84,32 +84,19 @@ func configReference() (string, error) {
 	sb.WriteString("\n\n| key | environment | default | meaning |\n|---|---|---|---|\n")
 	var keys []string
 	var missing []string
-	var rows func(t reflect.Type, v reflect.Value, prefix string)
-	rows = func(t reflect.Type, v reflect.Value, prefix string) {
-		for i := range t.NumField() {
-			f := t.Field(i)
-			key := f.Tag.Get("mapstructure")
-			if prefix != "" {
-				key = prefix + "." + key
-			}
-			if f.Type.Kind() == reflect.Struct && f.Type != durationType {
-				rows(f.Type, v.Field(i), key)
-				continue
-			}
-			keys = append(keys, key)
-			doc := docs[t.Name()+"."+f.Name]
-			if doc == "" {
-				missing = append(missing, fmt.Sprintf("%s (%s.%s)", key, t.Name(), f.Name))
-			}
-			def, ok := machineDefaults[key]
-			if !ok {
-				def = formatDefault(v.Field(i))
-			}
-			env := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-			fmt.Fprintf(&sb, "| `%s` | `%s` | %s | %s |\n", key, env, def, strings.ReplaceAll(doc, "|", `\|`))
+	walkFields(reflect.ValueOf(Default()), "", func(key string, owner reflect.Type, f reflect.StructField, v reflect.Value) {
+		keys = append(keys, key)
+		doc := docs[owner.Name()+"."+f.Name]
+		if doc == "" {
+			missing = append(missing, fmt.Sprintf("%s (%s.%s)", key, owner.Name(), f.Name))
 		}
-	}
-	rows(reflect.TypeFor[Config](), reflect.ValueOf(Default()), "")
+		def, ok := machineDefaults[key]
+		if !ok {
+			def = formatDefault(v)
+		}
+		env := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		fmt.Fprintf(&sb, "| `%s` | `%s` | %s | %s |\n", key, env, def, strings.ReplaceAll(doc, "|", `\|`))
+	})
 	if len(missing) > 0 {
 		return "", fmt.Errorf("config/config.go: fields without a doc comment: %s", strings.Join(missing, ", "))
 	}
