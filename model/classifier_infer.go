@@ -111,17 +111,18 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 	ws.x = nn.Grow(ws.x, n*d)
 	gatherTimeMajor(ws.x, ws.xtok, d, steps, ws.ord, ws.start, ws.lens)
 
-	// 4. BiLSTM: one input GEMM per direction for all tokens, then one
-	// recurrent GEMM per step over the running sequences.
+	// 4. BiLSTM: the input GEMMs of each direction over the token rows
+	// (not the padding), then one recurrent GEMM per step over the running
+	// sequences.
 	ws.gates = nn.Grow(ws.gates, n*4*h)
 	ws.h = nn.Grow(ws.h, B*h)
 	ws.c = nn.Grow(ws.c, B*h)
 	W := m.cfg.poolWidth()
 	ws.seq = nn.Grow(ws.seq, n*W)
 	if steps > 0 {
-		nn.Affine(ws.x, n, d, m.fwx, m.fb, 4*h, ws.gates)
+		affineSteps(ws.x, d, m.fwx, m.fb, 4*h, ws.gates, steps, ws.slen)
 		nn.LSTMRecur(ws.gates, m.fwh, steps, B, h, ws.slen, false, ws.seq, W, 0, ws.h, ws.c)
-		nn.Affine(ws.x, n, d, m.bwx, m.bb, 4*h, ws.gates)
+		affineSteps(ws.x, d, m.bwx, m.bb, 4*h, ws.gates, steps, ws.slen)
 		nn.LSTMRecur(ws.gates, m.bwh, steps, B, h, ws.slen, true, ws.seq, W, h, ws.h, ws.c)
 	}
 	if W > 2*h {
@@ -146,5 +147,34 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 			}
 		}
 		best[o] = bi
+	}
+}
+
+// affineSteps writes y = x·w + b (x rows of width in, y rows of width out)
+// for the rows of a time-major batch (B = len(slen) rows a step) that hold
+// a token: with slen sorted longest first, rows t·B … t·B+a_t-1 of step t,
+// a_t the number of sequences longer than t. The leading steps where every
+// sequence is running are one product; then one product per step. Padding
+// rows of y are not written: the recurrence, the pooling and Viterbi never
+// read them. On tweets a batch of 64 has about 1.6 times as many rows as
+// tokens, all of which one product over the whole batch computed.
+func affineSteps(x []float32, in int, w, b []float32, out int, y []float32, steps int, slen []int32) {
+	B := len(slen)
+	full := 0 // steps where all B sequences run
+	for full < steps && int(slen[B-1]) > full {
+		full++
+	}
+	if full > 0 {
+		nn.Affine(x, full*B, in, w, b, out, y)
+	}
+	act := B
+	for t := full; t < steps; t++ {
+		for act > 0 && int(slen[act-1]) <= t {
+			act--
+		}
+		if act == 0 {
+			return
+		}
+		nn.Affine(x[t*B*in:], act, in, w, b, out, y[t*B*out:])
 	}
 }

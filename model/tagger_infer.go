@@ -223,13 +223,13 @@ func (m *CompiledTagger) forward(ws *TaggerWorkspace) {
 	ws.c = nn.Grow(ws.c, B*H)
 	ws.seq = nn.Grow(ws.seq, n*2*H)
 	if steps > 0 {
-		nn.Affine(ws.x, n, in, m.fwx, m.fb, 4*H, ws.gates)
+		affineSteps(ws.x, in, m.fwx, m.fb, 4*H, ws.gates, steps, ws.slen)
 		nn.LSTMRecur(ws.gates, m.fwh, steps, B, H, ws.slen, false, ws.seq, 2*H, 0, ws.h, ws.c)
-		nn.Affine(ws.x, n, in, m.bwx, m.bb, 4*H, ws.gates)
+		affineSteps(ws.x, in, m.bwx, m.bb, 4*H, ws.gates, steps, ws.slen)
 		nn.LSTMRecur(ws.gates, m.bwh, steps, B, H, ws.slen, true, ws.seq, 2*H, H, ws.h, ws.c)
 	}
 	ws.emis = nn.Grow(ws.emis, n*K)
-	nn.Affine(ws.seq, n, 2*H, m.ow, m.ob, K, ws.emis)
+	affineSteps(ws.seq, 2*H, m.ow, m.ob, K, ws.emis, steps, ws.slen)
 	ws.path = nn.Grow(ws.path, n)
 	nn.Viterbi(ws.emis, steps, B, K, ws.slen, m.trans, m.start, m.end, &m.tg.mask, &ws.vit, ws.path)
 	for t := 0; t < steps; t++ {
