@@ -99,7 +99,7 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 	d, h, nc := m.d, m.h, m.c
 	ntok := len(ws.offs) - 1
 	ws.xtok = nn.Grow(ws.xtok, ntok*d)
-	nn.EmbedBags(m.emb, d, ws.ids, ws.offs, ws.xtok)
+	nn.EmbedBags32(m.emb, d, ws.ids, ws.offs, ws.xtok)
 
 	// 2. Order texts by length, longest first, so each recurrent product
 	// covers only the sequences still running (no padding work); 3. gather

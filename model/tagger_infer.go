@@ -203,7 +203,7 @@ func (m *CompiledTagger) forward(ws *TaggerWorkspace) {
 	}
 	in, H, K := cfg.features(), cfg.Hidden, len(m.tg.Tags)
 	ws.xe = nn.Grow(ws.xe, ntok*cfg.Embed)
-	nn.EmbedBags(m.emb, cfg.Embed, f.ids, f.offs, ws.xe)
+	nn.EmbedBags32(m.emb, cfg.Embed, f.ids, f.offs, ws.xe)
 	ws.xt = nn.Grow(ws.xt, ntok*in)
 	fillOneHots(ws.xt, in, in-int(text.NumCasing)-int(text.NumSegPos), f.cas, f.seg)
 	for r := 0; r < ntok; r++ {
