@@ -42,6 +42,8 @@ const (
 	KindClassifier = "classifier"
 	// KindTagger is the kind of a named-entity tagger file.
 	KindTagger = "tagger"
+	// KindLM is the kind of a language model file (tagstream pretrain).
+	KindLM = "lm"
 )
 
 // reservedMeta lists keys that Info may not override.
@@ -68,6 +70,69 @@ func (tg *Tagger) Save(w io.Writer) error {
 		metaTags: tg.Tags, metaLang: tg.Lang, metaVocab: tg.Vocab.Words(), metaChars: tg.Chars.Words(), metaConfig: tg.Config,
 		metaTypeMap: tg.TypeMap,
 	}, tg.net.params())
+}
+
+// Save writes the language model as a safetensors file (see
+// Classifier.Save); the metadata holds its vocabulary and configuration.
+func (lm *LanguageModel) Save(w io.Writer) error {
+	return writeModel(w, KindLM, lm.Info, lm.Tokenizer, map[string]any{
+		metaVocab: lm.Vocab.Words(), metaConfig: lm.Config,
+	}, lm.net.params())
+}
+
+// LoadLM reads a language model file written by LanguageModel.Save,
+// checking what LoadClassifier checks. name is used in errors; tc may be nil
+// (a tokenizer of its own).
+func LoadLM(r io.Reader, name string, tc *TokenizerCache) (*LanguageModel, error) {
+	if tc == nil {
+		tc = &TokenizerCache{}
+	}
+	h, err := readHeader(r)
+	if err == nil {
+		var lm *LanguageModel
+		if lm, err = h.lm(tc); err == nil {
+			return lm, nil
+		}
+	}
+	return nil, fmt.Errorf("load language model %s: %w", name, err)
+}
+
+func (h *header) lm(tc *TokenizerCache) (*LanguageModel, error) {
+	if h.kind != KindLM {
+		return nil, fmt.Errorf("%w: kind %q, want %q (a language model from tagstream pretrain)", ErrFormat, h.kind, KindLM)
+	}
+	var cfg LMConfig
+	var words []string
+	if err := h.json(metaConfig, &cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: metadata config: %v", ErrFormat, err)
+	}
+	if err := h.json(metaVocab, &words); err != nil {
+		return nil, err
+	}
+	tok, err := h.tokenizer(tc)
+	if err != nil {
+		return nil, err
+	}
+	vocab := NewVocab(words)
+	if vocab.Len() != len(words)+1 || vocab.Len() < 2 {
+		return nil, fmt.Errorf("%w: vocabulary is empty or has duplicate words", ErrFormat)
+	}
+	if err := h.checkSize(cfg.numParams(vocab.Len())); err != nil {
+		return nil, err
+	}
+	lm, err := NewLanguageModel(cfg, vocab, tok, rand.New(rand.NewPCG(1, 1))) // weights are overwritten below
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	if err := h.fill(lm.net.params()); err != nil {
+		return nil, err
+	}
+	lm.Info = h.info()
+	lm.Checksum = h.meta["sha256"]
+	return lm, nil
 }
 
 // writeModel writes params as float32 tensors (a 1-row parameter as a

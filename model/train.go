@@ -114,7 +114,8 @@ type Progress struct {
 }
 
 // EpochReport summarises one epoch: Dev for a classifier, DevNER for a
-// tagger; Score is the model-selection metric (dev macro-F1 or entity F1).
+// tagger, Perplexity for a language model; Score is the model-selection
+// metric (dev macro-F1, entity F1 or the inverse perplexity).
 type EpochReport struct {
 	Epoch          int                     `json:"epoch"`
 	TrainLoss      float64                 `json:"train_loss"`
@@ -122,6 +123,7 @@ type EpochReport struct {
 	ExamplesPerSec float64                 `json:"examples_per_sec"`
 	Dev            *metrics.Classification `json:"dev,omitempty"`
 	DevNER         *metrics.NER            `json:"dev_ner,omitempty"`
+	Perplexity     *LMPerplexity           `json:"perplexity,omitempty"`
 	Score          float64                 `json:"score"`
 	Best           bool                    `json:"best"`
 }
@@ -131,6 +133,9 @@ type EpochReport struct {
 type TrainHooks struct {
 	OnBatch func(Progress)
 	OnEpoch func(EpochReport)
+	// OnEpochStart runs before each epoch's first update (epochs count
+	// from 1).
+	OnEpochStart func(epoch int)
 }
 
 // trainEpochs runs the training schedule shared by the classifier and the
@@ -148,6 +153,9 @@ func trainEpochs(ctx context.Context, s Settings, n int, length func(int) int, m
 	var reports []EpochReport
 	bestScore, bestEpoch := -1.0, 0
 	for epoch := 1; epoch <= s.Epochs; epoch++ {
+		if hooks.OnEpochStart != nil {
+			hooks.OnEpochStart(epoch)
+		}
 		start := time.Now()
 		var lossSum float64
 		done := 0

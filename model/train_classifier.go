@@ -28,6 +28,9 @@ type TrainConfig struct {
 	// ClassWeight is "none" or "balanced" (loss weights n/(k·n_c)); default
 	// "balanced".
 	ClassWeight string
+	// Init, with an LM of the words view, starts the embedding and the
+	// BiLSTM from a pretrained language model.
+	Init Pretrained
 }
 
 // DefaultTrainConfig returns the default classifier training settings.
@@ -104,8 +107,15 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 		}
 	}
 
-	// Vocabulary from the training tokens.
 	var buf text.Buffer
+	if cfg.Init.LM != nil {
+		if err := cfg.Init.check(ViewWords, tok); err != nil {
+			return nil, nil, err
+		}
+		lc := cfg.Init.LM.Config
+		cfg.Model.Embed, cfg.Model.Hidden, cfg.Model.Buckets = lc.Embed, lc.Hidden, lc.Buckets
+	}
+	// Vocabulary from the training tokens (or the language model's).
 	// Token text lives in buf only until the next call, so map keys must own
 	// their bytes. Counting through pointers means a key is stored once, by
 	// the cloning insert: assigning m[k] for an existing string key would
@@ -126,10 +136,19 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 		counts[w] = *n
 	}
 	vocab := BuildVocab(counts, cfg.MinCount, cfg.MaxVocab)
+	if cfg.Init.LM != nil {
+		vocab = cfg.Init.LM.Vocab
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a6))
 	clf, err := NewClassifier(cfg.Model, labels, vocab, tok, rng)
 	if err != nil {
 		return nil, nil, err
+	}
+	if cfg.Init.LM != nil {
+		cfg.Init.copyEncoder(clf.net.emb, clf.net.fwd, clf.net.bwd)
+		hooks.OnEpochStart = cfg.Init.schedule(clf.net.emb.Params(),
+			append(clf.net.fwd.Params(), clf.net.bwd.Params()...), hooks.OnEpochStart)
+		clf.Info["init_lm"] = cfg.Init.LM.Checksum
 	}
 
 	data := make([]encoded, len(train))

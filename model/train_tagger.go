@@ -32,6 +32,9 @@ type TaggerTrainConfig struct {
 	// TypeMap is recorded in the model (see Tagger.TypeMap); nil means
 	// DefaultTypeMap.
 	TypeMap map[string]string
+	// Init, with an LM of the chars view, starts the token embedding and
+	// the BiLSTM (its embedding inputs) from a pretrained language model.
+	Init Pretrained
 }
 
 // DefaultTaggerTrainConfig returns the default tagger training settings.
@@ -108,6 +111,13 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 	if cfg.Lang == "zh" {
 		cfg.Model.NoCharCNN = true
 	}
+	if cfg.Init.LM != nil {
+		if err := cfg.Init.check(ViewChars, tok); err != nil {
+			return nil, nil, err
+		}
+		lc := cfg.Init.LM.Config
+		cfg.Model.Embed, cfg.Model.Hidden, cfg.Model.Buckets = lc.Embed, lc.Hidden, lc.Buckets
+	}
 	tagSet := map[string]bool{"O": true}
 	for i, s := range train {
 		if len(s.Tokens) != len(s.Tags) || len(s.Tokens) == 0 {
@@ -164,11 +174,20 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 		return o
 	}
 	vocab := BuildVocab(flat(seen), cfg.MinCount, cfg.MaxVocab)
+	if cfg.Init.LM != nil {
+		vocab = cfg.Init.LM.Vocab
+	}
 	chars := BuildVocab(flat(charSeen), 1, 0)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a7))
 	tg, err := NewTagger(cfg.Model, cfg.Lang, tags, vocab, chars, tok, rng)
 	if err != nil {
 		return nil, nil, err
+	}
+	if cfg.Init.LM != nil {
+		cfg.Init.copyEncoder(tg.net.emb, tg.net.fwd, tg.net.bwd)
+		hooks.OnEpochStart = cfg.Init.schedule(tg.net.emb.Params(),
+			append(tg.net.fwd.Params(), tg.net.bwd.Params()...), hooks.OnEpochStart)
+		tg.Info["init_lm"] = cfg.Init.LM.Checksum
 	}
 	tg.TypeMap = cfg.TypeMap
 	if tg.TypeMap == nil {

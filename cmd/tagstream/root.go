@@ -14,6 +14,6 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().String("config", "", "YAML config file (environment TAGSTREAM_* and flags override it)")
 	train := &cobra.Command{Use: "train", Short: "Train a model"}
 	train.AddCommand(newTrainClassifierCmd(), newTrainNERCmd())
-	root.AddCommand(train, newEvalCmd(), newPredictCmd(), newConfigCmd(), newProduceCmd(), newTailCmd(), newRunCmd(), newBenchCmd(), newDemoCmd(), newFeedbackCmd(), newModelCmd(), newTrainerCmd(), newHealthcheckCmd(), newQuantizeCmd())
+	root.AddCommand(train, newEvalCmd(), newPredictCmd(), newConfigCmd(), newProduceCmd(), newTailCmd(), newRunCmd(), newBenchCmd(), newDemoCmd(), newFeedbackCmd(), newModelCmd(), newTrainerCmd(), newHealthcheckCmd(), newQuantizeCmd(), newPretrainCmd(), newGenerateCmd())
 	return root
 }

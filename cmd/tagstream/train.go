@@ -22,6 +22,7 @@ func newTrainClassifierCmd() *cobra.Command {
 		trainPaths, devPaths []string
 		out                  string
 		strict, quiet        bool
+		initPath             string
 		cfg                  = model.DefaultTrainConfig()
 	)
 	cmd := &cobra.Command{
@@ -49,6 +50,11 @@ it stops early after --patience epochs without improvement. Labels come from the
 			if err != nil {
 				return err
 			}
+			if initPath != "" {
+				if cfg.Init.LM, err = loadLM(initPath, tok); err != nil {
+					return err
+				}
+			}
 			stderr := cmd.ErrOrStderr()
 			fmt.Fprintf(stderr, "train %d examples, dev %d, seed %d, %d workers (tokenizer ready in %.1fs)\n",
 				len(train), len(dev), cfg.Seed, cfg.Workers, time.Since(start).Seconds())
@@ -71,6 +77,7 @@ it stops early after --patience epochs without improvement. Labels come from the
 	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
 	addSettingsFlags(f, &cfg.Settings)
+	pretrainedFlags(f, &initPath, &cfg.Init)
 	f.StringVar(&cfg.ClassWeight, "class-weight", cfg.ClassWeight, "loss class weights: none or balanced")
 	f.IntVar(&cfg.Model.Embed, "embed", cfg.Model.Embed, "embedding width")
 	f.IntVar(&cfg.Model.Hidden, "hidden", cfg.Model.Hidden, "LSTM units per direction")

@@ -16,6 +16,7 @@ func newTrainNERCmd() *cobra.Command {
 		trainPaths, devPaths []string
 		out                  string
 		strict, quiet        bool
+		initPath             string
 		cfg                  = model.DefaultTaggerTrainConfig()
 	)
 	cmd := &cobra.Command{
@@ -45,6 +46,11 @@ data unless --lang is given.`,
 			if err != nil {
 				return err
 			}
+			if initPath != "" {
+				if cfg.Init.LM, err = loadLM(initPath, tok); err != nil {
+					return err
+				}
+			}
 			stderr := cmd.ErrOrStderr()
 			fmt.Fprintf(stderr, "train %d sentences, dev %d, seed %d, %d workers\n", len(train), len(dev), cfg.Seed, cfg.Workers)
 			tg, reports, err := model.TrainTagger(cmd.Context(), tok, toTagged(train), toTagged(dev), cfg, progressHooks(stderr, quiet))
@@ -67,6 +73,7 @@ data unless --lang is given.`,
 	f.StringVar(&cfg.Lang, "lang", "", "en or zh (default: detected from the data)")
 	f.StringToStringVar(&cfg.TypeMap, "type-map", nil, "entity type map applied at prediction, e.g. GPE=LOC,person=PER (default: the built-in map to PER/LOC/ORG/MISC)")
 	addSettingsFlags(f, &cfg.Settings)
+	pretrainedFlags(f, &initPath, &cfg.Init)
 	f.IntVar(&cfg.Model.Embed, "embed", cfg.Model.Embed, "token embedding width")
 	f.IntVar(&cfg.Model.Hidden, "hidden", cfg.Model.Hidden, "LSTM units per direction")
 	f.IntVar(&cfg.Model.CharEmbed, "char-embed", cfg.Model.CharEmbed, "character CNN embedding width")

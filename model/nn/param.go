@@ -17,7 +17,13 @@ type Param struct {
 	// NoDecay excludes the parameter from weight decay (biases, embeddings).
 	NoDecay bool
 	// Sparse marks a row-sparse gradient (embedding tables).
-	Sparse  bool
+	Sparse bool
+	// LRScale multiplies the optimizer's learning rate for this parameter
+	// (discriminative fine-tuning, Howard & Ruder 2018); 0 means 1.
+	LRScale float64
+	// Frozen keeps the weights fixed (gradual unfreezing): the optimizer
+	// neither applies nor counts the parameter's gradient.
+	Frozen  bool
 	touched []int32
 	mark    []bool
 	m, v    []float64
@@ -134,7 +140,9 @@ func NewAdam(lr, weightDecay, clip float64) *Adam {
 func (a *Adam) Step(params []*Param) float64 {
 	var sq float64
 	for _, p := range params {
-		sq += p.sqNorm()
+		if !p.Frozen {
+			sq += p.sqNorm()
+		}
 	}
 	norm := math.Sqrt(sq)
 	scale := 1.0
@@ -145,6 +153,9 @@ func (a *Adam) Step(params []*Param) float64 {
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.t))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.t))
 	for _, p := range params {
+		if p.Frozen {
+			continue
+		}
 		if p.m == nil {
 			p.m = make([]float64, len(p.W))
 			p.v = make([]float64, len(p.W))
@@ -153,25 +164,29 @@ func (a *Adam) Step(params []*Param) float64 {
 		if p.NoDecay {
 			wd = 0
 		}
+		lr := a.LR
+		if p.LRScale > 0 {
+			lr *= p.LRScale
+		}
 		if !p.Sparse {
-			a.update(p.W, p.G, p.m, p.v, scale, bc1, bc2, wd)
+			a.update(p.W, p.G, p.m, p.v, lr, scale, bc1, bc2, wd)
 			continue
 		}
 		for _, r := range p.touched {
 			lo, hi := int(r)*p.Cols, int(r+1)*p.Cols
-			a.update(p.W[lo:hi], p.G[lo:hi], p.m[lo:hi], p.v[lo:hi], scale, bc1, bc2, wd)
+			a.update(p.W[lo:hi], p.G[lo:hi], p.m[lo:hi], p.v[lo:hi], lr, scale, bc1, bc2, wd)
 		}
 	}
 	return norm
 }
 
-func (a *Adam) update(w, g, m, v []float64, scale, bc1, bc2, wd float64) {
+func (a *Adam) update(w, g, m, v []float64, lr, scale, bc1, bc2, wd float64) {
 	b1, b2 := a.Beta1, a.Beta2
 	for i := range w {
 		gi := g[i] * scale
 		m[i] = b1*m[i] + (1-b1)*gi
 		v[i] = b2*v[i] + (1-b2)*gi*gi
-		w[i] -= a.LR * ((m[i]/bc1)/(math.Sqrt(v[i]/bc2)+a.Eps) + wd*w[i])
+		w[i] -= lr * ((m[i]/bc1)/(math.Sqrt(v[i]/bc2)+a.Eps) + wd*w[i])
 	}
 }
 

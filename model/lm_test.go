@@ -1,0 +1,263 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/tagstream/tagstream/model/nn"
+	"github.com/tagstream/tagstream/model/text"
+)
+
+// cycleTexts makes texts that walk a cycle of words from a random start:
+// each word determines the next one and the one before it, so a language
+// model that learns the cycle has perplexity near 1 in both directions.
+func cycleTexts(rng *rand.Rand, words []string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		start, l := rng.IntN(len(words)), 4+rng.IntN(8)
+		parts := make([]string, l)
+		for j := range parts {
+			parts[j] = words[(start+j)%len(words)]
+		}
+		out[i] = strings.Join(parts, " ")
+	}
+	return out
+}
+
+var cycleWords = []string{"red", "green", "blue", "cyan", "magenta", "yellow", "black", "white", "orange", "purple"}
+
+func TestLMLearnsCycle(t *testing.T) {
+	t.Parallel()
+	tok := tokenizer(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	train, dev := cycleTexts(rng, cycleWords, 600), cycleTexts(rng, cycleWords, 100)
+	cfg := DefaultLMTrainConfig()
+	cfg.Model = LMConfig{Embed: 16, Hidden: 16, Buckets: 50}
+	cfg.Epochs, cfg.Samples, cfg.Workers, cfg.LR, cfg.Dropout = 6, 4, 2, 1e-2, -1
+	lm, reports, err := TrainLM(context.Background(), tok, train, dev, cfg, LMHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, b, n := lm.Perplexity(dev)
+	t.Logf("epochs %d, dev perplexity forward %.3f backward %.3f over %d predictions", len(reports), f, b, n)
+	// Vocabulary: 10 words + <unk>; uniform guessing gives 11.
+	if f > 1.3 || b > 1.3 {
+		t.Fatalf("dev perplexity forward %.3f backward %.3f, want <= 1.3", f, b)
+	}
+	got := lm.Generate("red green", GenerateOptions{Tokens: 4, Temperature: 0.1, Seed: 1})
+	if want := []string{"blue", "cyan", "magenta", "yellow"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("Generate(red green) = %v, want %v", got, want)
+	}
+}
+
+// lmLoss returns the training loss of w on data (dropout off); it reseeds
+// the worker's sampler so every call draws the same classes.
+func lmLoss(w *lmWorker, data []lmEncoded, idx []int) float64 {
+	for _, p := range w.net.params() {
+		p.ZeroGrad()
+	}
+	w.rng = rand.New(rand.NewPCG(5, 6))
+	w.forwardBackward(data, idx, 0)
+	return w.loss
+}
+
+func TestLMGradient(t *testing.T) {
+	t.Parallel()
+	tok := tokenizer(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	texts := cycleTexts(rng, cycleWords, 3)
+	texts = append(texts, "red zebra quagga blue") // unknown words: <unk> targets and sub-word rows
+	counts := map[string]int{}
+	for _, w := range cycleWords[:7] {
+		counts[w] = 1
+	}
+	lm, err := NewLanguageModel(LMConfig{Embed: 4, Hidden: 4, Buckets: 7}, BuildVocab(counts, 1, 0), tok, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf text.Buffer
+	var data []lmEncoded
+	classCount := make([]float64, lm.Vocab.Len())
+	for _, s := range texts {
+		e := lm.encode(&buf, s)
+		data = append(data, e)
+		for _, w := range e.words {
+			classCount[w]++
+		}
+	}
+	w := &lmWorker{net: lm.net.gradView(), cfg: lm.Config, sampler: newUnigramSampler(classCount, 3)}
+	w.col = make([]int32, lm.Vocab.Len())
+	for i := range w.col {
+		w.col[i] = -1
+	}
+	idx := []int{0, 1, 2, 3}
+	lmLoss(w, data, idx)
+	for _, p := range w.net.params() {
+		g := append([]float64(nil), p.G...)
+		master := masterOf(lm, p.Name)
+		const h = 1e-5
+		for i := range master.W {
+			old := master.W[i]
+			master.W[i] = old + h
+			fp := lmLoss(w, data, idx)
+			master.W[i] = old - h
+			fm := lmLoss(w, data, idx)
+			master.W[i] = old
+			num := (fp - fm) / (2 * h)
+			if d := math.Abs(num - g[i]); d > 1e-6*math.Max(1, math.Abs(num)+math.Abs(g[i])) {
+				t.Fatalf("%s[%d]: analytic %.10g, numeric %.10g", p.Name, i, g[i], num)
+			}
+		}
+	}
+}
+
+func masterOf(lm *LanguageModel, name string) *nn.Param {
+	for _, p := range lm.net.params() {
+		if p.Name == name {
+			return p
+		}
+	}
+	panic(name)
+}
+
+func smallLM(t *testing.T, view string) (*LanguageModel, []string) {
+	t.Helper()
+	tok := tokenizer(t)
+	if view == ViewChars {
+		tok = charsTokenizer(t)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	train := cycleTexts(rng, cycleWords, 200)
+	cfg := DefaultLMTrainConfig()
+	cfg.Model = LMConfig{View: view, Embed: 8, Hidden: 8, Buckets: 30}
+	cfg.Epochs, cfg.Samples, cfg.Workers = 1, 4, 1
+	lm, _, err := TrainLM(context.Background(), tok, train, train[:20], cfg, LMHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lm, train
+}
+
+func TestLMSaveLoad(t *testing.T) {
+	t.Parallel()
+	lm, train := smallLM(t, ViewWords)
+	var b bytes.Buffer
+	if err := lm.Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	file := b.Bytes()
+	got, err := LoadLM(bytes.NewReader(file), "x.lm", NewTokenizerCache(lm.Tokenizer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f0, b0, _ := lm.Perplexity(train[:20])
+	f1, b1, _ := got.Perplexity(train[:20])
+	if math.Abs(f0-f1) > 1e-3*f0 || math.Abs(b0-b1) > 1e-3*b0 || got.Info["epochs"] != "1" {
+		t.Fatalf("loaded model: perplexity %.5f/%.5f, want %.5f/%.5f; epochs %q", f1, b1, f0, b0, got.Info["epochs"])
+	}
+	// A classifier file is not a language model, and a classifier loader
+	// refuses a language model.
+	var cb bytes.Buffer
+	if err := smallClassifier(t, 1).Save(&cb); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadLM(bytes.NewReader(cb.Bytes()), "c.safetensors", nil); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "c.safetensors") || !strings.Contains(err.Error(), `kind "classifier"`) {
+		t.Fatalf("LoadLM(classifier) = %v", err)
+	}
+	if _, err := LoadClassifier(bytes.NewReader(file), "x.lm", nil); !errors.Is(err, ErrFormat) {
+		t.Fatalf("LoadClassifier(lm) = %v", err)
+	}
+	// Truncated and bit-flipped files are refused.
+	if _, err := LoadLM(bytes.NewReader(file[:len(file)-10]), "x.lm", nil); err == nil {
+		t.Fatal("truncated file loaded")
+	}
+	bad := bytes.Clone(file)
+	bad[len(bad)-3] ^= 0x40
+	if _, err := LoadLM(bytes.NewReader(bad), "x.lm", nil); err == nil || !strings.Contains(err.Error(), "x.lm") || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("corrupt payload: %v", err)
+	}
+}
+
+func TestLMResume(t *testing.T) {
+	t.Parallel()
+	lm, train := smallLM(t, ViewWords)
+	cfg := DefaultLMTrainConfig()
+	cfg.Epochs, cfg.Samples, cfg.Workers, cfg.Resume = 1, 4, 1, lm
+	var saved int
+	got, _, err := TrainLM(context.Background(), nil, train, train[:20], cfg, LMHooks{Checkpoint: func(*LanguageModel) error { saved++; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Info["epochs"] != "2" || saved != 1 || got.Vocab != lm.Vocab {
+		t.Fatalf("resumed: epochs %q, checkpoints %d, same vocabulary %v", got.Info["epochs"], saved, got.Vocab == lm.Vocab)
+	}
+	// The resumed model starts from the saved weights: they moved, and the
+	// original is untouched.
+	if got.net.fwd.Wh.W[0] == lm.net.fwd.Wh.W[0] {
+		t.Fatal("resumed training did not change the weights")
+	}
+}
+
+func TestInitFromLM(t *testing.T) {
+	t.Parallel()
+	lm, train := smallLM(t, ViewWords)
+	var ex []LabeledText
+	for i, s := range train[:60] {
+		ex = append(ex, LabeledText{Text: s, Label: []string{"a", "b"}[i%2]})
+	}
+	cfg := DefaultTrainConfig()
+	cfg.Epochs, cfg.Workers = 1, 1
+	cfg.Model.Hidden = 32 // replaced by the LM's
+	cfg.Init = Pretrained{LM: lm, LayerLR: 2.6, Unfreeze: true}
+	clf, _, err := TrainClassifier(context.Background(), lm.Tokenizer, ex, ex[:10], cfg, TrainHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clf.Config.Hidden != lm.Config.Hidden || clf.Vocab != lm.Vocab {
+		t.Fatalf("classifier hidden %d, want the LM's %d; same vocabulary %v", clf.Config.Hidden, lm.Config.Hidden, clf.Vocab == lm.Vocab)
+	}
+	// Epoch 1 trains only the output layer: the encoder is the LM's.
+	for _, pair := range [][2]*nn.Param{{clf.net.emb.Table, lm.net.emb.Table}, {clf.net.fwd.Wx, lm.net.fwd.Wx}, {clf.net.bwd.Wh, lm.net.bwd.Wh}} {
+		for i := range pair[1].W {
+			// The saved weights are the moving average of a constant.
+			if math.Abs(pair[0].W[i]-pair[1].W[i]) > 1e-12 {
+				t.Fatalf("%s[%d] = %v, want the LM's %v (frozen in epoch 1)", pair[0].Name, i, pair[0].W[i], pair[1].W[i])
+			}
+		}
+	}
+	// The wrong view is refused.
+	cfg.Init.LM, _ = smallLM(t, ViewChars)
+	if _, _, err := TrainClassifier(context.Background(), cfg.Init.LM.Tokenizer, ex, ex[:10], cfg, TrainHooks{}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "--view words") {
+		t.Fatalf("chars LM for a classifier: %v", err)
+	}
+}
+
+func TestInitTaggerFromLM(t *testing.T) {
+	t.Parallel()
+	lm, _ := smallLM(t, ViewChars)
+	train := []TaggedSentence{
+		{Tokens: []string{"red", "green", "Paris"}, Tags: []string{"O", "O", "B-LOC"}},
+		{Tokens: []string{"blue", "Bob", "cyan"}, Tags: []string{"O", "B-PER", "O"}},
+	}
+	cfg := DefaultTaggerTrainConfig()
+	cfg.Epochs, cfg.Workers, cfg.Batch = 2, 1, 2
+	cfg.Init = Pretrained{LM: lm, Unfreeze: true}
+	tg, _, err := TrainTagger(context.Background(), lm.Tokenizer, train, train, cfg, TrainHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Epochs 1-2 keep the embedding frozen; the LSTM's embedding rows start
+	// from the LM's (and train in epoch 2), the rest keeps its own shape.
+	if math.Abs(tg.net.emb.Table.W[5]-lm.net.emb.Table.W[5]) > 1e-12 || tg.Vocab != lm.Vocab {
+		t.Fatal("tagger embedding is not the LM's")
+	}
+	if tg.net.fwd.In != tg.Config.features() || tg.Config.Hidden != lm.Config.Hidden {
+		t.Fatalf("tagger LSTM reads %d inputs with %d units", tg.net.fwd.In, tg.Config.Hidden)
+	}
+}
