@@ -1,0 +1,138 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// TestScan reads a topic of three partitions (one empty) holding valid and
+// malformed events from the earliest offsets to their ends, without a
+// consumer group, and stops at MaxEvents.
+func TestScan(t *testing.T) {
+	t.Parallel()
+	k := newTestKafka(t, 3, 1)
+	topic := k.topics[0]
+	var msgs []kafka.Message
+	want := map[string]bool{}
+	for i := 0; i < 40; i++ {
+		text := fmt.Sprintf("event number %d", i)
+		want[text] = true
+		msgs = append(msgs, kafka.Message{Topic: topic, Partition: i % 2, Value: fmt.Appendf(nil, `{"id":"e%d","text":%q}`, i, text)})
+	}
+	bad := []string{`not json`, `{"text":""}`, `{"id":"x"}`, `[1,2]`, "\xff\xfe"}
+	for i, v := range bad {
+		msgs = append(msgs, kafka.Message{Topic: topic, Partition: i % 2, Value: []byte(v)})
+	}
+	// The last record of partition 1 is valid: the scan must reach it.
+	msgs = append(msgs, kafka.Message{Topic: topic, Partition: 1, Value: []byte(`{"text":"the last one"}`)})
+	want["the last one"] = true
+	k.produce(t, msgs...)
+
+	cfg := ScanConfig{Brokers: k.brokers, Topic: topic}
+	tests := []struct {
+		name       string
+		maxEvents  int
+		wantEvents int
+	}{
+		{"whole topic", 0, 41},
+		{"max events", 7, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c := cfg
+			c.MaxEvents = tc.maxEvents
+			got := map[string]bool{}
+			start := time.Now()
+			st, err := Scan(ctx, c, func(ev Event) error {
+				if got[ev.Text] || !want[ev.Text] {
+					return fmt.Errorf("unexpected or repeated event %q", ev.Text)
+				}
+				got[ev.Text] = true
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Events != tc.wantEvents || len(got) != tc.wantEvents {
+				t.Fatalf("stats %+v, %d distinct texts; want %d events", st, len(got), tc.wantEvents)
+			}
+			if st.Partitions != 3 {
+				t.Fatalf("partitions %d, want 3", st.Partitions)
+			}
+			if tc.maxEvents == 0 {
+				if st.MalformedTotal() != len(bad) || st.Read != 2 {
+					t.Fatalf("stats %+v: want %d malformed, 2 partitions read", st, len(bad))
+				}
+				if st.Malformed[ReasonInvalidJSON] != 1 || st.Malformed[ReasonInvalidUTF8] != 1 || st.Malformed[ReasonMissingText] != 1 {
+					t.Fatalf("malformed by reason %v", st.Malformed)
+				}
+			}
+			t.Logf("%s: %+v in %v", tc.name, st, time.Since(start))
+		})
+	}
+
+	// No consumer group was joined and no offset committed.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	groups, err := k.client().ListGroups(ctx, &kafka.ListGroupsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups.Groups) != 0 {
+		t.Fatalf("groups after scanning: %+v", groups.Groups)
+	}
+
+	// An error from the callback stops the scan.
+	stop := errors.New("enough")
+	n := 0
+	st, err := Scan(ctx, cfg, func(Event) error {
+		if n++; n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || st.Events != 3 {
+		t.Fatalf("callback error: %v after %d events", err, st.Events)
+	}
+}
+
+// TestScanErrors covers configurations and topics Scan refuses.
+func TestScanErrors(t *testing.T) {
+	t.Parallel()
+	k := newTestKafka(t, 1, 1)
+	tests := []struct {
+		name string
+		cfg  ScanConfig
+		want string
+	}{
+		{"no brokers", ScanConfig{Topic: "t"}, "brokers"},
+		{"bad topic", ScanConfig{Brokers: k.brokers, Topic: "a b"}, "topics[0]"},
+		{"negative max", ScanConfig{Brokers: k.brokers, Topic: "t", MaxEvents: -1}, "max events"},
+		{"bad format", ScanConfig{Brokers: k.brokers, Topic: "t", Format: "xml"}, "format"},
+		{"empty topic", ScanConfig{Brokers: k.brokers, Topic: k.topics[0]}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			st, err := Scan(ctx, tc.cfg, func(Event) error { return nil })
+			if tc.want == "" {
+				if err != nil || st.Events != 0 || st.Read != 0 {
+					t.Fatalf("empty topic: %+v, %v", st, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want ErrInvalidConfig naming %q", err, tc.want)
+			}
+		})
+	}
+}
