@@ -21,9 +21,10 @@ func newPretrainCmd() *cobra.Command {
 		out, resume         string
 		strict, quiet       bool
 		cfg                 = model.DefaultLMTrainConfig()
+		fromTopic           topicTexts
 	)
 	cmd := &cobra.Command{
-		Use:   "pretrain --text FILE... --out LM",
+		Use:   "pretrain --text FILE... [--from-topic T] --out LM",
 		Short: "Pretrain a forward and a backward LSTM language model on unlabeled text",
 		Long: `Pretrain the encoder of the classifier (--view words) or of the NER tagger (--view chars) as a
 pair of LSTM language models: the forward one predicts each token from the tokens before it,
@@ -31,18 +32,24 @@ the backward one from the tokens after it (sampled softmax over the vocabulary, 
 rows for rare words). Input lines are JSON objects with "text" (labels are ignored) or "tokens"
 (NER data), or plain text. After each epoch it reports the perplexity on --dev (default: every
 20th input text, held out) and writes the best model so far to --out, so an interrupted run
-keeps its progress; --resume LM continues from such a file. Then
+keeps its progress; --resume LM continues from such a file. --from-topic T adds the texts of the
+events on a Kafka topic (brokers, TLS, SASL and input.format from the configuration). Then
 "tagstream train classifier|ner --init LM" fine-tunes from it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(textPaths) == 0 || out == "" {
-				return fmt.Errorf("pretrain: --text and --out are required")
+			if (len(textPaths) == 0 && fromTopic.topic == "") || out == "" {
+				return fmt.Errorf("pretrain: --out and --text or --from-topic are required")
 			}
 			opts := dataset.Options{Strict: strict}
 			train, err := readAllTexts(cmd, textPaths, opts)
 			if err != nil {
 				return err
 			}
+			topicTexts, err := fromTopic.read(cmd)
+			if err != nil {
+				return err
+			}
+			train = append(train, topicTexts...)
 			var dev []string
 			if len(devPaths) > 0 {
 				if dev, err = readAllTexts(cmd, devPaths, opts); err != nil {
@@ -100,6 +107,7 @@ keeps its progress; --resume LM continues from such a file. Then
 	f.StringVar(&resume, "resume", "", "continue training this language model file (its vocabulary and settings)")
 	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	fromTopic.addFlags(f)
 	addSettingsFlags(f, &cfg.Settings)
 	f.StringVar(&cfg.Model.View, "view", cfg.Model.View, "token view: words (for classifiers) or chars (for NER taggers)")
 	f.IntVar(&cfg.Model.Embed, "embed", cfg.Model.Embed, "embedding width")
