@@ -39,7 +39,7 @@ func TestLMLearnsCycle(t *testing.T) {
 	train, dev := cycleTexts(rng, cycleWords, 600), cycleTexts(rng, cycleWords, 100)
 	cfg := DefaultLMTrainConfig()
 	cfg.Model = LMConfig{Embed: 16, Hidden: 16, Buckets: 50}
-	cfg.Epochs, cfg.Samples, cfg.Workers, cfg.LR, cfg.Dropout = 6, 4, 2, 1e-2, -1
+	cfg.Epochs, cfg.Samples, cfg.Workers, cfg.LR, cfg.Dropout = 8, 16, 2, 1e-2, -1
 	lm, reports, err := TrainLM(context.Background(), tok, train, dev, cfg, LMHooks{})
 	if err != nil {
 		t.Fatal(err)

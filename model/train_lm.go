@@ -19,9 +19,10 @@ import (
 type LMTrainConfig struct {
 	Model LMConfig
 	Settings
-	// Samples is the number of output classes drawn per update for the
-	// sampled softmax, from the unigram distribution to the power 0.75
-	// (default 512). The update's own targets are always among the classes.
+	// Samples is the number of output classes drawn (with replacement,
+	// duplicates merged) per update for the sampled softmax, from the
+	// unigram distribution to the power 0.75 (default 256); every
+	// prediction is scored against its own target and these.
 	Samples int
 	// EvalMax bounds the dev texts scored after each epoch (default 2000);
 	// the rest of dev is not read during training.
@@ -41,7 +42,7 @@ func DefaultLMTrainConfig() LMTrainConfig {
 			Epochs: 5, Batch: 32, LR: 2e-3, LRDecay: 0.85, Clip: 5, Dropout: 0.2, WordDropout: -1,
 			EMA: 0.999, Seed: 1, Patience: 2, MinCount: 2, MaxVocab: 18000, Workers: runtime.GOMAXPROCS(0),
 		},
-		Samples: 512,
+		Samples: 256,
 		EvalMax: 2000,
 	}
 }
@@ -266,6 +267,7 @@ type lmWorker struct {
 	rowsF, rowsB            []int
 	tgtF, tgtB              []int
 	hid, hmask, dhid        []float64
+	y                       []int
 	wc, dwc, logits, dlogit []float64
 	fc, bc                  nn.LSTMCache
 }
@@ -291,10 +293,10 @@ func (w *lmWorker) forwardBackward(data []lmEncoded, idx []int, dropout float64)
 				w.ids = append(w.ids, e.ids[e.offs[t]:e.offs[t+1]]...)
 				r := t*B + b
 				if t+1 < e.len() {
-					w.rowsF, w.tgtF = append(w.rowsF, r), append(w.tgtF, w.candidate(e.words[t+1]))
+					w.rowsF, w.tgtF = append(w.rowsF, r), append(w.tgtF, int(e.words[t+1]))
 				}
 				if t > 0 {
-					w.rowsB, w.tgtB = append(w.rowsB, r), append(w.tgtB, w.candidate(e.words[t-1]))
+					w.rowsB, w.tgtB = append(w.rowsB, r), append(w.tgtB, int(e.words[t-1]))
 				}
 			}
 			w.offs = append(w.offs, int32(len(w.ids)))
@@ -336,46 +338,66 @@ func (w *lmWorker) candidate(c int32) int {
 	return int(w.col[c])
 }
 
-// sampled is the sampled softmax of one direction: the hidden states of
-// rows (columns [off, off+H) of seq), after dropout, score the candidate
-// classes, corrected by the log-probability of each being drawn:
+// sampled is the sampled softmax of one direction (Jean et al. 2015): the
+// hidden state h_r of each row (columns [off, off+H) of seq, after dropout)
+// scores its own target y_r and the K classes drawn for the whole update,
+// each corrected by the log-probability of being drawn:
 //
-//	z_{r,s} = h_r·U_s + c_s - log Q(s),  L = mean_r -log softmax(z_r)[y_r]
+//	z_r = [h_r·U_{y_r} + c_{y_r} - log Q(y_r), (h_r·U_s + c_s - log Q(s))_{s∈S}]
+//	L   = mean_r -log softmax(z_r)[0]
 //
-// It returns L, adds 0.5·∂L/∂h into dseq and 0.5·∂L/∂(U, c) into the
-// gradients of the candidates' rows.
+// A drawn class equal to the row's target is masked out (an accidental
+// hit). It returns L, adds 0.5·∂L/∂h into dseq and 0.5·∂L/∂(U, c) into the
+// gradients of the targets' and drawn classes' rows.
 func (w *lmWorker) sampled(rows, tgt []int, off int, out, bias *nn.Param, dropout float64) float64 {
-	M, S, H := len(rows), len(w.cand), w.cfg.Hidden
+	M, K, H := len(rows), len(w.cand), w.cfg.Hidden
 	if M == 0 {
 		return 0
 	}
+	C := K + 1 // logits per row: the target, then the drawn classes
+	logQ := w.sampler.logQ
 	w.hid = nn.Grow(w.hid, M*H)
 	for k, r := range rows {
 		copy(w.hid[k*H:(k+1)*H], w.seq[r*2*H+off:r*2*H+off+H])
 	}
 	w.hmask = nn.Grow(w.hmask, M*H)
 	nn.Dropout(w.hid, w.hmask, dropout, w.rng)
-	w.wc = nn.Grow(w.wc, S*H)
+	w.wc = nn.Grow(w.wc, K*H)
 	for i, c := range w.cand {
 		copy(w.wc[i*H:(i+1)*H], out.W[int(c)*H:int(c+1)*H])
 	}
-	w.logits = nn.Grow(w.logits, M*S)
+	w.logits = nn.Grow(w.logits, M*C)
 	for k := 0; k < M; k++ {
-		z := w.logits[k*S : (k+1)*S]
+		z := w.logits[k*C : (k+1)*C]
 		for i, c := range w.cand {
-			z[i] = bias.W[c] - w.sampler.logQ[c]
+			z[1+i] = bias.W[c] - logQ[c]
 		}
 	}
-	nn.Gemm(false, true, M, S, H, 1, w.hid, H, w.wc, H, 1, w.logits, S)
-	w.dlogit = nn.Grow(w.dlogit, M*S)
-	loss := nn.SoftmaxCrossEntropy(w.logits, M, S, tgt, nil, nil, w.dlogit)
-	for i := range w.dlogit[:M*S] {
+	nn.Gemm(false, true, M, K, H, 1, w.hid, H, w.wc, H, 1, w.logits[1:], C)
+	w.y = nn.Grow(w.y, M)
+	for k := 0; k < M; k++ {
+		y, h := tgt[k], w.hid[k*H:(k+1)*H]
+		z := w.logits[k*C : (k+1)*C]
+		u := out.W[y*H : (y+1)*H]
+		var dot float64
+		for j, v := range h {
+			dot += v * u[j]
+		}
+		z[0] = dot + bias.W[y] - logQ[y]
+		if i := w.col[y]; i >= 0 {
+			z[1+i] = math.Inf(-1)
+		}
+		w.y[k] = 0
+	}
+	w.dlogit = nn.Grow(w.dlogit, M*C)
+	loss := nn.SoftmaxCrossEntropy(w.logits, M, C, w.y, nil, nil, w.dlogit)
+	for i := range w.dlogit[:M*C] {
 		w.dlogit[i] *= 0.5
 	}
 	w.dhid = nn.Grow(w.dhid, M*H)
-	nn.Gemm(false, false, M, H, S, 1, w.dlogit, S, w.wc, H, 0, w.dhid, H)
-	w.dwc = nn.Grow(w.dwc, S*H)
-	nn.Gemm(true, false, S, H, M, 1, w.dlogit, S, w.hid, H, 0, w.dwc, H)
+	nn.Gemm(false, false, M, H, K, 1, w.dlogit[1:], C, w.wc, H, 0, w.dhid, H)
+	w.dwc = nn.Grow(w.dwc, K*H)
+	nn.Gemm(true, false, K, H, M, 1, w.dlogit[1:], C, w.hid, H, 0, w.dwc, H)
 	for i, c := range w.cand {
 		out.Touch(c)
 		g := out.G[int(c)*H : int(c+1)*H]
@@ -384,10 +406,23 @@ func (w *lmWorker) sampled(rows, tgt []int, off int, out, bias *nn.Param, dropou
 		}
 		var db float64
 		for k := 0; k < M; k++ {
-			db += w.dlogit[k*S+i]
+			db += w.dlogit[k*C+1+i]
 		}
 		bias.Touch(c)
 		bias.G[c] += db
+	}
+	for k := 0; k < M; k++ {
+		y, d := tgt[k], w.dlogit[k*C]
+		h, dh := w.hid[k*H:(k+1)*H], w.dhid[k*H:(k+1)*H]
+		u := out.W[y*H : (y+1)*H]
+		out.Touch(int32(y))
+		g := out.G[y*H : (y+1)*H]
+		for j := range h {
+			g[j] += d * h[j]
+			dh[j] += d * u[j]
+		}
+		bias.Touch(int32(y))
+		bias.G[y] += d
 	}
 	nn.DropoutBackward(w.dhid, w.hmask)
 	for k, r := range rows {
