@@ -12,4 +12,8 @@ var (
 	ErrData = errors.New("model: bad training data")
 	// ErrDiverged reports a training run whose loss became NaN or infinite.
 	ErrDiverged = errors.New("model: training diverged")
+	// ErrEncoderMismatch reports a language model whose encoder cannot
+	// replace a classifier's: another view, tokenizer, vocabulary or shape
+	// (ReplaceEncoder).
+	ErrEncoderMismatch = errors.New("model: encoder does not match")
 )
