@@ -49,6 +49,8 @@ type Config struct {
 	Embedded Embedded `mapstructure:"embedded" yaml:"embedded"`
 	// Finetune configures online fine-tuning from the feedback topic.
 	Finetune Finetune `mapstructure:"finetune" yaml:"finetune"`
+	// Pretrain configures language-model pretraining on the live stream.
+	Pretrain Pretrain `mapstructure:"pretrain" yaml:"pretrain"`
 }
 
 // Kafka configures the Kafka consumer.
@@ -257,6 +259,37 @@ type Finetune struct {
 	DataZH string `mapstructure:"data_zh" yaml:"data_zh"`
 }
 
+// Pretrain configures the background job that keeps pretraining the
+// language models (tagstream pretrain --view words) on a sample of the live
+// stream and hands their refreshed encoders to fine-tuning.
+type Pretrain struct {
+	// Enabled turns the job on (it needs finetune.enabled to reach the
+	// classifiers). Default false.
+	Enabled bool `mapstructure:"enabled" yaml:"enabled"`
+	// LMEN is the English language model file to start from (words view;
+	// the classifier must have been trained with --init from it for its
+	// encoder to be handed over). Default empty: no job for English.
+	LMEN string `mapstructure:"lm_en" yaml:"lm_en"`
+	// LMZH is the same for Chinese. Default empty.
+	LMZH string `mapstructure:"lm_zh" yaml:"lm_zh"`
+	// Sample is the fraction of consumed event texts kept. Default 0.1,
+	// range above 0 up to 1.
+	Sample float64 `mapstructure:"sample" yaml:"sample"`
+	// Buffer is the number of texts kept per language, a uniform
+	// reservoir over all sampled (each cut to 2048 bytes). Default 20000,
+	// range 10..10000000.
+	Buffer int `mapstructure:"buffer" yaml:"buffer"`
+	// Interval is the time between rounds. Default 30m, range 1m..168h.
+	Interval time.Duration `mapstructure:"interval" yaml:"interval"`
+	// MinTexts is the number of texts sampled since a language's last
+	// round needed to start one. Default 1000, range 1..10000000.
+	MinTexts int `mapstructure:"min_texts" yaml:"min_texts"`
+	// Duty is the share of one core a round may use: after each batch it
+	// sleeps so that busy time is at most this fraction of the round.
+	// Default 0.25, range 0.01..1.
+	Duty float64 `mapstructure:"duty" yaml:"duty"`
+}
+
 // Default returns the default configuration. It is valid. The slices in the
 // result are fresh and owned by the caller.
 func Default() Config {
@@ -310,6 +343,13 @@ func Default() Config {
 			MinExamples:   200,
 			MaxProcs:      1,
 			MaxRegression: 0.01,
+		},
+		Pretrain: Pretrain{
+			Sample:   0.1,
+			Buffer:   20000,
+			Interval: 30 * time.Minute,
+			MinTexts: 1000,
+			Duty:     0.25,
 		},
 	}
 }

@@ -131,6 +131,20 @@ func (c Config) Validate() error {
 		v.fail("finetune.max_regression", f.MaxRegression, "0..1")
 	}
 
+	pt := c.Pretrain
+	if !(pt.Sample > 0 && pt.Sample <= 1) {
+		v.fail("pretrain.sample", pt.Sample, "above 0 up to 1")
+	}
+	v.intRange("pretrain.buffer", int64(pt.Buffer), 10, 10_000_000)
+	v.durRange("pretrain.interval", pt.Interval, time.Minute, 168*time.Hour)
+	v.intRange("pretrain.min_texts", int64(pt.MinTexts), 1, 10_000_000)
+	if !(pt.Duty >= 0.01 && pt.Duty <= 1) {
+		v.fail("pretrain.duty", pt.Duty, "0.01..1")
+	}
+	if pt.Enabled && pt.LMEN == "" && pt.LMZH == "" {
+		v.fail("pretrain.lm_en", pt.LMEN, "a language model file (pretrain.enabled needs lm_en or lm_zh)")
+	}
+
 	return errors.Join(v.errs...)
 }
 

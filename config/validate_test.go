@@ -67,6 +67,13 @@ func TestValidate(t *testing.T) {
 		{"finetune max procs", func(c *Config) { c.Finetune.MaxProcs = 300 }, `finetune.max_procs = 300, want 1..256`},
 		{"finetune max regression", func(c *Config) { c.Finetune.MaxRegression = 1.5 }, `finetune.max_regression = 1.5, want 0..1`},
 		{"finetune max regression NaN", func(c *Config) { c.Finetune.MaxRegression = math.NaN() }, `finetune.max_regression = NaN, want 0..1`},
+		{"pretrain sample zero", func(c *Config) { c.Pretrain.Sample = 0 }, `pretrain.sample = 0, want above 0 up to 1`},
+		{"pretrain sample NaN", func(c *Config) { c.Pretrain.Sample = math.NaN() }, `pretrain.sample = NaN, want above 0 up to 1`},
+		{"pretrain buffer", func(c *Config) { c.Pretrain.Buffer = 9 }, `pretrain.buffer = 9, want 10..10000000`},
+		{"pretrain interval", func(c *Config) { c.Pretrain.Interval = time.Second }, `pretrain.interval = 1s, want 1m0s..168h0m0s`},
+		{"pretrain min texts", func(c *Config) { c.Pretrain.MinTexts = 0 }, `pretrain.min_texts = 0, want 1..10000000`},
+		{"pretrain duty", func(c *Config) { c.Pretrain.Duty = 0.001 }, `pretrain.duty = 0.001, want 0.01..1`},
+		{"pretrain without models", func(c *Config) { c.Pretrain.Enabled = true }, `pretrain.lm_en = "", want a language model file (pretrain.enabled needs lm_en or lm_zh)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
