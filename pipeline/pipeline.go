@@ -138,9 +138,10 @@ func (c Config) withDefaults() Config {
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
-	reg prometheus.Registerer
-	now func() time.Time
+	log       *slog.Logger
+	reg       prometheus.Registerer
+	now       func() time.Time
+	fetchHook func([]consumer.Record)
 }
 
 // WithLogger sets the logger (default: discard).
@@ -163,6 +164,7 @@ type Pipeline struct {
 	now    func() time.Time
 	m      *metrics
 	models atomic.Pointer[Snapshot]
+	hook   func([]consumer.Record) // WithFetchHook, or nil
 
 	running  atomic.Bool
 	inFlight atomic.Int64  // fetched, not yet acknowledged
@@ -202,6 +204,7 @@ func New(cfg Config, src Source, sink Sink, models *Snapshot, opts ...Option) (*
 		sink:   sink,
 		log:    o.log,
 		now:    o.now,
+		hook:   o.fetchHook,
 		idle:   make(chan struct{}, 1),
 		freed:  make(chan struct{}, 1),
 		retryC: make(chan struct{}, 1),
@@ -381,6 +384,9 @@ func (p *Pipeline) fetchLoop(ctx, hard context.Context, records chan<- consumer.
 		p.m.inFlight.Add(float64(len(recs)))
 		p.consumed.Add(int64(len(recs)))
 		p.m.consumed.Add(float64(len(recs)))
+		if p.hook != nil {
+			p.hook(recs)
+		}
 		for i, r := range recs {
 			select {
 			case records <- r:

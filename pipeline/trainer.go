@@ -103,6 +103,9 @@ type Round struct {
 	Decision model.GuardDecision
 	Version  string // the promoted classifier version ("" if rejected)
 	Took     time.Duration
+	// Encoder says the candidate started from the encoder of a language
+	// model refreshed on the live stream (Trainer.UseEncoders).
+	Encoder bool
 }
 
 // Trainer fine-tunes the classifiers in service from labelled feedback and
@@ -132,6 +135,7 @@ type Trainer struct {
 
 	onPromote    func(ctx context.Context, p Promotion) error
 	roundsMetric *prometheus.CounterVec
+	encoders     *Pretrainer // refreshed encoders for classifier rounds (UseEncoders)
 }
 
 // Register exports the trainer's round counter,
@@ -297,7 +301,9 @@ func (t *Trainer) RunRound(ctx context.Context, lang string) (Round, error) {
 	ft := t.cfg.FineTune
 	ft.Seed = t.cfg.Seed*1_000_003 + uint64(t.rounds) // reproducible, distinct per round
 	t.mu.Unlock()
-	cand, err := model.FineTuneClassifier(ctx, lm.Classifier, train, replay, ft)
+	from, enc := t.roundBase(lang, lm)
+	r.Encoder = enc
+	cand, err := model.FineTuneClassifier(ctx, from, train, replay, ft)
 	if err != nil {
 		return r, fmt.Errorf("fine-tune %s: %w", lm.ClassifierVersion, err)
 	}
@@ -322,7 +328,7 @@ func (t *Trainer) RunRound(ctx context.Context, lang string) (Round, error) {
 	if !r.Decision.Promote {
 		t.Rejections++
 		t.mu.Unlock()
-		t.log.Info("fine-tune candidate rejected", "lang", lang, "base", lm.ClassifierVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
+		t.log.Info("fine-tune candidate rejected", "lang", lang, "base", lm.ClassifierVersion, "examples", r.Examples, "refreshed_encoder", r.Encoder, "reason", r.Decision.Reason, "took", r.Took)
 		return r, nil
 	}
 	t.gen++
@@ -346,7 +352,7 @@ func (t *Trainer) RunRound(ctx context.Context, lang string) (Round, error) {
 			t.log.Error("publish promoted model", "version", r.Version, "err", err)
 		}
 	}
-	t.log.Info("fine-tuned model promoted", "lang", lang, "version", r.Version, "parent", lm.ClassifierVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
+	t.log.Info("fine-tuned model promoted", "lang", lang, "version", r.Version, "parent", lm.ClassifierVersion, "examples", r.Examples, "refreshed_encoder", r.Encoder, "reason", r.Decision.Reason, "took", r.Took)
 	return r, nil
 }
 
