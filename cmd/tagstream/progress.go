@@ -67,6 +67,9 @@ func progressHooks(stderr io.Writer, quiet bool) model.TrainHooks {
 			case r.DevNER != nil:
 				fmt.Fprintf(stderr, "epoch %d: loss %.4f, %.1fs (%.0f sent/s); dev entity P %.4f R %.4f F1 %.4f, token acc %.4f%s\n",
 					r.Epoch, r.TrainLoss, r.Seconds, r.ExamplesPerSec, r.DevNER.Precision, r.DevNER.Recall, r.DevNER.F1, r.DevNER.TokenAccuracy, best)
+			case r.Perplexity != nil:
+				fmt.Fprintf(stderr, "epoch %d: loss %.4f, %.1fs (%.0f texts/s); dev perplexity forward %.2f backward %.2f over %d predictions%s\n",
+					r.Epoch, r.TrainLoss, r.Seconds, r.ExamplesPerSec, r.Perplexity.Forward, r.Perplexity.Backward, r.Perplexity.Predictions, best)
 			}
 		},
 	}
