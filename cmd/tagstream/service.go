@@ -46,6 +46,10 @@ type service struct {
 	trainer *pipeline.Trainer
 	fbCons  *consumer.Consumer
 	fbPub   *producer.Publisher
+	// Live-stream pretraining (pretrain.enabled): the job, and for a
+	// stand-alone trainer the consumer that samples the event topics.
+	pretrainer *pipeline.Pretrainer
+	ptCons     *consumer.Consumer
 
 	// Model distribution (models.bucket, jetstream mode).
 	store *producer.ModelStore
@@ -228,8 +232,16 @@ func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o se
 		s.cfg.NATS.URL = s.servers.NATSURL
 	}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := s.newPretrainer(snap, o); err != nil {
+		return nil, err
+	}
 	if o.trainerOnly {
 		s.swapper = pipeline.NewModelHolder(snap)
+		if s.pretrainer != nil {
+			if err := s.startSampler(); err != nil {
+				return nil, err
+			}
+		}
 	} else {
 		s.pub, err = producer.New(ctx, producerConfig(s.cfg), producer.WithLogger(log))
 		if err != nil {
@@ -239,8 +251,11 @@ func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o se
 		if err != nil {
 			return nil, err
 		}
-		s.pipe, err = pipeline.New(pipelineConfig(s.cfg), s.cons, s.pub, snap,
-			pipeline.WithLogger(log), pipeline.WithRegisterer(s.reg))
+		popts := []pipeline.Option{pipeline.WithLogger(log), pipeline.WithRegisterer(s.reg)}
+		if s.pretrainer != nil {
+			popts = append(popts, pipeline.WithFetchHook(s.pretrainer.Offer))
+		}
+		s.pipe, err = pipeline.New(pipelineConfig(s.cfg), s.cons, s.pub, snap, popts...)
 		if err != nil {
 			return nil, err
 		}
@@ -266,6 +281,9 @@ func startService(ctx context.Context, cfg config.Config, log *slog.Logger, o se
 		s.trainer.SetGeneration(newest)
 		if s.sync != nil {
 			s.trainer.OnPromote(s.sync.Publish)
+		}
+		if s.pretrainer != nil {
+			s.trainer.UseEncoders(s.pretrainer)
 		}
 	}
 	if !o.noHTTP {
@@ -434,6 +452,7 @@ func (s *service) run(ctx context.Context, reload <-chan os.Signal) error {
 			}
 		}()
 	}
+	pretrainDone := s.runPretrain(ctx) // joined below
 	var err error
 	if s.pipe != nil {
 		err = s.pipe.Run(ctx)
@@ -443,6 +462,7 @@ func (s *service) run(ctx context.Context, reload <-chan os.Signal) error {
 	stopReload()
 	<-trainerDone
 	<-syncDone
+	<-pretrainDone
 	end := time.Now().Add(s.cfg.ShutdownTimeout)
 	if !stopDeadline() { // ctx ended: the clock started then
 		end = <-deadline
@@ -475,6 +495,11 @@ func (s *service) close(ctx context.Context) error {
 	}
 	if s.fbPub != nil {
 		if err := s.fbPub.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.ptCons != nil {
+		if err := s.ptCons.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

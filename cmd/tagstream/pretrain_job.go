@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/model"
+	"github.com/tagstream/tagstream/model/text"
+	"github.com/tagstream/tagstream/pipeline"
+)
+
+// newPretrainer builds the live-stream pretraining job of the pretrain
+// section (nil when it is off): the language models of pretrain.lm_en and
+// pretrain.lm_zh, loaded with the tokenizers of the classifiers in snap.
+// The refreshed encoders go to the fine-tuning loop, so without
+// finetune.enabled (or with the identity models) the job stays off.
+func (s *service) newPretrainer(snap *pipeline.Snapshot, o serviceOptions) error {
+	p := s.cfg.Pretrain
+	if !p.Enabled || o.identity {
+		return nil
+	}
+	if !s.cfg.Finetune.Enabled || s.cfg.Kafka.FeedbackTopic == "" {
+		s.log.Warn("pretrain.enabled needs finetune.enabled and kafka.feedback_topic (fine-tuning takes the refreshed encoders): live-stream pretraining is off")
+		return nil
+	}
+	var toks []*text.Tokenizer
+	for _, l := range snap.Langs() {
+		if _, lm := snap.For(l); lm.Classifier != nil {
+			toks = append(toks, lm.Classifier.Tokenizer)
+		}
+	}
+	tc := model.NewTokenizerCache(toks...)
+	lms := map[string]*model.LanguageModel{}
+	for lang, path := range map[string]string{"en": p.LMEN, "zh": p.LMZH} {
+		if path == "" {
+			continue
+		}
+		lm, err := loadLMFile(path, tc)
+		if err != nil {
+			return fmt.Errorf("pretrain.lm_%s: %w", lang, err)
+		}
+		lms[lang] = lm
+	}
+	pt, err := pipeline.NewPretrainer(pipeline.PretrainConfig{
+		Sample: p.Sample, Buffer: p.Buffer, Interval: p.Interval, MinTexts: p.MinTexts, Duty: p.Duty,
+	}, lms, s.log)
+	if err != nil {
+		return fmt.Errorf("pretrain: %w", err)
+	}
+	if err := pt.Register(s.reg); err != nil {
+		return err
+	}
+	s.pretrainer = pt
+	s.log.Info("live-stream pretraining on", "lm_en", p.LMEN, "lm_zh", p.LMZH, "sample", p.Sample, "buffer", p.Buffer,
+		"interval", p.Interval, "min_texts", p.MinTexts, "duty", p.Duty)
+	return nil
+}
+
+// loadLMFile loads a language model file.
+func loadLMFile(path string, tc *model.TokenizerCache) (_ *model.LanguageModel, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	return model.LoadLM(f, path, tc)
+}
+
+// startSampler gives the stand-alone trainer (no pipeline to hook into) a
+// consumer of the event topics, group <kafka.group>.pretrain starting at
+// the latest offsets, whose records only feed the Pretrainer's sample.
+func (s *service) startSampler() error {
+	cc := consumerConfig(s.cfg)
+	cc.Group = s.cfg.Kafka.Group + ".pretrain"
+	cc.StartOffset = "latest"
+	c, err := consumer.New(cc, consumer.WithLogger(s.log))
+	if err != nil {
+		return fmt.Errorf("pretrain sampler: %w", err)
+	}
+	s.ptCons = c
+	return nil
+}
+
+// runPretrain runs the pretraining job (and the trainer's sampler) until
+// ctx ends; the returned channel is closed once every goroutine it started
+// has returned. Without a job it is closed at once.
+func (s *service) runPretrain(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if s.pretrainer == nil {
+		close(done)
+		return done
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := s.pretrainer.Run(ctx); err != nil {
+			s.log.Error("live-stream pretraining stopped", "err", err)
+		}
+	}()
+	if s.ptCons != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.sample(ctx)
+		}()
+	}
+	go func() { // owned by runPretrain's caller through done
+		wg.Wait()
+		close(done)
+	}()
+	return done
+}
+
+// sample feeds the events of the sampler consumer to the Pretrainer and
+// marks them done, until ctx ends or the consumer closes.
+func (s *service) sample(ctx context.Context) {
+	for {
+		recs, err := s.ptCons.Fetch(ctx, 256)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, consumer.ErrClosed) {
+				return
+			}
+			s.log.Warn("pretrain sampler fetch", "err", err, "retry_in", time.Second)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		s.pretrainer.Offer(recs)
+		s.ptCons.Done(recs...)
+	}
+}
