@@ -331,10 +331,10 @@ func (p *Pretrainer) Run(ctx context.Context) error {
 // (less a held-out slice) and keeps the result when its held-out
 // perplexity is not above the current model's. It returns ctx's error
 // when ctx ends (the model in service stays).
-func (p *Pretrainer) RunRound(ctx context.Context, lang string) (PretrainRound, error) {
+func (p *Pretrainer) RunRound(ctx context.Context, lang string) (r PretrainRound, err error) {
 	p.roundMu.Lock()
 	defer p.roundMu.Unlock()
-	r := PretrainRound{Lang: lang}
+	r = PretrainRound{Lang: lang}
 	p.mu.Lock()
 	st := p.langs[lang]
 	if st == nil || len(st.texts) < 2 {
