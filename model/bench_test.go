@@ -69,7 +69,8 @@ func benchModel(b *testing.B) *CompiledClassifier {
 // BenchmarkClassify measures batched classification of tweets with one
 // workspace per goroutine (run with -cpu 1,2). It reports sentences/s and
 // the GFLOP/s of the model's matrix work (input and recurrent GEMMs, output
-// layer), counted from the actual token counts.
+// layer), counted from the actual token counts, and the process's CPU time
+// per sentence (steadier than wall time on a shared machine).
 func BenchmarkClassify(b *testing.B) {
 	for _, batch := range []int{64} {
 		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
@@ -86,6 +87,7 @@ func BenchmarkClassify(b *testing.B) {
 			flopsPerPass := 2*float64(tokens)*(2*d*4*h+2*h*4*h) + float64(len(tweets))*2*4*h*c
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := processCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				ws := m.NewWorkspace()
 				probs := make([]float32, batch*len(m.labels))
@@ -100,6 +102,7 @@ func BenchmarkClassify(b *testing.B) {
 			})
 			sent := float64(b.N*batch) / b.Elapsed().Seconds()
 			b.ReportMetric(sent, "sentences/s")
+			b.ReportMetric(float64(processCPU()-cpu0)/1e3/float64(b.N*batch), "cpu-us/sentence")
 			b.ReportMetric(sent*flopsPerPass/float64(len(tweets))/1e9, "GFLOP/s")
 		})
 	}
@@ -151,8 +154,8 @@ func loadDefault(b *testing.B, name string, tc *TokenizerCache) Loaded {
 // BenchmarkAnalyze measures the joint classifier + tagger on batches of 64
 // (run with -cpu 1,2): English tweets with the default English models and
 // Chinese sentences with the Chinese ones (random models of the default
-// shapes where a file is missing). Reported: sentences/s, tokens/s and the
-// GFLOP/s of the matrix work of both models.
+// shapes where a file is missing). Reported: sentences/s, tokens/s, the
+// GFLOP/s of the matrix work of both models and CPU time per sentence.
 func BenchmarkAnalyze(b *testing.B) {
 	for _, lang := range []string{"en", "zh"} {
 		b.Run(lang, func(b *testing.B) {
@@ -203,6 +206,7 @@ func BenchmarkAnalyze(b *testing.B) {
 			const batch = 64
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := processCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				ws := a.NewWorkspace()
 				i := 0
@@ -215,6 +219,7 @@ func BenchmarkAnalyze(b *testing.B) {
 			perPass := float64(b.N*batch) / float64(len(texts))
 			secs := b.Elapsed().Seconds()
 			b.ReportMetric(float64(b.N*batch)/secs, "sentences/s")
+			b.ReportMetric(float64(processCPU()-cpu0)/1e3/float64(b.N*batch), "cpu-us/sentence")
 			b.ReportMetric(perPass*float64(chars)/secs, "tokens/s")
 			b.ReportMetric(perPass*flops/secs/1e9, "GFLOP/s")
 		})
