@@ -21,6 +21,8 @@ type CompiledClassifier struct {
 	bb        []float32
 	ow, ob    []float32
 	tokenizer *text.Tokenizer
+	// the LSTM weights packed once for the GEMM kernels
+	pfwx, pfwh, pbwx, pbwh *nn.PackedB
 }
 
 func to32(s []float64) []float32 {
@@ -35,7 +37,7 @@ func to32(s []float64) []float32 {
 // training does not affect it.
 func (c *Classifier) Compile() *CompiledClassifier {
 	n := &c.net
-	return &CompiledClassifier{
+	m := &CompiledClassifier{
 		cfg: c.Config, labels: c.Labels, vocab: c.Vocab, tok: c.Tokenizer,
 		d: c.Config.Embed, h: c.Config.Hidden, c: len(c.Labels),
 		emb: to32(n.emb.Table.W),
@@ -43,6 +45,10 @@ func (c *Classifier) Compile() *CompiledClassifier {
 		bwx: to32(n.bwd.Wx.W), bwh: to32(n.bwd.Wh.W), bb: to32(n.bwd.B.W),
 		ow: to32(n.out.W.W), ob: to32(n.out.B.W),
 	}
+	d, h := m.d, m.h
+	m.pfwx, m.pfwh = nn.PackB(m.fwx, d, 4*h), nn.PackB(m.fwh, h, 4*h)
+	m.pbwx, m.pbwh = nn.PackB(m.bwx, d, 4*h), nn.PackB(m.bwh, h, 4*h)
+	return m
 }
 
 // Labels returns the class labels in score order. Do not modify.
@@ -120,10 +126,10 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 	W := m.cfg.poolWidth()
 	ws.seq = nn.Grow(ws.seq, n*W)
 	if steps > 0 {
-		affineSteps(ws.x, d, m.fwx, m.fb, 4*h, ws.gates, steps, ws.slen)
-		nn.LSTMRecur(ws.gates, m.fwh, steps, B, h, ws.slen, false, ws.seq, W, 0, ws.h, ws.c)
-		affineSteps(ws.x, d, m.bwx, m.bb, 4*h, ws.gates, steps, ws.slen)
-		nn.LSTMRecur(ws.gates, m.bwh, steps, B, h, ws.slen, true, ws.seq, W, h, ws.h, ws.c)
+		affineSteps(ws.x, m.pfwx, m.fb, ws.gates, steps, ws.slen)
+		nn.LSTMRecurPacked(ws.gates, m.pfwh, steps, B, ws.slen, false, ws.seq, W, 0, ws.h, ws.c)
+		affineSteps(ws.x, m.pbwx, m.bb, ws.gates, steps, ws.slen)
+		nn.LSTMRecurPacked(ws.gates, m.pbwh, steps, B, ws.slen, true, ws.seq, W, h, ws.h, ws.c)
 	}
 	if W > 2*h {
 		for r := 0; r < n; r++ {
@@ -150,7 +156,7 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 	}
 }
 
-// affineSteps writes y = x·w + b (x rows of width in, y rows of width out)
+// affineSteps writes y = x·w + b (x rows of width w.K, y rows of width w.N)
 // for the rows of a time-major batch (B = len(slen) rows a step) that hold
 // a token: with slen sorted longest first, rows t·B … t·B+a_t-1 of step t,
 // a_t the number of sequences longer than t. The leading steps where every
@@ -158,14 +164,14 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 // rows of y are not written: the recurrence, the pooling and Viterbi never
 // read them. On tweets a batch of 64 has about 1.6 times as many rows as
 // tokens, all of which one product over the whole batch computed.
-func affineSteps(x []float32, in int, w, b []float32, out int, y []float32, steps int, slen []int32) {
-	B := len(slen)
+func affineSteps(x []float32, w *nn.PackedB, b []float32, y []float32, steps int, slen []int32) {
+	B, in, out := len(slen), w.K, w.N
 	full := 0 // steps where all B sequences run
 	for full < steps && int(slen[B-1]) > full {
 		full++
 	}
 	if full > 0 {
-		nn.Affine(x, full*B, in, w, b, out, y)
+		nn.AffinePacked(x, full*B, w, b, y)
 	}
 	act := B
 	for t := full; t < steps; t++ {
@@ -175,6 +181,6 @@ func affineSteps(x []float32, in int, w, b []float32, out int, y []float32, step
 		if act == 0 {
 			return
 		}
-		nn.Affine(x[t*B*in:], act, in, w, b, out, y[t*B*out:])
+		nn.AffinePacked(x[t*B*in:], act, w, b, y[t*B*out:])
 	}
 }

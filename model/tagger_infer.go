@@ -17,6 +17,8 @@ type CompiledTagger struct {
 	ow, ob       []float32
 	trans        []float32
 	start, end   []float32
+	// the LSTM and emission weights packed once for the GEMM kernels
+	pfwx, pfwh, pbwx, pbwh, pow *nn.PackedB
 	// per tag: 'B', 'I' or 'O', and the raw entity type index; per raw
 	// type: the reported type and its nominal flag (nil when unmarked)
 	prefix  []byte
@@ -37,6 +39,10 @@ func (tg *Tagger) Compile() *CompiledTagger {
 		ow: to32(n.out.W.W), ob: to32(n.out.B.W),
 		trans: to32(n.crf.Trans.W), start: to32(n.crf.Start.W), end: to32(n.crf.End.W),
 	}
+	in, H := tg.Config.features(), tg.Config.Hidden
+	m.pfwx, m.pfwh = nn.PackB(m.fwx, in, 4*H), nn.PackB(m.fwh, H, 4*H)
+	m.pbwx, m.pbwh = nn.PackB(m.bwx, in, 4*H), nn.PackB(m.bwh, H, 4*H)
+	m.pow = nn.PackB(m.ow, 2*H, len(tg.Tags))
 	if n.cnn != nil {
 		m.cnnEmb, m.cnnW, m.cnnB = to32(n.cnn.Emb.W), to32(n.cnn.W.W), to32(n.cnn.B.W)
 	}
@@ -223,13 +229,13 @@ func (m *CompiledTagger) forward(ws *TaggerWorkspace) {
 	ws.c = nn.Grow(ws.c, B*H)
 	ws.seq = nn.Grow(ws.seq, n*2*H)
 	if steps > 0 {
-		affineSteps(ws.x, in, m.fwx, m.fb, 4*H, ws.gates, steps, ws.slen)
-		nn.LSTMRecur(ws.gates, m.fwh, steps, B, H, ws.slen, false, ws.seq, 2*H, 0, ws.h, ws.c)
-		affineSteps(ws.x, in, m.bwx, m.bb, 4*H, ws.gates, steps, ws.slen)
-		nn.LSTMRecur(ws.gates, m.bwh, steps, B, H, ws.slen, true, ws.seq, 2*H, H, ws.h, ws.c)
+		affineSteps(ws.x, m.pfwx, m.fb, ws.gates, steps, ws.slen)
+		nn.LSTMRecurPacked(ws.gates, m.pfwh, steps, B, ws.slen, false, ws.seq, 2*H, 0, ws.h, ws.c)
+		affineSteps(ws.x, m.pbwx, m.bb, ws.gates, steps, ws.slen)
+		nn.LSTMRecurPacked(ws.gates, m.pbwh, steps, B, ws.slen, true, ws.seq, 2*H, H, ws.h, ws.c)
 	}
 	ws.emis = nn.Grow(ws.emis, n*K)
-	affineSteps(ws.seq, 2*H, m.ow, m.ob, K, ws.emis, steps, ws.slen)
+	affineSteps(ws.seq, m.pow, m.ob, ws.emis, steps, ws.slen)
 	ws.path = nn.Grow(ws.path, n)
 	nn.Viterbi(ws.emis, steps, B, K, ws.slen, m.trans, m.start, m.end, &m.tg.mask, &ws.vit, ws.path)
 	for t := 0; t < steps; t++ {
