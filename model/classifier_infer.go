@@ -139,7 +139,7 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 
 	// 5. Pool, project, softmax; scatter back to text order.
 	ws.pooled = nn.Grow(ws.pooled, B*2*W)
-	nn.MaxMeanPool(ws.seq, steps, B, W, ws.slen, ws.pooled, nil)
+	nn.MaxMeanPool32(ws.seq, steps, B, W, ws.slen, ws.pooled)
 	ws.prob = nn.Grow(ws.prob, B*nc)
 	nn.Affine(ws.pooled, B, 2*W, m.ow, m.ob, nc, ws.prob)
 	nn.Softmax(ws.prob, B, nc)
