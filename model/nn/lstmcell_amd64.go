@@ -22,3 +22,22 @@ func lstmCellVec(row []float32, hid int, c, h, out []float32) int {
 	lstmCellAVX2(n, &row[0], hid, &c[0], &h[0], &out[0])
 	return n
 }
+
+// tanhAVX2 sets x[i] = tanh(x[i]) for i < n (n a multiple of 8) with the
+// tanh of lstmCellAVX2 (lstmcell_amd64.s).
+//
+//go:noescape
+func tanhAVX2(n int, x *float32)
+
+// tanhVec applies tanh in place to the first len(x) rounded down to a
+// multiple of 8 elements where the CPU has AVX2 and FMA, and returns how
+// many it did (0 without AVX2/FMA); Tanh does the rest. Its error bound is
+// lstmCellVec's (TestTanhVec).
+func tanhVec(x []float32) int {
+	n := len(x) &^ 7
+	if !hasAVX2FMA || n == 0 {
+		return 0
+	}
+	tanhAVX2(n, &x[0])
+	return n
+}

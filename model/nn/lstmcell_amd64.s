@@ -459,3 +459,135 @@ state1:
 done:
 	VZEROUPPER
 	RET
+
+// func tanhAVX2(n int, x *float32)
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-16
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	CMPQ CX, $16
+	JLT tanh1
+tanh2:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y8
+	VADDPS Y0, Y0, Y0
+	VADDPS Y1, Y1, Y1
+	VMOVUPS lstmconst<>+256(SB), Y2
+	VMOVUPS lstmconst<>+256(SB), Y6
+	VMAXPS Y0, Y2, Y0
+	VMAXPS Y1, Y6, Y1
+	VMOVUPS lstmconst<>+288(SB), Y2
+	VMOVUPS lstmconst<>+288(SB), Y6
+	VMINPS Y0, Y2, Y0
+	VMINPS Y1, Y6, Y1
+	VMULPS lstmconst<>+160(SB), Y0, Y2
+	VMULPS lstmconst<>+160(SB), Y1, Y6
+	VADDPS lstmconst<>+128(SB), Y2, Y2
+	VADDPS lstmconst<>+128(SB), Y6, Y6
+	VROUNDPS $1, Y2, Y2
+	VROUNDPS $1, Y6, Y6
+	VFNMADD231PS lstmconst<>+192(SB), Y2, Y0
+	VFNMADD231PS lstmconst<>+192(SB), Y6, Y1
+	VFNMADD231PS lstmconst<>+224(SB), Y2, Y0
+	VFNMADD231PS lstmconst<>+224(SB), Y6, Y1
+	VMOVUPS lstmconst<>+320(SB), Y3
+	VMOVUPS lstmconst<>+320(SB), Y7
+	VFMADD213PS lstmconst<>+352(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+352(SB), Y1, Y7
+	VFMADD213PS lstmconst<>+384(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+384(SB), Y1, Y7
+	VFMADD213PS lstmconst<>+416(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+416(SB), Y1, Y7
+	VFMADD213PS lstmconst<>+448(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+448(SB), Y1, Y7
+	VFMADD213PS lstmconst<>+480(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+480(SB), Y1, Y7
+	VFMADD213PS lstmconst<>+64(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+64(SB), Y1, Y7
+	VFMADD213PS lstmconst<>+64(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+64(SB), Y1, Y7
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y6, Y6
+	VPSLLD $23, Y2, Y2
+	VPSLLD $23, Y6, Y6
+	VPADDD Y2, Y3, Y0
+	VPADDD Y6, Y7, Y1
+	VADDPS lstmconst<>+64(SB), Y0, Y0
+	VADDPS lstmconst<>+64(SB), Y1, Y1
+	VMOVUPS lstmconst<>+96(SB), Y2
+	VMOVUPS lstmconst<>+96(SB), Y6
+	VDIVPS Y0, Y2, Y0
+	VDIVPS Y1, Y6, Y1
+	VMOVUPS lstmconst<>+64(SB), Y2
+	VMOVUPS lstmconst<>+64(SB), Y6
+	VSUBPS Y0, Y2, Y0
+	VSUBPS Y1, Y6, Y1
+	VMULPS Y4, Y4, Y2
+	VMULPS Y8, Y8, Y6
+	VMOVUPS lstmconst<>+544(SB), Y3
+	VMOVUPS lstmconst<>+544(SB), Y7
+	VFMADD213PS lstmconst<>+576(SB), Y2, Y3
+	VFMADD213PS lstmconst<>+576(SB), Y6, Y7
+	VFMADD213PS lstmconst<>+608(SB), Y2, Y3
+	VFMADD213PS lstmconst<>+608(SB), Y6, Y7
+	VFMADD213PS lstmconst<>+64(SB), Y2, Y3
+	VFMADD213PS lstmconst<>+64(SB), Y6, Y7
+	VMULPS Y4, Y3, Y3
+	VMULPS Y8, Y7, Y7
+	VANDPS lstmconst<>+32(SB), Y4, Y5
+	VANDPS lstmconst<>+32(SB), Y8, Y9
+	VCMPPS $1, lstmconst<>+512(SB), Y5, Y5
+	VCMPPS $1, lstmconst<>+512(SB), Y9, Y9
+	VBLENDVPS Y5, Y3, Y0, Y0
+	VBLENDVPS Y9, Y7, Y1, Y1
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE tanh2
+tanh1:
+	TESTQ CX, CX
+	JZ tanhdone
+	VMOVUPS (SI), Y0
+	VMOVAPS Y0, Y4
+	VADDPS Y0, Y0, Y0
+	VMOVUPS lstmconst<>+256(SB), Y2
+	VMAXPS Y0, Y2, Y0
+	VMOVUPS lstmconst<>+288(SB), Y2
+	VMINPS Y0, Y2, Y0
+	VMULPS lstmconst<>+160(SB), Y0, Y2
+	VADDPS lstmconst<>+128(SB), Y2, Y2
+	VROUNDPS $1, Y2, Y2
+	VFNMADD231PS lstmconst<>+192(SB), Y2, Y0
+	VFNMADD231PS lstmconst<>+224(SB), Y2, Y0
+	VMOVUPS lstmconst<>+320(SB), Y3
+	VFMADD213PS lstmconst<>+352(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+384(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+416(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+448(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+480(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+64(SB), Y0, Y3
+	VFMADD213PS lstmconst<>+64(SB), Y0, Y3
+	VCVTPS2DQ Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VPADDD Y2, Y3, Y0
+	VADDPS lstmconst<>+64(SB), Y0, Y0
+	VMOVUPS lstmconst<>+96(SB), Y2
+	VDIVPS Y0, Y2, Y0
+	VMOVUPS lstmconst<>+64(SB), Y2
+	VSUBPS Y0, Y2, Y0
+	VMULPS Y4, Y4, Y2
+	VMOVUPS lstmconst<>+544(SB), Y3
+	VFMADD213PS lstmconst<>+576(SB), Y2, Y3
+	VFMADD213PS lstmconst<>+608(SB), Y2, Y3
+	VFMADD213PS lstmconst<>+64(SB), Y2, Y3
+	VMULPS Y4, Y3, Y3
+	VANDPS lstmconst<>+32(SB), Y4, Y5
+	VCMPPS $1, lstmconst<>+512(SB), Y5, Y5
+	VBLENDVPS Y5, Y3, Y0, Y0
+	VMOVUPS Y0, (SI)
+tanhdone:
+	VZEROUPPER
+	RET

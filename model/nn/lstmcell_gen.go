@@ -17,6 +17,8 @@
 // r, a degree-6 polynomial for e^r, n added to the exponent bits), with
 // the input clamped to [-86, 88] so 2^n stays a normal float. It writes
 // i, f, g, o back over the pre-activations, c over c and h to h and out.
+// It also writes tanhAVX2, the same tanh in place over a slice (the char
+// CNN's features).
 package main
 
 import (
@@ -240,6 +242,39 @@ func main() {
 	g.f("JZ done")
 	g.state(1)
 	g.WriteString("done:\n")
+	g.f("VZEROUPPER")
+	g.f("RET")
+
+	// tanhAVX2: x = tanh(x) in place for n (a multiple of 8) floats, two
+	// vectors per iteration while 16 are left.
+	g.WriteString("\n// func tanhAVX2(n int, x *float32)\n")
+	g.WriteString("TEXT ·tanhAVX2(SB), NOSPLIT, $0-16\n")
+	g.f("MOVQ n+0(FP), CX")
+	g.f("MOVQ x+8(FP), SI")
+	g.f("CMPQ CX, $16")
+	g.f("JLT tanh1")
+	g.WriteString("tanh2:\n")
+	two := []vec{{"Y0", "Y2", "Y3", "Y4", "Y5"}, {"Y1", "Y6", "Y7", "Y8", "Y9"}}
+	g.f("VMOVUPS (SI), Y0")
+	g.f("VMOVUPS 32(SI), Y1")
+	g.tanhPre(two)
+	g.exp(two)
+	g.tanhPost(two)
+	g.f("VMOVUPS Y0, (SI)")
+	g.f("VMOVUPS Y1, 32(SI)")
+	g.f("ADDQ $64, SI")
+	g.f("SUBQ $16, CX")
+	g.f("CMPQ CX, $16")
+	g.f("JGE tanh2")
+	g.WriteString("tanh1:\n")
+	g.f("TESTQ CX, CX")
+	g.f("JZ tanhdone")
+	g.f("VMOVUPS (SI), Y0")
+	g.tanhPre(two[:1])
+	g.exp(two[:1])
+	g.tanhPost(two[:1])
+	g.f("VMOVUPS Y0, (SI)")
+	g.WriteString("tanhdone:\n")
 	g.f("VZEROUPPER")
 	g.f("RET")
 	if err := os.WriteFile(*out, g.Bytes(), 0o644); err != nil {

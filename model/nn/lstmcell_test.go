@@ -175,3 +175,49 @@ func BenchmarkLSTMCell(b *testing.B) {
 		})
 	}
 }
+
+// TestTanhVec sweeps x over [-30, 30] in steps of 0.001 (plus ±Inf) through
+// tanhVec and checks it against math.Tanh to 4e-7 absolute, and 4e-7
+// relative where |x| < 1/16: the bounds of the cell's tanh, which it shares.
+// Lengths 0…40 check that it covers exactly the leading multiple of 8.
+func TestTanhVec(t *testing.T) {
+	t.Parallel()
+	const n = 60008
+	x := make([]float32, n)
+	for j := range x {
+		x[j] = float32(-30 + 0.001*float64(j))
+	}
+	x[n-2], x[n-1] = float32(math.Inf(1)), float32(math.Inf(-1))
+	in := append([]float32(nil), x...)
+	j0 := tanhVec(x)
+	if want := n &^ 7; hasAVX2FMA && j0 != want {
+		t.Fatalf("tanhVec did %d of %d, want %d", j0, n, want)
+	}
+	for j := j0; j < n; j++ {
+		x[j] = Tanh(x[j])
+	}
+	var worst, worstRel float64
+	for j, v := range in {
+		w := math.Tanh(float64(v))
+		e := math.Abs(float64(x[j]) - w)
+		worst = max(worst, e)
+		if v != 0 && math.Abs(float64(v)) < 1.0/16 {
+			worstRel = max(worstRel, e/math.Abs(w))
+		}
+	}
+	if worst > 4e-7 || worstRel > 4e-7 {
+		t.Errorf("worst error %.3g absolute, %.3g relative near 0; want <= 4e-7", worst, worstRel)
+	}
+	for l := 0; l <= 40; l++ {
+		s := make([]float32, l+1)
+		for i := range s {
+			s[i] = 0.5
+		}
+		if got, want := tanhVec(s[:l]), l&^7; hasAVX2FMA && got != want {
+			t.Fatalf("len %d: tanhVec did %d, want %d", l, got, want)
+		}
+		if s[l] != 0.5 {
+			t.Fatalf("len %d: tanhVec wrote past the end", l)
+		}
+	}
+}
