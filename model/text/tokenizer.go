@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"math"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -15,8 +16,9 @@ import (
 // and is immutable after [New]: one Tokenizer is safe for concurrent use by
 // any number of goroutines, each with its own [Buffer].
 type Tokenizer struct {
-	opts Options
-	seg  *gse.Segmenter
+	opts     Options
+	seg      *gse.Segmenter
+	logTotal float32 // log2 of the dictionary's total frequency, as gse rounds it
 }
 
 // New returns a Tokenizer for opts, loading the gse dictionary named by
@@ -42,7 +44,7 @@ func New(opts Options) (*Tokenizer, error) {
 	if seg.Dict == nil || seg.Dict.NumTokens() == 0 {
 		return nil, fmt.Errorf("load gse dictionary %q: empty dictionary", opts.Dict)
 	}
-	return &Tokenizer{opts: opts, seg: seg}, nil
+	return &Tokenizer{opts: opts, seg: seg, logTotal: float32(math.Log2(seg.Dict.TotalFreq()))}, nil
 }
 
 // Options returns the options of t with every default filled in, suitable
@@ -62,6 +64,10 @@ type Buffer struct {
 	iter  norm.Iter // normalization of non-trivial segments
 	arena []byte    // backing store of Token.Text strings
 	toks  []Token
+	// segmentation of a Han run (segment)
+	hanOff   []int32
+	hanJump  []hanJump
+	hanWords []int32
 }
 
 // Tokenize splits s into tokens for classification: Han runs become gse
