@@ -75,29 +75,54 @@ func runPretrainJob(t *testing.T, command, conf, lm string) {
 		}
 		produced += 10
 	}
-	produce()
-	last := time.Now()
-	pollUntil(t, 30*time.Second, func() error {
+	metric := func() float64 {
 		resp, err := http.Get("http://" + httpAddr + "/metrics")
 		if err != nil {
-			return err
+			return -1
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		body := string(b)
-		en := sumMetric(body, `tagstream_pretrain_texts_sampled_total{lang="en"}`)
 		if zh := sumMetric(body, `tagstream_pretrain_texts_sampled_total{lang="zh"}`); zh != 0 {
 			t.Fatalf("zh sampled %v", zh)
 		}
+		return sumMetric(body, `tagstream_pretrain_texts_sampled_total{lang="en"}`)
+	}
+	// Until the sampler has joined its group (at once for run, which
+	// reads the topic from the start).
+	produce()
+	last := time.Now()
+	pollUntil(t, 60*time.Second, func() error {
+		n := metric()
 		switch {
-		case command == "run" && en != 10: // the pipeline reads the topic from the start
-			return fmt.Errorf("sampled %v, want 10", en)
-		case en < 10 || en > float64(produced) || int(en)%10 != 0:
-			if time.Since(last) > 500*time.Millisecond {
+		case command == "run" && n != 10:
+			return fmt.Errorf("run sampled %v of the first 10 events", n)
+		case n <= 0:
+			if time.Since(last) > time.Second {
 				produce()
 				last = time.Now()
 			}
-			return fmt.Errorf("sampled %v of %d", en, produced)
+			return fmt.Errorf("nothing sampled of %d events", produced)
+		}
+		return nil
+	})
+	// Wait until the count settles (the events produced so far are all
+	// consumed), then every new English event is sampled.
+	base, since := -1.0, time.Now()
+	pollUntil(t, 30*time.Second, func() error {
+		if n := metric(); n != base {
+			base, since = n, time.Now()
+			return fmt.Errorf("sampled count still changing: %v", n)
+		}
+		if time.Since(since) < time.Second {
+			return fmt.Errorf("sampled count settling at %v", base)
+		}
+		return nil
+	})
+	produce()
+	pollUntil(t, 30*time.Second, func() error {
+		if n := metric(); n != base+10 {
+			return fmt.Errorf("sampled %v, want %v", n, base+10)
 		}
 		return nil
 	})
