@@ -12,8 +12,13 @@ import (
 )
 
 // scanIdle bounds how long Scan waits for the next record of a partition
-// before it checks whether the reader has reached the end it aims for.
-const scanIdle = 2 * time.Second
+// before it checks whether the reader has reached the end it aims for;
+// after scanStall such waits in a row it gives the partition up (its last
+// offsets hold no record it can read, e.g. transaction markers).
+const (
+	scanIdle  = 2 * time.Second
+	scanStall = 5
+)
 
 // ScanConfig configures Scan: which topic to read, how to connect and how
 // to decode. Zero fields other than Brokers and Topic take the defaults of
@@ -36,6 +41,8 @@ type ScanConfig struct {
 	// MaxEvents stops the scan once this many valid events were read; 0
 	// reads every partition to its end.
 	MaxEvents int
+
+	idle time.Duration // scanIdle; shorter in tests
 }
 
 // validate checks the fields Scan needs, through Config.Validate.
@@ -58,6 +65,10 @@ type ScanStats struct {
 	// Partitions is the number of partitions of the topic; Read is the
 	// number read from (an empty partition is not read).
 	Partitions, Read int
+	// Stalled is the number of partitions given up before their end
+	// offset because no record arrived for 5 waits of 2s in a row (the
+	// offsets left hold nothing readable, such as transaction markers).
+	Stalled int
 }
 
 // MalformedTotal is the number of rejected values, all reasons together.
@@ -90,6 +101,9 @@ func Scan(ctx context.Context, cfg ScanConfig, fn func(Event) error) (ScanStats,
 		cfg.FetchMaxBytes = DefaultFetchMaxBytes
 	}
 	cfg.FetchMaxBytes = max(cfg.FetchMaxBytes, cfg.MaxBytes)
+	if cfg.idle <= 0 {
+		cfg.idle = scanIdle
+	}
 	d, err := newDialer(Config{TLS: cfg.TLS, SASL: cfg.SASL})
 	if err != nil {
 		return st, err
@@ -193,26 +207,28 @@ func scanPartition(ctx context.Context, d *kafka.Dialer, cfg ScanConfig, p int, 
 		return fmt.Errorf("seek %s[%d]@%d: %w", cfg.Topic, p, first, err)
 	}
 	opt := DecodeOptions{Format: cfg.Format, MaxBytes: cfg.MaxBytes}
+	idle := 0
 	for {
-		fctx, cancel := context.WithTimeout(ctx, scanIdle)
+		fctx, cancel := context.WithTimeout(ctx, cfg.idle)
 		m, err := r.FetchMessage(fctx)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				if r.Offset() >= last { // nothing left below the end (e.g. only control records)
-					return nil
-				}
-				continue
-			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
+				return fmt.Errorf("fetch %s[%d]@%d: %w", cfg.Topic, p, r.Offset(), err)
 			}
-			return fmt.Errorf("fetch %s[%d]@%d: %w", cfg.Topic, p, r.Offset(), err)
+			if idle++; r.Offset() >= last || idle >= scanStall {
+				if r.Offset() < last {
+					st.Stalled++
+				}
+				return nil
+			}
+			continue
 		}
+		idle = 0
 		if m.Offset >= last {
 			return nil
 		}

@@ -68,7 +68,7 @@ func TestScan(t *testing.T) {
 				t.Fatalf("partitions %d, want 3", st.Partitions)
 			}
 			if tc.maxEvents == 0 {
-				if st.MalformedTotal() != len(bad) || st.Read != 2 {
+				if st.MalformedTotal() != len(bad) || st.Read != 2 || st.Stalled != 0 {
 					t.Fatalf("stats %+v: want %d malformed, 2 partitions read", st, len(bad))
 				}
 				if st.Malformed[ReasonInvalidJSON] != 1 || st.Malformed[ReasonInvalidUTF8] != 1 || st.Malformed[ReasonMissingText] != 1 {
@@ -134,5 +134,39 @@ func TestScanErrors(t *testing.T) {
 				t.Fatalf("err %v, want ErrInvalidConfig naming %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestScanStalledPartition gives a partition up when its end offset cannot
+// be reached (as with transaction markers at the end): here the end is
+// put 3 offsets past the last record.
+func TestScanStalledPartition(t *testing.T) {
+	t.Parallel()
+	k := newTestKafka(t, 1, 1)
+	topic := k.topics[0]
+	k.produce(t, kafka.Message{Topic: topic, Value: []byte(`{"text":"one"}`)}, kafka.Message{Topic: topic, Value: []byte(`{"text":"two"}`)})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d, err := newDialer(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last, err := partitionOffsets(ctx, d, k.brokers, topic, 0)
+	if err != nil || last-first != 2 {
+		t.Fatalf("offsets %d..%d, %v", first, last, err)
+	}
+	st := ScanStats{Malformed: map[Reason]int{}}
+	cfg := ScanConfig{Brokers: k.brokers, Topic: topic, FetchMaxBytes: DefaultFetchMaxBytes, MaxBytes: DefaultMaxBytes, idle: 100 * time.Millisecond}
+	var texts []string
+	start := time.Now()
+	err = scanPartition(ctx, d, cfg, 0, first, last+3, &st, func(ev Event) error {
+		texts = append(texts, ev.Text)
+		return nil
+	})
+	if err != nil || st.Stalled != 1 || st.Events != 2 || len(texts) != 2 {
+		t.Fatalf("err %v, stats %+v, texts %q", err, st, texts)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("gave up after %v", took)
 	}
 }

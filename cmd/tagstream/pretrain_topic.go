@@ -60,6 +60,9 @@ func (o *topicTexts) read(cmd *cobra.Command) ([]string, error) {
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "read %d texts from topic %s (%d of %d partitions, %.1fs); skipped %d malformed events%s\n",
 		len(texts), o.topic, st.Read, st.Partitions, time.Since(start).Seconds(), st.MalformedTotal(), describeReasons(st.Malformed))
+	if st.Stalled > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%d partitions of %s given up before their end offset: no record arrived for 10s (transaction markers?)\n", st.Stalled, o.topic)
+	}
 	return texts, nil
 }
 
