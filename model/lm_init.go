@@ -23,6 +23,11 @@ type Pretrained struct {
 	// Unfreeze trains only the layers above the encoder in epoch 1, adds
 	// the LSTMs in epoch 2 and the embedding from epoch 3 on.
 	Unfreeze bool
+	// EmbeddingOnly takes only the LM's embedding table (pretrained word
+	// vectors); the LSTMs start from their own initialisation and train
+	// at the full rate from epoch 1. The shapes must match as for the
+	// whole encoder.
+	EmbeddingOnly bool
 }
 
 // check returns an error when the language model cannot initialise a model
@@ -45,6 +50,9 @@ func (p Pretrained) check(view string, tok *text.Tokenizer) error {
 func (p Pretrained) copyEncoder(emb *nn.Embedding, fwd, bwd *nn.LSTM) {
 	n := &p.LM.net
 	copy(emb.Table.W, n.emb.Table.W)
+	if p.EmbeddingOnly {
+		return
+	}
 	for _, pair := range [][2]*nn.LSTM{{fwd, n.fwd}, {bwd, n.bwd}} {
 		dst, src := pair[0], pair[1]
 		copy(dst.Wx.W, src.Wx.W) // rows 0..Embed-1: the embedding's inputs
@@ -59,6 +67,9 @@ func (p Pretrained) copyEncoder(emb *nn.Embedding, fwd, bwd *nn.LSTM) {
 func (p Pretrained) schedule(emb, lstm []*nn.Param, next func(int)) func(int) {
 	if p.LM == nil {
 		return next
+	}
+	if p.EmbeddingOnly {
+		lstm = nil // not pretrained: the full rate, never frozen
 	}
 	if f := p.LayerLR; f > 1 {
 		for _, q := range lstm {

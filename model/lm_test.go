@@ -261,3 +261,33 @@ func TestInitTaggerFromLM(t *testing.T) {
 		t.Fatalf("tagger LSTM reads %d inputs with %d units", tg.net.fwd.In, tg.Config.Hidden)
 	}
 }
+
+func TestInitEmbeddingOnly(t *testing.T) {
+	t.Parallel()
+	lm, train := smallLM(t, ViewWords)
+	var ex []LabeledText
+	for i, s := range train[:40] {
+		ex = append(ex, LabeledText{Text: s, Label: []string{"a", "b"}[i%2]})
+	}
+	cfg := DefaultTrainConfig()
+	cfg.Epochs, cfg.Workers = 1, 1
+	cfg.Init = Pretrained{LM: lm, Unfreeze: true, EmbeddingOnly: true}
+	clf, _, err := TrainClassifier(context.Background(), lm.Tokenizer, ex, ex[:10], cfg, TrainHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The embedding is the LM's (frozen in epoch 1); the LSTMs are not
+	// the LM's and trained in epoch 1.
+	if d := math.Abs(clf.net.emb.Table.W[3] - lm.net.emb.Table.W[3]); d > 1e-12 {
+		t.Fatalf("embedding differs from the LM's by %g", d)
+	}
+	same := 0
+	for i := range lm.net.fwd.Wh.W {
+		if clf.net.fwd.Wh.W[i] == lm.net.fwd.Wh.W[i] {
+			same++
+		}
+	}
+	if same > 0 {
+		t.Fatalf("%d forward LSTM weights equal the LM's with EmbeddingOnly", same)
+	}
+}
