@@ -28,7 +28,7 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	bench := &cobra.Command{Use: "bench", Short: "Measure the running system"}
-	bench.AddCommand(newBenchE2ECmd(), newBenchDriftCmd())
+	bench.AddCommand(newBenchE2ECmd(), newBenchCurveCmd(), newBenchDriftCmd())
 	return bench
 }
 
@@ -53,6 +53,7 @@ type benchReport struct {
 	Model          string  `json:"model"`
 	Workers        int     `json:"workers"`
 	BatchSize      int     `json:"batch_max_size"`
+	BatchDelayMS   float64 `json:"batch_max_delay_ms"`
 	Partitions     int     `json:"partitions"`
 	Rate           float64 `json:"rate"`
 	Mode           string  `json:"nats_mode"`
@@ -71,6 +72,7 @@ type benchOptions struct {
 	jsonOut     bool
 	idleTimeout time.Duration
 	cpuProfile  string
+	memProfile  string
 	swapEvery   time.Duration
 }
 
@@ -117,6 +119,7 @@ the identity analyzer to measure the plumbing alone.`,
 	f.BoolVar(&o.jsonOut, "json", false, "print one JSON object")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 20*time.Second, "give up when no result arrived for this long")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	f.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile (allocs since start, model loading included) to this file when the results are in")
 	f.DurationVar(&o.swapEvery, "swap-every", 0, "promote a new English classifier version through the model bucket this often during the run (hot-swap load; 0: none)")
 	addConfigFlags(cmd)
 	return cmd
@@ -445,6 +448,11 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		}
 	}
 	stopSwaps()
+	if o.memProfile != "" {
+		if err := writeAllocsProfile(o.memProfile); err != nil {
+			return nil, err
+		}
+	}
 	if err := stop(); err != nil {
 		fmt.Fprintf(logw, "bench e2e: shutdown: %v\n", err)
 	}
@@ -456,6 +464,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		Rate: o.rate, Mode: s.cfg.NATS.Mode, Brokers: strings.Join(s.cfg.Kafka.Brokers, ","),
 	}
 	rep.Lost = o.events - col.results - col.dead
+	rep.BatchDelayMS = float64(s.cfg.Batch.MaxDelay) / float64(time.Millisecond)
 	rep.Swaps, rep.NoVersion, rep.Versions = len(swapTimes), col.noVersion, len(col.versions)
 	// A result processed more than a second after swap k was stored must
 	// carry swap k or a later one (the second covers the watch, loading
@@ -551,3 +560,18 @@ func produceBench(ctx context.Context, brokers []string, topic string, partition
 
 // timeNow is time.Now (one place to stub it if ever needed).
 func timeNow() time.Time { return time.Now() }
+
+// writeAllocsProfile writes the allocation profile (every sampled
+// allocation since the process started) to path.
+func writeAllocsProfile(path string) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
+}
