@@ -226,13 +226,14 @@ func TestPretrainerRefreshesAndHandsOver(t *testing.T) {
 	if !strings.Contains(logs.String(), "vocabulary") {
 		t.Fatalf("the mismatch log does not say why:\n%s", logs.String())
 	}
-	// A round reports its duty cycle: at Duty 0.5 it sleeps about as long
-	// as it computes.
+	// A round reports its duty cycle: at Duty 0.5 it sleeps as well as
+	// computes. (The exact ratio is TestPacer's, on a fake clock; here
+	// wall-clock sleeps overshoot on a loaded machine.)
 	r, err := pt.RunRound(context.Background(), "en")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Busy <= 0 || r.Paused < r.Busy/2 || r.Paused > 2*r.Busy || r.Train+r.Heldout != len(recs) || r.Heldout != 60 {
+	if r.Busy <= 0 || r.Paused < r.Busy/2 || r.Train+r.Heldout != len(recs) || r.Heldout != 60 {
 		t.Fatalf("round %+v", r)
 	}
 	if n := testutil.ToFloat64(pt.m.seconds.WithLabelValues("en", "paused")); n <= 0 {
