@@ -69,7 +69,11 @@ events on a Kafka topic (brokers, TLS, SASL and input.format from the configurat
 				}
 			}
 			stderr := cmd.ErrOrStderr()
-			fmt.Fprintf(stderr, "pretrain on %d texts, dev %d, view %s, seed %d, %d workers\n", len(train), len(dev), cfg.Model.View, cfg.Seed, cfg.Workers)
+			view := cfg.Model.View
+			if cfg.Resume != nil {
+				view = cfg.Resume.Config.View + " (resumed after " + cfg.Resume.Info["epochs"] + " epochs)"
+			}
+			fmt.Fprintf(stderr, "pretrain on %d texts, dev %d, view %s, seed %d, %d workers\n", len(train), len(dev), view, cfg.Seed, cfg.Workers)
 			hooks := model.LMHooks{TrainHooks: progressHooks(stderr, quiet)}
 			dataHash := hashTexts(train)
 			var reports []model.EpochReport
