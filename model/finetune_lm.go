@@ -18,6 +18,9 @@ import (
 // "train classifier --init" from an ancestor of lm. Otherwise the error
 // wraps ErrEncoderMismatch and names the first difference.
 //
+// A classifier trained with --init-embedding-only (Info "init_lm_parts"
+// = "embedding") takes only the embedding table.
+//
 // c and lm are not modified; the copy shares only their read-only
 // vocabulary and tokenizer. Its Checksum is empty (the weights are new)
 // and Info["encoder_lm"] records lm's checksum and epochs.
@@ -29,7 +32,10 @@ func ReplaceEncoder(c *Classifier, lm *LanguageModel) (*Classifier, error) {
 		return nil, err
 	}
 	q := c.clone()
-	Pretrained{LM: lm}.copyEncoder(q.net.emb, q.net.fwd, q.net.bwd)
+	// A classifier that took only the LM's embedding (train --init
+	// --init-embedding-only) keeps its own BiLSTM: it never read the LM's.
+	only := c.Info["init_lm_parts"] == "embedding"
+	Pretrained{LM: lm, EmbeddingOnly: only}.copyEncoder(q.net.emb, q.net.fwd, q.net.bwd)
 	q.Checksum = ""
 	q.Info["encoder_lm"] = lm.Checksum + " epochs " + strconv.Quote(lm.Info["epochs"])
 	return q, nil

@@ -93,3 +93,12 @@ func (p Pretrained) schedule(emb, lstm []*nn.Param, next func(int)) func(int) {
 		}
 	}
 }
+
+// parts names what was taken from the LM, recorded in the model's Info
+// ("init_lm_parts"): "embedding" or "encoder" (embedding and BiLSTM).
+func (p Pretrained) parts() string {
+	if p.EmbeddingOnly {
+		return "embedding"
+	}
+	return "encoder"
+}

@@ -291,3 +291,30 @@ func TestInitEmbeddingOnly(t *testing.T) {
 		t.Fatalf("%d forward LSTM weights equal the LM's with EmbeddingOnly", same)
 	}
 }
+
+func TestReplaceEncoderEmbeddingOnly(t *testing.T) {
+	t.Parallel()
+	lm, train := smallLM(t, ViewWords)
+	var ex []LabeledText
+	for i, s := range train[:40] {
+		ex = append(ex, LabeledText{Text: s, Label: []string{"a", "b"}[i%2]})
+	}
+	cfg := DefaultTrainConfig()
+	cfg.Epochs, cfg.Workers = 1, 1
+	cfg.Init = Pretrained{LM: lm, EmbeddingOnly: true}
+	clf, _, err := TrainClassifier(context.Background(), lm.Tokenizer, ex, ex[:10], cfg, TrainHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clf.Info["init_lm_parts"] != "embedding" {
+		t.Fatalf("init_lm_parts %q", clf.Info["init_lm_parts"])
+	}
+	q, err := ReplaceEncoder(clf, lm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The embedding is the LM's, the BiLSTM stays the classifier's.
+	if q.net.emb.Table.W[7] != lm.net.emb.Table.W[7] || q.net.fwd.Wh.W[3] != clf.net.fwd.Wh.W[3] || q.net.fwd.Wh.W[3] == lm.net.fwd.Wh.W[3] {
+		t.Fatal("ReplaceEncoder of an embedding-only classifier: want the LM's embedding and the classifier's own BiLSTM")
+	}
+}

@@ -149,6 +149,7 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 		hooks.OnEpochStart = cfg.Init.schedule(clf.net.emb.Params(),
 			append(clf.net.fwd.Params(), clf.net.bwd.Params()...), hooks.OnEpochStart)
 		clf.Info["init_lm"] = cfg.Init.LM.Checksum
+		clf.Info["init_lm_parts"] = cfg.Init.parts()
 	}
 
 	data := make([]encoded, len(train))

@@ -188,6 +188,7 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 		hooks.OnEpochStart = cfg.Init.schedule(tg.net.emb.Params(),
 			append(tg.net.fwd.Params(), tg.net.bwd.Params()...), hooks.OnEpochStart)
 		tg.Info["init_lm"] = cfg.Init.LM.Checksum
+		tg.Info["init_lm_parts"] = cfg.Init.parts()
 	}
 	tg.TypeMap = cfg.TypeMap
 	if tg.TypeMap == nil {
