@@ -175,7 +175,7 @@ func loadLM(path string, tok *text.Tokenizer) (*model.LanguageModel, error) {
 // pretrainedFlags registers --init, --layer-lr and --unfreeze.
 func pretrainedFlags(f *pflag.FlagSet, path *string, p *model.Pretrained) {
 	f.StringVar(path, "init", "", "start the embedding and BiLSTM from this language model (tagstream pretrain)")
-	f.Float64Var(&p.LayerLR, "layer-lr", 2.6, "with --init: learning-rate divisor per layer below the output (LSTMs lr/f, embedding lr/f²; 1 = one rate)")
+	f.Float64Var(&p.LayerLR, "layer-lr", 1, "with --init: learning-rate divisor per layer below the output (LSTMs lr/f, embedding lr/f²; ULMFiT: 2.6; 1 = one rate)")
 	f.BoolVar(&p.EmbeddingOnly, "init-embedding-only", false, "with --init: take only the LM's embedding table (pretrained word vectors); the LSTMs start fresh")
-	f.BoolVar(&p.Unfreeze, "unfreeze", true, "with --init: gradual unfreezing (epoch 1 output layers only, epoch 2 adds the LSTMs, then all)")
+	f.BoolVar(&p.Unfreeze, "unfreeze", false, "with --init: gradual unfreezing (epoch 1 output layers only, epoch 2 adds the LSTMs, then all)")
 }
