@@ -87,14 +87,21 @@ func LoadLM(r io.Reader, name string, tc *TokenizerCache) (*LanguageModel, error
 	if tc == nil {
 		tc = &TokenizerCache{}
 	}
+	return loadKind(r, "language model", name, func(h *header) (*LanguageModel, error) { return h.lm(tc) })
+}
+
+// loadKind reads a model file's header and parses it with parse; errors
+// name what is loaded and the file.
+func loadKind[T any](r io.Reader, what, name string, parse func(*header) (T, error)) (T, error) {
 	h, err := readHeader(r)
 	if err == nil {
-		var lm *LanguageModel
-		if lm, err = h.lm(tc); err == nil {
-			return lm, nil
+		var m T
+		if m, err = parse(h); err == nil {
+			return m, nil
 		}
 	}
-	return nil, fmt.Errorf("load language model %s: %w", name, err)
+	var zero T
+	return zero, fmt.Errorf("load %s %s: %w", what, name, err)
 }
 
 func (h *header) lm(tc *TokenizerCache) (*LanguageModel, error) {
@@ -371,14 +378,7 @@ func (h *header) info() map[string]string {
 // LoadTagger reads a tagger written by Tagger.Save, with the same checks as
 // LoadClassifier.
 func LoadTagger(r io.Reader, name string, tc *TokenizerCache) (*Tagger, error) {
-	h, err := readHeader(r)
-	if err == nil {
-		var tg *Tagger
-		if tg, err = h.tagger(tc); err == nil {
-			return tg, nil
-		}
-	}
-	return nil, fmt.Errorf("load tagger %s: %w", name, err)
+	return loadKind(r, "tagger", name, func(h *header) (*Tagger, error) { return h.tagger(tc) })
 }
 
 func (h *header) tagger(tc *TokenizerCache) (*Tagger, error) {

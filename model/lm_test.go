@@ -265,17 +265,7 @@ func TestInitTaggerFromLM(t *testing.T) {
 func TestInitEmbeddingOnly(t *testing.T) {
 	t.Parallel()
 	lm, train := smallLM(t, ViewWords)
-	var ex []LabeledText
-	for i, s := range train[:40] {
-		ex = append(ex, LabeledText{Text: s, Label: []string{"a", "b"}[i%2]})
-	}
-	cfg := DefaultTrainConfig()
-	cfg.Epochs, cfg.Workers = 1, 1
-	cfg.Init = Pretrained{LM: lm, Unfreeze: true, EmbeddingOnly: true}
-	clf, _, err := TrainClassifier(context.Background(), lm.Tokenizer, ex, ex[:10], cfg, TrainHooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	clf := classifierFromLM(t, lm, train, 40, Pretrained{Unfreeze: true, EmbeddingOnly: true})
 	// The embedding is the LM's (frozen in epoch 1); the LSTMs are not
 	// the LM's and trained in epoch 1.
 	if d := math.Abs(clf.net.emb.Table.W[3] - lm.net.emb.Table.W[3]); d > 1e-12 {
@@ -295,17 +285,7 @@ func TestInitEmbeddingOnly(t *testing.T) {
 func TestReplaceEncoderEmbeddingOnly(t *testing.T) {
 	t.Parallel()
 	lm, train := smallLM(t, ViewWords)
-	var ex []LabeledText
-	for i, s := range train[:40] {
-		ex = append(ex, LabeledText{Text: s, Label: []string{"a", "b"}[i%2]})
-	}
-	cfg := DefaultTrainConfig()
-	cfg.Epochs, cfg.Workers = 1, 1
-	cfg.Init = Pretrained{LM: lm, EmbeddingOnly: true}
-	clf, _, err := TrainClassifier(context.Background(), lm.Tokenizer, ex, ex[:10], cfg, TrainHooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	clf := classifierFromLM(t, lm, train, 40, Pretrained{EmbeddingOnly: true})
 	if clf.Info["init_lm_parts"] != "embedding" {
 		t.Fatalf("init_lm_parts %q", clf.Info["init_lm_parts"])
 	}
@@ -317,4 +297,23 @@ func TestReplaceEncoderEmbeddingOnly(t *testing.T) {
 	if q.net.emb.Table.W[7] != lm.net.emb.Table.W[7] || q.net.fwd.Wh.W[3] != clf.net.fwd.Wh.W[3] || q.net.fwd.Wh.W[3] == lm.net.fwd.Wh.W[3] {
 		t.Fatal("ReplaceEncoder of an embedding-only classifier: want the LM's embedding and the classifier's own BiLSTM")
 	}
+}
+
+// classifierFromLM trains a classifier for one epoch (one worker) on the
+// first n texts, labelled a and b in turn, with init (its LM set to lm).
+func classifierFromLM(t *testing.T, lm *LanguageModel, texts []string, n int, init Pretrained) *Classifier {
+	t.Helper()
+	var ex []LabeledText
+	for i, s := range texts[:n] {
+		ex = append(ex, LabeledText{Text: s, Label: []string{"a", "b"}[i%2]})
+	}
+	cfg := DefaultTrainConfig()
+	cfg.Epochs, cfg.Workers = 1, 1
+	init.LM = lm
+	cfg.Init = init
+	clf, _, err := TrainClassifier(context.Background(), lm.Tokenizer, ex, ex[:10], cfg, TrainHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clf
 }
