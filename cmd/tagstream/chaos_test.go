@@ -205,8 +205,11 @@ func TestChaosBrokerRestart(t *testing.T) {
 func TestChaosRebalance(t *testing.T) {
 	const (
 		partitions = 6
-		events     = 60_000
-		step       = 1500 // publishes between membership changes
+		// Enough that every membership change happens mid-stream: with
+		// 60,000 the faster models of 2026-12-01 had published everything
+		// by the time b's SIGTERM returned, and the wait for more timed out.
+		events = 200_000
+		step   = 1500 // publishes between membership changes
 	)
 	r := newChaosRig(t, partitions)
 	pubs := r.countPublishes(t)
@@ -214,12 +217,12 @@ func TestChaosRebalance(t *testing.T) {
 	t0 := time.Now()
 	progress := func(what string) {
 		t.Helper()
-		base, _ := pubs.counts()
-		pubs.waitPublishes(t, base, step, 2*time.Minute)
-		total, unique := pubs.counts()
+		base, unique := pubs.counts()
 		if unique >= events {
 			t.Fatalf("every event was published before %s: the volume is too small", what)
 		}
+		pubs.waitPublishes(t, base, step, 2*time.Minute)
+		total, unique := pubs.counts()
 		t.Logf("%v: %s (%d publishes, %d unique so far)", time.Since(t0).Round(time.Millisecond), what, total, unique)
 	}
 	a := r.startRun(t, "a")
