@@ -2,10 +2,11 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"sort"
-	"strings"
+	"unicode/utf8"
 
 	"github.com/tagstream/tagstream/model/nn"
 	"github.com/tagstream/tagstream/model/text"
@@ -186,10 +187,7 @@ func (lm *LanguageModel) encode(buf *text.Buffer, s string) lmEncoded {
 // clone returns a deep copy of the weights (vocabulary and tokenizer shared).
 func (lm *LanguageModel) clone() *LanguageModel {
 	q := *lm
-	q.Info = make(map[string]string, len(lm.Info))
-	for k, v := range lm.Info {
-		q.Info[k] = v
-	}
+	q.Info = maps.Clone(lm.Info)
 	q.net = lm.net.gradView()
 	cloneWeights(q.net.params(), lm.net.params())
 	return &q
@@ -265,7 +263,7 @@ func (e *lmEval) encodeBatch(enc []lmEncoded) (steps int, order []int) {
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return enc[order[a]].len() > enc[order[b]].len() })
+	order = sortedByLength(order, func(i int) int { return enc[i].len() })
 	B := len(enc)
 	steps = enc[order[0]].len()
 	e.lens = e.lens[:0]
@@ -426,7 +424,7 @@ func (lm *LanguageModel) Generate(prompt string, o GenerateOptions) []string {
 		out = append(out, w)
 		// Append the word as one more token: its bag is what encode gives it.
 		kind := text.Word
-		if text.IsHan(firstRune(w)) {
+		if r, _ := utf8.DecodeRuneInString(w); text.IsHan(r) {
 			kind = text.Han
 		}
 		toks := []text.Token{{Text: w, Kind: kind}}
@@ -434,32 +432,4 @@ func (lm *LanguageModel) Generate(prompt string, o GenerateOptions) []string {
 		e.words = append(e.words, int32(pick))
 	}
 	return out
-}
-
-// JoinWords joins generated words for display: no space between two Han
-// characters or words, one space otherwise.
-func JoinWords(words []string) string {
-	var b strings.Builder
-	for i, w := range words {
-		if i > 0 && !(text.IsHan(lastRune(words[i-1])) && text.IsHan(firstRune(w))) {
-			b.WriteByte(' ')
-		}
-		b.WriteString(w)
-	}
-	return b.String()
-}
-
-func firstRune(s string) rune {
-	for _, r := range s {
-		return r
-	}
-	return 0
-}
-
-func lastRune(s string) rune {
-	var last rune
-	for _, r := range s {
-		last = r
-	}
-	return last
 }

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strings"
 
 	"github.com/tagstream/tagstream/model/metrics"
 	"github.com/tagstream/tagstream/model/nn"
@@ -116,26 +115,11 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 		cfg.Model.Embed, cfg.Model.Hidden, cfg.Model.Buckets = lc.Embed, lc.Hidden, lc.Buckets
 	}
 	// Vocabulary from the training tokens (or the language model's).
-	// Token text lives in buf only until the next call, so map keys must own
-	// their bytes. Counting through pointers means a key is stored once, by
-	// the cloning insert: assigning m[k] for an existing string key would
-	// replace the stored key with k.
-	seen := map[string]*int{}
-	for _, ex := range train {
-		for _, tk := range tok.Tokenize(&buf, ex.Text) {
-			if n, ok := seen[tk.Text]; ok {
-				*n++
-			} else {
-				one := 1
-				seen[strings.Clone(tk.Text)] = &one
-			}
-		}
+	texts := make([]string, len(train))
+	for i, ex := range train {
+		texts[i] = ex.Text
 	}
-	counts := make(map[string]int, len(seen))
-	for w, n := range seen {
-		counts[w] = *n
-	}
-	vocab := BuildVocab(counts, cfg.MinCount, cfg.MaxVocab)
+	vocab := BuildVocab(countTokens(&buf, texts, tok.Tokenize), cfg.MinCount, cfg.MaxVocab)
 	if cfg.Init.LM != nil {
 		vocab = cfg.Init.LM.Vocab
 	}

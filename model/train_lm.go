@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/tagstream/tagstream/model/nn"
 	"github.com/tagstream/tagstream/model/text"
@@ -109,23 +108,9 @@ func TrainLM(ctx context.Context, tok *text.Tokenizer, train, dev []string, cfg 
 		done, _ = strconv.Atoi(lm.Info["epochs"])
 		cfg.LR *= math.Pow(cfg.LRDecay, float64(done))
 	} else {
-		seen := map[string]*int{}
-		for _, s := range train {
-			for _, tk := range viewTokens(tok, cfg.Model.View, &buf, s) {
-				if n, ok := seen[tk.Text]; ok {
-					*n++
-				} else {
-					one := 1
-					seen[strings.Clone(tk.Text)] = &one
-				}
-			}
-		}
-		counts := make(map[string]int, len(seen))
-		for w, n := range seen {
-			counts[w] = *n
-		}
+		tokens := func(buf *text.Buffer, s string) []text.Token { return viewTokens(tok, cfg.Model.View, buf, s) }
 		var err error
-		if lm, err = NewLanguageModel(cfg.Model, BuildVocab(counts, cfg.MinCount, cfg.MaxVocab), tok, rng); err != nil {
+		if lm, err = NewLanguageModel(cfg.Model, BuildVocab(countTokens(&buf, train, tokens), cfg.MinCount, cfg.MaxVocab), tok, rng); err != nil {
 			return nil, nil, err
 		}
 	}

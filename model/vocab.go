@@ -3,6 +3,9 @@ package model
 import (
 	"cmp"
 	"slices"
+	"strings"
+
+	"github.com/tagstream/tagstream/model/text"
 )
 
 // Vocab maps words to embedding rows. Row 0 is reserved for unknown tokens
@@ -68,3 +71,27 @@ func (v *Vocab) ID(w string) (int32, bool) {
 // Words returns the words in row order, without <unk>. The caller must not
 // modify the slice.
 func (v *Vocab) Words() []string { return v.words[1:] }
+
+// countTokens counts the token texts of texts as tokens gives them. Token
+// text lives in buf only until the next call, so map keys must own their
+// bytes. Counting through pointers means a key is stored once, by the
+// cloning insert: assigning m[k] for an existing string key would replace
+// the stored key with k.
+func countTokens(buf *text.Buffer, texts []string, tokens func(*text.Buffer, string) []text.Token) map[string]int {
+	seen := map[string]*int{}
+	for _, s := range texts {
+		for _, tk := range tokens(buf, s) {
+			if n, ok := seen[tk.Text]; ok {
+				*n++
+			} else {
+				one := 1
+				seen[strings.Clone(tk.Text)] = &one
+			}
+		}
+	}
+	counts := make(map[string]int, len(seen))
+	for w, n := range seen {
+		counts[w] = *n
+	}
+	return counts
+}

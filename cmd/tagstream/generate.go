@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tagstream/tagstream/model"
+	"github.com/tagstream/tagstream/model/dataset"
 	"github.com/tagstream/tagstream/model/text"
 )
 
@@ -36,7 +37,7 @@ func newGenerateCmd() *cobra.Command {
 			for i := 0; i < samples; i++ {
 				o := opts
 				o.Seed += uint64(i)
-				fmt.Fprintf(cmd.OutOrStdout(), "%s | %s\n", prompt, model.JoinWords(lm.Generate(prompt, o)))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s | %s\n", prompt, dataset.JoinTokens(lm.Generate(prompt, o)))
 			}
 			return nil
 		},

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/tagstream/tagstream/model/text"
 )
 
 // ReadTexts reads unlabeled text for language-model pretraining, one text
@@ -82,14 +83,15 @@ func parseTextLine(line []byte) (string, error) {
 }
 
 // JoinTokens joins tokens with a space, except between two Han characters
-// (Chinese NER data has one token per character).
+// (Chinese NER data has one token per character; a language model's
+// generated words are shown the same way).
 func JoinTokens(toks []string) string {
 	var b strings.Builder
 	for i, t := range toks {
 		if i > 0 {
 			last, _ := utf8.DecodeLastRuneInString(toks[i-1])
 			first, _ := utf8.DecodeRuneInString(t)
-			if !unicode.Is(unicode.Han, last) || !unicode.Is(unicode.Han, first) {
+			if !text.IsHan(last) || !text.IsHan(first) {
 				b.WriteByte(' ')
 			}
 		}
