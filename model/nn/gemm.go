@@ -24,12 +24,17 @@ const (
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major A, B, C, where
 // op(X) is X or Xᵀ. C is m×n, op(A) is m×k, op(B) is k×n. As in BLAS, beta =
 // 0 overwrites C without reading it. It never spawns goroutines and never
-// allocates. The float32 product without transposes (the inference path)
-// runs sgemm's AVX2/FMA micro-kernels where the CPU has them (amd64 builds
-// without the purego tag). Everything else goes to gonum, cut into chunks
-// that it computes serially. It panics if the dimensions do not fit the
-// slices.
+// allocates. Where the CPU has AVX2/FMA (amd64 builds without the purego
+// tag), float64 products of every transposition (the training path) run
+// dgemm's micro-kernels and the float32 product without transposes (the
+// inference path) runs sgemm's. Everything else goes to gonum, cut into
+// chunks that it computes serially. It panics if the dimensions do not fit
+// the slices.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if hasAVX2FMA && unsafe.Sizeof(alpha) == 8 {
+		dgemm(transA, transB, m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc)
+		return
+	}
 	if hasAVX2FMA && unsafe.Sizeof(alpha) == 4 && !transA && !transB {
 		sgemm(m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
 		return
