@@ -272,6 +272,12 @@ type Pretrain struct {
 	LMEN string `mapstructure:"lm_en" yaml:"lm_en"`
 	// LMZH is the same for Chinese. Default empty.
 	LMZH string `mapstructure:"lm_zh" yaml:"lm_zh"`
+	// SaveDir is a directory where every refreshed model is saved (lm-en.safetensors,
+	// lm-zh.safetensors, replaced atomically); at start a model saved
+	// there is loaded instead of lm_en/lm_zh, so a restart continues the
+	// refreshed one. Created if missing. Default empty: refreshed models
+	// live in memory only.
+	SaveDir string `mapstructure:"save_dir" yaml:"save_dir"`
 	// Sample is the fraction of consumed event texts kept. Default 0.1,
 	// range above 0 up to 1.
 	Sample float64 `mapstructure:"sample" yaml:"sample"`

@@ -51,6 +51,11 @@ type PretrainConfig struct {
 	Train model.LMTrainConfig
 	// Seed seeds sampling and the held-out split. Default 1.
 	Seed uint64
+	// OnKept, when set, is called with every refreshed model a round
+	// keeps, on the round's goroutine and outside the Pretrainer's locks
+	// (the service saves it, so a restart continues from it). An error is
+	// logged; the model stays in service.
+	OnKept func(lang string, lm *model.LanguageModel) error
 }
 
 func (c PretrainConfig) withDefaults() PretrainConfig {
@@ -389,6 +394,11 @@ func (p *Pretrainer) RunRound(ctx context.Context, lang string) (r PretrainRound
 		p.mu.Lock()
 		st.lm, st.pending = cand, cand
 		p.mu.Unlock()
+	}
+	if r.Kept && p.cfg.OnKept != nil {
+		if err := p.cfg.OnKept(lang, cand); err != nil {
+			p.log.Warn("refreshed language model not saved", "lang", lang, "err", err)
+		}
 	}
 	p.m.rounds.WithLabelValues(lang, result).Inc()
 	p.log.Info("pretraining round "+result, "lang", lang, "train_texts", r.Train, "heldout_texts", r.Heldout,

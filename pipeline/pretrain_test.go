@@ -118,9 +118,30 @@ func TestPretrainerRefreshesAndHandsOver(t *testing.T) {
 	f := newPretrainFixture(t)
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
+	var (
+		savedMu sync.Mutex
+		saved   []*model.LanguageModel // what OnKept was given, in order
+	)
+	lastSaved := func() (*model.LanguageModel, int) {
+		savedMu.Lock()
+		defer savedMu.Unlock()
+		if len(saved) == 0 {
+			return nil, 0
+		}
+		return saved[len(saved)-1], len(saved)
+	}
 	pt, err := NewPretrainer(PretrainConfig{
 		Sample: 1, Buffer: 1000, Interval: 10 * time.Millisecond, MinTexts: 300, Duty: 0.5,
 		Train: model.LMTrainConfig{Samples: 8, Settings: model.Settings{Batch: 16, LR: 5e-3}},
+		OnKept: func(lang string, lm *model.LanguageModel) error {
+			if lang != "en" {
+				t.Errorf("OnKept for %q", lang)
+			}
+			savedMu.Lock()
+			defer savedMu.Unlock()
+			saved = append(saved, lm)
+			return nil
+		},
 	}, map[string]*model.LanguageModel{"en": f.lm}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -166,6 +187,11 @@ func TestPretrainerRefreshesAndHandsOver(t *testing.T) {
 	refreshed := pt.Encoder("en")
 	if refreshed == f.lm || refreshed.Info["epochs"] != "2" {
 		t.Fatalf("language model in service: same %v, epochs %q", refreshed == f.lm, refreshed.Info["epochs"])
+	}
+	// Every kept model went to OnKept (to be saved), the one in service last.
+	nKept := int(testutil.ToFloat64(pt.m.rounds.WithLabelValues("en", "kept")))
+	if last, n := lastSaved(); last != refreshed || n != nKept {
+		t.Fatalf("OnKept got %d models (last is the one in service: %v), want one per kept round (%d)", n, last == refreshed, nKept)
 	}
 	before := testutil.ToFloat64(pt.m.perplexity.WithLabelValues("en", "before"))
 	after := testutil.ToFloat64(pt.m.perplexity.WithLabelValues("en", "after"))
@@ -235,6 +261,9 @@ func TestPretrainerRefreshesAndHandsOver(t *testing.T) {
 	}
 	if r.Busy <= 0 || r.Paused < r.Busy/2 || r.Train+r.Heldout != len(recs) || r.Heldout != 60 {
 		t.Fatalf("round %+v", r)
+	}
+	if last, n := lastSaved(); r.Kept != (n == nKept+1) || (r.Kept && last != pt.Encoder("en")) {
+		t.Fatalf("round kept %v: OnKept called %d times in all, before it %d", r.Kept, n, nKept)
 	}
 	if n := testutil.ToFloat64(pt.m.seconds.WithLabelValues("en", "paused")); n <= 0 {
 		t.Fatalf("paused seconds metric %v", n)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -35,19 +36,45 @@ func (s *service) newPretrainer(snap *pipeline.Snapshot, o serviceOptions) error
 		}
 	}
 	tc := model.NewTokenizerCache(toks...)
+	if p.SaveDir != "" {
+		if err := os.MkdirAll(p.SaveDir, 0o755); err != nil {
+			return fmt.Errorf("pretrain.save_dir: %w", err)
+		}
+	}
 	lms := map[string]*model.LanguageModel{}
 	for lang, path := range map[string]string{"en": p.LMEN, "zh": p.LMZH} {
 		if path == "" {
 			continue
 		}
+		key := "pretrain.lm_" + lang
+		if saved := savedLMPath(p.SaveDir, lang); saved != "" {
+			if _, err := os.Stat(saved); err == nil {
+				// A refreshed model of an earlier run: continue it. A
+				// corrupt one is refused, not silently replaced.
+				path, key = saved, "pretrain.save_dir"
+			}
+		}
 		lm, err := loadLMFile(path, tc)
 		if err != nil {
-			return fmt.Errorf("pretrain.lm_%s: %w", lang, err)
+			if key == "pretrain.save_dir" {
+				return fmt.Errorf("%s: %w (remove the file to start again from pretrain.lm_%s)", key, err, lang)
+			}
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if key == "pretrain.save_dir" {
+			s.log.Info("continuing the refreshed language model", "lang", lang, "path", path, "epochs", lm.Info["epochs"])
 		}
 		lms[lang] = lm
 	}
+	var onKept func(string, *model.LanguageModel) error
+	if p.SaveDir != "" {
+		onKept = func(lang string, lm *model.LanguageModel) error {
+			return writeModel(savedLMPath(p.SaveDir, lang), lm.Save)
+		}
+	}
 	pt, err := pipeline.NewPretrainer(pipeline.PretrainConfig{
 		Sample: p.Sample, Buffer: p.Buffer, Interval: p.Interval, MinTexts: p.MinTexts, Duty: p.Duty,
+		OnKept: onKept,
 	}, lms, s.log)
 	if err != nil {
 		return fmt.Errorf("pretrain: %w", err)
@@ -56,9 +83,18 @@ func (s *service) newPretrainer(snap *pipeline.Snapshot, o serviceOptions) error
 		return err
 	}
 	s.pretrainer = pt
-	s.log.Info("live-stream pretraining on", "lm_en", p.LMEN, "lm_zh", p.LMZH, "sample", p.Sample, "buffer", p.Buffer,
+	s.log.Info("live-stream pretraining on", "lm_en", p.LMEN, "lm_zh", p.LMZH, "save_dir", p.SaveDir, "sample", p.Sample, "buffer", p.Buffer,
 		"interval", p.Interval, "min_texts", p.MinTexts, "duty", p.Duty)
 	return nil
+}
+
+// savedLMPath is where the job saves lang's refreshed language model in
+// dir ("" without a dir).
+func savedLMPath(dir, lang string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, "lm-"+lang+".safetensors")
 }
 
 // loadLMFile loads a language model file.
