@@ -2,14 +2,14 @@ package nn
 
 import "unsafe"
 
-//go:generate go run dgemm_gen.go
+//go:generate go run sgemm_gen.go dgemm_gen.go -elem float64
 
 // Blocking of dgemm, the float64 twin of sgemm. The micro-kernel computes an
 // mr×8 tile of C (mr <= 6) from a k-deep strip of op(A), read in place with
 // either stride, and a k×8 panel of op(B), which every tile of the column
 // block reads again. Without transB the panel's rows are read in place
 // unless it is narrower than 8 columns, its rows crowd into too few L1 sets
-// (dgemmCrowded, as in sgemm) or ldb is not a multiple of 4 (3 in 8 of the
+// (gemmCrowded) or ldb is not a multiple of 4 (3 in 8 of the
 // 32-byte loads would straddle two cache lines: packing measured 33 → 41
 // GFLOP/s at 1920×257×100); then it is copied into a stack buffer aligned
 // to a cache line. With transB the panel is always gathered from 8 rows of
@@ -41,50 +41,15 @@ var dgemmMask = [2 * dgemmNR]int64{-1, -1, -1, -1, -1, -1, -1, -1}
 // stride is smaller than its row width or a slice is too short for its
 // shape: the kernels do no bounds checks of their own.
 func dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic("nn: dgemm negative dimension")
-	}
-	if m == 0 || n == 0 {
+	if !gemmCheck("dgemm", transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
-	}
-	// Shapes of A and B as stored.
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	switch {
-	case ldc < n:
-		panic("nn: dgemm ldc smaller than n")
-	case len(c) < ldc*(m-1)+n:
-		panic("nn: dgemm C too short")
-	}
-	if alpha == 0 || k == 0 {
-		dgemmScale(m, n, beta, c, ldc)
-		return
-	}
-	switch {
-	case lda < ac:
-		panic("nn: dgemm lda smaller than the row width of A")
-	case ldb < bc:
-		panic("nn: dgemm ldb smaller than the row width of B")
-	case len(a) < lda*(ar-1)+ac:
-		panic("nn: dgemm A too short")
-	case len(b) < ldb*(br-1)+bc:
-		panic("nn: dgemm B too short")
-	}
-	if !hasAVX2FMA {
-		panic("nn: dgemm without AVX2/FMA")
 	}
 	// The packed panel starts on a 64-byte line, so that no row of it
 	// straddles two lines.
 	var buf [dgemmKC*dgemmNR + 7]float64
 	off := int(-uintptr(unsafe.Pointer(&buf[0])) % 64 / 8)
 	pack := buf[off : off+dgemmKC*dgemmNR]
-	packB := !transB && (dgemmCrowded(ldb, min(k, dgemmKC)) || ldb%4 != 0)
+	packB := !transB && (gemmCrowded(8*ldb, min(k, dgemmKC)) || ldb%4 != 0)
 	for p0 := 0; p0 < k; p0 += dgemmKC {
 		kb := min(dgemmKC, k-p0)
 		bet := beta
@@ -129,37 +94,6 @@ func dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int
 			}
 		}
 	}
-}
-
-// dgemmScale sets C = beta·C; beta = 0 clears C (NaNs included).
-func dgemmScale(m, n int, beta float64, c []float64, ldc int) {
-	for i := 0; i < m; i++ {
-		row := c[i*ldc : i*ldc+n]
-		switch beta {
-		case 0:
-			clear(row)
-		case 1:
-		default:
-			for j := range row {
-				row[j] *= beta
-			}
-		}
-	}
-}
-
-// dgemmCrowded reports whether k rows of 8 doubles at a stride of ldb
-// doubles would take more than half of the 32 KiB, 8-way L1 data cache of
-// the target (see sgemmCrowded): row p starts at byte 8·p·ldb, so the rows
-// fall on 4096/gcd(8·ldb, 4096) offsets modulo the 4 KiB that map onto the
-// 64 sets, and on no more sets than that. Each row spans up to two lines.
-func dgemmCrowded(ldb, k int) bool {
-	const way = 4096 // bytes of one way: 64 sets × 64-byte lines
-	g, s := way, 8*ldb%way
-	for s != 0 {
-		g, s = s, g%s
-	}
-	sets := min(64, way/g)
-	return 8*sets < 4*k
 }
 
 // dgemmPackT writes the k×8 panel of Bᵀ whose columns are the first nb <= 8

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // dgemmPath is one way Gemm can compute a float64 product.
@@ -61,7 +62,8 @@ var sentinel64 = math.Float64frombits(0x7ff8_0000_dead_beef)
 // the path under test may err in opposite directions, and alpha, beta and
 // the final add round a few more times, so we allow (k+4)·2⁻⁵²·g (about
 // 1.2e-14·g at k = 257). Gaps between rows (ld > width) and the slice tail
-// must keep the sentinel bit for bit, and A and B must not change.
+// must keep the sentinel bit for bit, and A and B must not change
+// (checkGemmOutput).
 func checkDgemm(t *testing.T, rng *rand.Rand, paths []dgemmPath, tc dgemmCase) {
 	t.Helper()
 	m, n, k := tc.m, tc.n, tc.k
@@ -83,27 +85,9 @@ func checkDgemm(t *testing.T, rng *rand.Rand, paths []dgemmPath, tc dgemmCase) {
 		tc.ldc = max(1, n)
 	}
 	lda, ldb, ldc := tc.lda, tc.ldb, tc.ldc
-	const tail = 5
-	fill := func(rows, cols, ld int) []float64 {
-		s := make([]float64, rows*ld+tail)
-		for i := range s {
-			s[i] = sentinel64
-		}
-		for i := 0; i < rows; i++ {
-			for j := 0; j < cols; j++ {
-				s[i*ld+j] = rng.Float64()*2 - 1
-			}
-		}
-		return s
-	}
-	a, b, c0 := fill(ar, ac, lda), fill(br, bc, ldb), fill(m, n, ldc)
-	if tc.nanC {
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				c0[i*ldc+j] = math.NaN()
-			}
-		}
-	}
+	a := fillGemm(rng, ar, ac, lda, sentinel64, false)
+	b := fillGemm(rng, br, bc, ldb, sentinel64, false)
+	c0 := fillGemm(rng, m, n, ldc, sentinel64, tc.nanC)
 	a0, b0 := append([]float64(nil), a...), append([]float64(nil), b...)
 	opA := func(i, p int) float64 {
 		if tc.transA {
@@ -137,37 +121,80 @@ func checkDgemm(t *testing.T, rng *rand.Rand, paths []dgemmPath, tc dgemmCase) {
 		}
 	}
 
-	same := func(path, name string, got, want []float64) {
-		t.Helper()
-		for i := range want {
-			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-				t.Fatalf("%v %s: %s[%d] changed from %v to %v", tc, path, name, i, want[i], got[i])
+	c := make([]float64, len(c0))
+	for _, p := range paths {
+		copy(c, c0)
+		p.run(tc.transA, tc.transB, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+		checkGemmOutput(t, fmt.Sprintf("%v %s", tc, p.name), m, n, ldc, a, a0, b, b0, c, c0, want, tol)
+	}
+}
+
+// fillGemm returns a rows×cols matrix with row stride ld for a checked
+// product: values uniform in [-1, 1) from rng (then all NaN if nan is set),
+// sentinel in the stride gaps and in a tail of 5 elements.
+func fillGemm[T Float](rng *rand.Rand, rows, cols, ld int, sentinel T, nan bool) []T {
+	const tail = 5
+	s := make([]T, rows*ld+tail)
+	for i := range s {
+		s[i] = sentinel
+	}
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			s[i*ld+j] = T(rng.Float64()*2 - 1)
+		}
+	}
+	if nan {
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				s[i*ld+j] = T(math.NaN())
 			}
 		}
 	}
-	c := make([]float64, len(c0))
-	for _, p := range paths {
-		path := p.name
-		copy(c, c0)
-		p.run(tc.transA, tc.transB, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
-		same(path, "A", a, a0)
-		same(path, "B", b, b0)
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				got, w, e := c[i*ldc+j], want[i*n+j], tol[i*n+j]
-				if !(math.Abs(got-w) <= e) {
-					t.Fatalf("%v %s: C[%d,%d] = %v, want %v ± %.3g", tc, path, i, j, got, w, e)
-				}
+	return s
+}
+
+// sameBits reports whether x and y have the same bits (NaN payloads
+// included).
+func sameBits[T Float](x, y T) bool {
+	if unsafe.Sizeof(x) == 4 {
+		return math.Float32bits(float32(x)) == math.Float32bits(float32(y))
+	}
+	return math.Float64bits(float64(x)) == math.Float64bits(float64(y))
+}
+
+// checkGemmOutput checks what one path (named with its case by what) left
+// after computing the m×n product C (row stride ldc): every element within
+// tol of want (both m×n with stride n), A and B unchanged from a0 and b0,
+// and the gaps between the rows of C and its tail unchanged from c0, bit
+// for bit.
+func checkGemmOutput[T Float](t *testing.T, what string, m, n, ldc int, a, a0, b, b0, c, c0 []T, want, tol []float64) {
+	t.Helper()
+	same := func(name string, got, want []T) {
+		t.Helper()
+		for i := range want {
+			if !sameBits(got[i], want[i]) {
+				t.Fatalf("%s: %s[%d] changed from %v to %v", what, name, i, want[i], got[i])
 			}
-			end := min((i+1)*ldc, len(c))
-			if i == m-1 {
-				end = len(c)
+		}
+	}
+	same("A", a, a0)
+	same("B", b, b0)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			got, w, e := float64(c[i*ldc+j]), want[i*n+j], tol[i*n+j]
+			if !(math.Abs(got-w) <= e) {
+				t.Fatalf("%s: C[%d,%d] = %v, want %v ± %.3g", what, i, j, got, w, e)
 			}
-			same(path, fmt.Sprintf("C gap after row %d", i), c[i*ldc+n:end], c0[i*ldc+n:end])
 		}
-		if m == 0 || n == 0 {
-			same(path, "C", c, c0)
+		// The gap after row i; after the last row, the slice tail.
+		end := min((i+1)*ldc, len(c))
+		if i == m-1 {
+			end = len(c)
 		}
+		same(fmt.Sprintf("C gap after row %d", i), c[i*ldc+n:end], c0[i*ldc+n:end])
+	}
+	if m == 0 || n == 0 {
+		same("C", c, c0)
 	}
 }
 
@@ -307,119 +334,140 @@ func TestDgemmStridesAndScalars(t *testing.T) {
 	}
 }
 
-// TestDgemmDegenerate covers empty products, k = 0 (C = beta·C, with NaN
-// cleared when beta is 0) and alpha = 0 with NaN in A and B (BLAS does not
-// read them), for every transposition pattern.
+// gemmFunc is a product with transpositions as Gemm computes it; the paths
+// of sgemm_test.go (no transposes) are wrapped to this form by nnOnly.
+type gemmFunc[T Float] func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+
+// checkGemmDegenerate runs the products that need no kernel on run with
+// the given transpositions: empty products (m or n zero: nothing is
+// touched, even with empty slices), k = 0 (C = beta·C, with NaN cleared
+// when beta is 0) and alpha = 0 with NaN in A and B (BLAS does not read
+// them); k = 1 and a NaN C with beta = 0 check the kernels' edges. C is
+// 7×19: one and a bit float32 panels, two and a bit float64 ones.
+func checkGemmDegenerate[T Float](t *testing.T, run gemmFunc[T], transA, transB bool) {
+	t.Helper()
+	run(transA, transB, 0, 5, 3, 1, nil, 5, make([]T, 15), 5, 1, nil, 5)
+	run(transA, transB, 4, 0, 3, 1, make([]T, 12), 4, nil, 3, 1, nil, 1)
+	nan := T(math.NaN())
+	tests := []struct {
+		name        string
+		k           int
+		alpha, beta T
+		a, b        T // value of every element of A and B
+		c           T // value of every element of C before
+		want        T
+	}{
+		{name: "k0_beta0_nan", k: 0, alpha: 1, beta: 0, c: nan, want: 0},
+		{name: "k0_beta2", k: 0, alpha: 1, beta: 2, c: 3, want: 6},
+		{name: "k0_beta1", k: 0, alpha: 1, beta: 1, c: 3, want: 3},
+		{name: "alpha0_nanAB", k: 5, alpha: 0, beta: -0.5, a: nan, b: nan, c: 4, want: -2},
+		{name: "alpha0_beta0", k: 5, alpha: 0, beta: 0, a: nan, b: nan, c: nan, want: 0},
+		{name: "beta0_nanC", k: 5, alpha: 2, beta: 0, a: 1, b: 0.5, c: nan, want: 5},
+		{name: "k1", k: 1, alpha: 1, beta: 1, a: 3, b: 2, c: 1, want: 7},
+	}
+	for _, tt := range tests {
+		const m, n = 7, 19
+		kk := max(1, tt.k)
+		a := make([]T, m*kk)
+		b := make([]T, kk*n)
+		c := make([]T, m*n)
+		for i := range a {
+			a[i] = tt.a
+		}
+		for i := range b {
+			b[i] = tt.b
+		}
+		for i := range c {
+			c[i] = tt.c
+		}
+		lda, ldb := kk, n
+		if transA {
+			lda = m
+		}
+		if transB {
+			ldb = kk
+		}
+		run(transA, transB, m, n, tt.k, tt.alpha, a, lda, b, ldb, tt.beta, c, n)
+		for i, v := range c {
+			if v != tt.want {
+				t.Fatalf("%s: C[%d] = %v, want %v", tt.name, i, v, tt.want)
+			}
+		}
+	}
+}
+
+// TestDgemmDegenerate runs checkGemmDegenerate on every float64 path and
+// transposition pattern.
 func TestDgemmDegenerate(t *testing.T) {
 	t.Parallel()
-	nan := math.NaN()
 	for _, p := range dgemmPaths() {
 		for _, tr := range dgemmTrans {
 			t.Run(p.name+"/"+tr.name, func(t *testing.T) {
 				t.Parallel()
-				// m = 0 and n = 0 touch nothing, even with empty slices.
-				p.run(tr.transA, tr.transB, 0, 5, 3, 1, nil, 5, make([]float64, 15), 5, 1, nil, 5)
-				p.run(tr.transA, tr.transB, 4, 0, 3, 1, make([]float64, 12), 4, nil, 3, 1, nil, 1)
-				tests := []struct {
-					name        string
-					k           int
-					alpha, beta float64
-					a, b        float64 // value of every element of A and B
-					c           float64 // value of every element of C before
-					want        float64
-				}{
-					{name: "k0_beta0_nan", k: 0, alpha: 1, beta: 0, c: nan, want: 0},
-					{name: "k0_beta2", k: 0, alpha: 1, beta: 2, c: 3, want: 6},
-					{name: "k0_beta1", k: 0, alpha: 1, beta: 1, c: 3, want: 3},
-					{name: "alpha0_nanAB", k: 5, alpha: 0, beta: -0.5, a: nan, b: nan, c: 4, want: -2},
-					{name: "alpha0_beta0", k: 5, alpha: 0, beta: 0, a: nan, b: nan, c: nan, want: 0},
-					{name: "beta0_nanC", k: 5, alpha: 2, beta: 0, a: 1, b: 0.5, c: nan, want: 5},
-					{name: "k1", k: 1, alpha: 1, beta: 1, a: 3, b: 2, c: 1, want: 7},
-				}
-				for _, tt := range tests {
-					const m, n = 7, 11
-					kk := max(1, tt.k)
-					a := make([]float64, m*kk)
-					b := make([]float64, kk*n)
-					c := make([]float64, m*n)
-					for i := range a {
-						a[i] = tt.a
-					}
-					for i := range b {
-						b[i] = tt.b
-					}
-					for i := range c {
-						c[i] = tt.c
-					}
-					lda, ldb := kk, n
-					if tr.transA {
-						lda = m
-					}
-					if tr.transB {
-						ldb = kk
-					}
-					p.run(tr.transA, tr.transB, m, n, tt.k, tt.alpha, a, lda, b, ldb, tt.beta, c, n)
-					for i, v := range c {
-						if v != tt.want {
-							t.Fatalf("%s: C[%d] = %v, want %v", tt.name, i, v, tt.want)
-						}
-					}
-				}
+				checkGemmDegenerate(t, p.run, tr.transA, tr.transB)
 			})
 		}
 	}
 }
 
-// TestDgemmPanics checks that shapes which do not fit the slices panic
-// before the kernels could touch memory out of bounds, on every path and
-// transposition pattern (a negative dimension only on dgemm: gonum's
-// chunking does nothing then). Shapes: m = 4, n = 16, k = 8.
-func TestDgemmPanics(t *testing.T) {
-	t.Parallel()
-	s := func(n int) []float64 { return make([]float64, n) }
-	type shape struct {
+// checkGemmPanics checks, in one subtest each, that shapes which do not fit
+// the slices panic on run before a kernel could touch memory out of bounds
+// (m = 4, n = 16, k = 8, with the given transpositions); a negative
+// dimension only if negative is set (gonum's chunking does nothing then).
+func checkGemmPanics[T Float](t *testing.T, run gemmFunc[T], transA, transB, negative bool) {
+	t.Helper()
+	s := func(n int) []T { return make([]T, n) }
+	// Tight strides and lengths: A is 4×8 or 8×4, B is 8×16 or 16×8, C is
+	// 4×16.
+	lda, la := 8, 32
+	if transA {
+		lda = 4
+	}
+	ldb, lb := 16, 128
+	if transB {
+		ldb = 8
+	}
+	tests := []struct {
 		name          string
 		m, k          int
 		la, lb, lc    int // lengths of A, B and C
 		lda, ldb, ldc int
-		dgemm         bool // dgemm only
+	}{
+		{name: "short_a", m: 4, k: 8, la: la - 1, lb: lb, lc: 64, lda: lda, ldb: ldb, ldc: 16},
+		{name: "short_b", m: 4, k: 8, la: la, lb: lb - 1, lc: 64, lda: lda, ldb: ldb, ldc: 16},
+		{name: "short_c", m: 4, k: 8, la: la, lb: lb, lc: 63, lda: lda, ldb: ldb, ldc: 16},
+		{name: "short_c_k0", m: 4, k: 0, la: 0, lb: 0, lc: 63, lda: 1, ldb: 16, ldc: 16},
+		{name: "lda", m: 4, k: 8, la: 200, lb: lb, lc: 64, lda: lda - 1, ldb: ldb, ldc: 16},
+		{name: "ldb", m: 4, k: 8, la: la, lb: 200, lc: 64, lda: lda, ldb: ldb - 1, ldc: 16},
+		{name: "ldc", m: 4, k: 8, la: la, lb: lb, lc: 100, lda: lda, ldb: ldb, ldc: 15},
+		{name: "negative", m: -1, k: 8, la: la, lb: lb, lc: 64, lda: lda, ldb: ldb, ldc: 16},
 	}
-	for _, tr := range dgemmTrans {
-		// Tight strides and lengths of this pattern: A is 4×8 or 8×4, B is
-		// 8×16 or 16×8, C is 4×16.
-		lda, la := 8, 32
-		if tr.transA {
-			lda = 4
+	for _, tt := range tests {
+		if tt.name == "negative" && !negative {
+			continue
 		}
-		ldb, lb := 16, 128
-		if tr.transB {
-			ldb = 8
-		}
-		tests := []shape{
-			{name: "short_a", m: 4, k: 8, la: la - 1, lb: lb, lc: 64, lda: lda, ldb: ldb, ldc: 16},
-			{name: "short_b", m: 4, k: 8, la: la, lb: lb - 1, lc: 64, lda: lda, ldb: ldb, ldc: 16},
-			{name: "short_c", m: 4, k: 8, la: la, lb: lb, lc: 63, lda: lda, ldb: ldb, ldc: 16},
-			{name: "short_c_k0", m: 4, k: 0, la: 0, lb: 0, lc: 63, lda: 1, ldb: 16, ldc: 16},
-			{name: "lda", m: 4, k: 8, la: 200, lb: lb, lc: 64, lda: lda - 1, ldb: ldb, ldc: 16},
-			{name: "ldb", m: 4, k: 8, la: la, lb: 200, lc: 64, lda: lda, ldb: ldb - 1, ldc: 16},
-			{name: "ldc", m: 4, k: 8, la: la, lb: lb, lc: 100, lda: lda, ldb: ldb, ldc: 15},
-			{name: "negative", m: -1, k: 8, la: la, lb: lb, lc: 64, lda: lda, ldb: ldb, ldc: 16, dgemm: true},
-		}
-		for _, p := range dgemmPaths() {
-			for _, tt := range tests {
-				if tt.dgemm && p.name != "avx2" {
-					continue
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
 				}
-				t.Run(p.name+"/"+tr.name+"/"+tt.name, func(t *testing.T) {
-					t.Parallel()
-					defer func() {
-						if recover() == nil {
-							t.Fatal("no panic")
-						}
-					}()
-					p.run(tr.transA, tr.transB, tt.m, 16, tt.k, 1, s(tt.la), tt.lda, s(tt.lb), tt.ldb, 0, s(tt.lc), tt.ldc)
-				})
-			}
+			}()
+			run(transA, transB, tt.m, 16, tt.k, 1, s(tt.la), tt.lda, s(tt.lb), tt.ldb, 0, s(tt.lc), tt.ldc)
+		})
+	}
+}
+
+// TestDgemmPanics runs checkGemmPanics on every float64 path and
+// transposition pattern.
+func TestDgemmPanics(t *testing.T) {
+	t.Parallel()
+	for _, tr := range dgemmTrans {
+		for _, p := range dgemmPaths() {
+			t.Run(p.name+"/"+tr.name, func(t *testing.T) {
+				t.Parallel()
+				checkGemmPanics(t, p.run, tr.transA, tr.transB, p.name == "avx2")
+			})
 		}
 	}
 }

@@ -51,16 +51,7 @@ func gemmGonum[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda in
 	if k == 0 || alpha == 0 {
 		// BLAS reads neither A nor B then (gonum's Sgemm/Dgemm multiply
 		// them by zero, turning a NaN in them into NaN in C).
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+n]
-			if beta == 0 {
-				clear(row) // BLAS: beta = 0 ignores C, NaNs included
-				continue
-			}
-			for j := range row {
-				row[j] *= beta
-			}
-		}
+		gemmScale(m, n, beta, c, ldc)
 		return
 	}
 	ta, tb := blas.NoTrans, blas.NoTrans
@@ -106,4 +97,89 @@ func as32[T Float](s []T) []float32 {
 
 func as64[T Float](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// gemmCheck checks the arguments of sgemm and dgemm (name) and does the
+// products that need no kernel; it reports whether the kernels have work
+// left, that is m, n, k > 0 and alpha != 0. An empty C (m or n is zero) is
+// not touched; alpha = 0 or k = 0 scales C by beta without reading A or B.
+// Each slice and stride is checked where it will be read, as gemmGonum
+// (the fallback of Gemm) does, so an empty product passes whatever its
+// strides. It panics if a dimension is negative, a stride is smaller than
+// the row width of its matrix as stored, a slice is too short for its
+// shape, or the kernels would run on a CPU without AVX2/FMA: the kernels do
+// no bounds checks of their own.
+func gemmCheck[T Float](name string, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
+	if m < 0 || n < 0 || k < 0 {
+		panic("nn: " + name + " negative dimension")
+	}
+	if m == 0 || n == 0 {
+		return false
+	}
+	// Shapes of A and B as stored.
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	switch {
+	case ldc < n:
+		panic("nn: " + name + " ldc smaller than n")
+	case len(c) < ldc*(m-1)+n:
+		panic("nn: " + name + " C too short")
+	}
+	if alpha == 0 || k == 0 {
+		gemmScale(m, n, beta, c, ldc)
+		return false
+	}
+	switch {
+	case lda < ac:
+		panic("nn: " + name + " lda smaller than the row width of A")
+	case ldb < bc:
+		panic("nn: " + name + " ldb smaller than the row width of B")
+	case len(a) < lda*(ar-1)+ac:
+		panic("nn: " + name + " A too short")
+	case len(b) < ldb*(br-1)+bc:
+		panic("nn: " + name + " B too short")
+	}
+	if !hasAVX2FMA {
+		panic("nn: " + name + " without AVX2/FMA")
+	}
+	return true
+}
+
+// gemmScale sets the m×n matrix C (row stride ldc) to beta·C; beta = 0
+// clears C (NaNs included, as BLAS requires) and beta = 1 leaves it as it is.
+func gemmScale[T Float](m, n int, beta T, c []T, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// gemmCrowded reports whether k rows of 64 bytes (a panel of 16 float32s or
+// 8 float64s) at a stride of ldbBytes would take more than half of the 32
+// KiB, 8-way L1 data cache of the target (AMD Zen 4; Intel since Skylake has
+// the same geometry): row p starts at byte p·ldbBytes, so modulo the 4 KiB
+// that map onto the 64 sets the rows fall on 4096/gcd(ldbBytes, 4096)
+// offsets, and on no more sets than that. Each row spans up to two lines.
+func gemmCrowded(ldbBytes, k int) bool {
+	const way = 4096 // bytes of one way: 64 sets × 64-byte lines
+	g, s := way, ldbBytes%way
+	for s != 0 {
+		g, s = s, g%s
+	}
+	sets := min(64, way/g)
+	return 8*sets < 4*k
 }

@@ -1,13 +1,13 @@
 package nn
 
-//go:generate go run sgemm_gen.go
+//go:generate go run sgemm_gen.go dgemm_gen.go -elem float32
 
 // Blocking of sgemm. The micro-kernel computes an mr×16 tile of C (mr <= 6)
 // from a k-deep strip of A, read in place, and a k×16 panel of B, which
 // every tile of the column block reads again. B's rows are read in place
 // unless the panel is narrower than 16 columns (it is copied, zero-padded,
 // into a stack buffer) or its rows would crowd into too few sets of the L1
-// cache to stay there between tiles (sgemmCrowded: a row stride of 256
+// cache to stay there between tiles (gemmCrowded: a row stride of 256
 // floats puts all rows into 4 of the 64 sets); then the panel is packed
 // into consecutive lines. Packing a panel that fits in place measured ~8%
 // slower at n = 400.
@@ -32,40 +32,17 @@ var sgemmMask = [2 * sgemmNR]int32{
 //
 // It runs the AVX2/FMA micro-kernels and must only be called where
 // hasAVX2FMA is true. It does not allocate: the packing buffer is a local
-// array. It panics if a stride is smaller than the row width or a slice is
-// too short for its shape: the kernels do no bounds checks of their own.
+// array. It panics (gemmCheck) if a dimension is negative, a stride is
+// smaller than the row width or a slice is too short for its shape: the
+// kernels do no bounds checks of their own. As in dgemm and the gonum
+// fallback of Gemm, the strides and slices of an empty product (m or n
+// zero) and those of A and B when alpha or k is zero are not checked.
 func sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	switch {
-	case m < 0 || n < 0 || k < 0:
-		panic("nn: sgemm negative dimension")
-	case lda < max(1, k):
-		panic("nn: sgemm lda smaller than k")
-	case ldb < max(1, n):
-		panic("nn: sgemm ldb smaller than n")
-	case ldc < max(1, n):
-		panic("nn: sgemm ldc smaller than n")
-	}
-	if m == 0 || n == 0 {
+	if !gemmCheck("sgemm", false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
-	}
-	if len(c) < ldc*(m-1)+n {
-		panic("nn: sgemm C too short")
-	}
-	if alpha == 0 || k == 0 {
-		sgemmScale(m, n, beta, c, ldc)
-		return
-	}
-	if len(a) < lda*(m-1)+k {
-		panic("nn: sgemm A too short")
-	}
-	if len(b) < ldb*(k-1)+n {
-		panic("nn: sgemm B too short")
-	}
-	if !hasAVX2FMA {
-		panic("nn: sgemm without AVX2/FMA")
 	}
 	var pack [sgemmKC * sgemmNR]float32
-	crowded := sgemmCrowded(ldb, min(k, sgemmKC))
+	crowded := gemmCrowded(4*ldb, min(k, sgemmKC))
 	for p0 := 0; p0 < k; p0 += sgemmKC {
 		kb := min(sgemmKC, k-p0)
 		bet := beta
@@ -97,36 +74,4 @@ func sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb in
 			}
 		}
 	}
-}
-
-// sgemmScale sets C = beta·C; beta = 0 clears C (NaNs included).
-func sgemmScale(m, n int, beta float32, c []float32, ldc int) {
-	for i := 0; i < m; i++ {
-		row := c[i*ldc : i*ldc+n]
-		switch beta {
-		case 0:
-			clear(row)
-		case 1:
-		default:
-			for j := range row {
-				row[j] *= beta
-			}
-		}
-	}
-}
-
-// sgemmCrowded reports whether k rows of 16 floats at a stride of ldb floats
-// would take more than half of the 32 KiB, 8-way L1 data cache of the
-// target (AMD Zen 4; Intel since Skylake has the same geometry): row p
-// starts at byte 4·p·ldb, so modulo the 4 KiB that map onto the 64 sets
-// the rows fall on 4096/gcd(4·ldb, 4096) offsets, and on no more sets than
-// that. Each row spans up to two lines.
-func sgemmCrowded(ldb, k int) bool {
-	const way = 4096 // bytes of one way: 64 sets × 64-byte lines
-	g, s := way, 4*ldb%way
-	for s != 0 {
-		g, s = s, g%s
-	}
-	sets := min(64, way/g)
-	return 8*sets < 4*k
 }

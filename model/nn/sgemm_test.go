@@ -49,9 +49,9 @@ var sentinel = math.Float32frombits(0x7fc0dead)
 // summation order and with or without FMA (Higham, Accuracy and Stability
 // of Numerical Algorithms, §3.1); we allow (k+4)·2⁻²³ times
 // |alpha|·Σ|a||b| + |beta·c|: twice that, plus a few roundings for alpha,
-// beta and the final add. Gaps
-// between rows (ld > width) and the slice tail must keep the sentinel bit
-// for bit, and A and B must not change.
+// beta and the final add. Gaps between rows (ld > width) and the slice
+// tail must keep the sentinel bit for bit, and A and B must not change
+// (checkGemmOutput, dgemm_test.go).
 func checkSgemm(t *testing.T, rng *rand.Rand, paths []sgemmPath, tc sgemmCase) {
 	t.Helper()
 	m, n, k := tc.m, tc.n, tc.k
@@ -65,27 +65,9 @@ func checkSgemm(t *testing.T, rng *rand.Rand, paths []sgemmPath, tc sgemmCase) {
 	if ldc == 0 {
 		ldc = max(1, n)
 	}
-	const tail = 5
-	fill := func(rows, cols, ld int) []float32 {
-		s := make([]float32, rows*ld+tail)
-		for i := range s {
-			s[i] = sentinel
-		}
-		for i := 0; i < rows; i++ {
-			for j := 0; j < cols; j++ {
-				s[i*ld+j] = float32(rng.Float64()*2 - 1)
-			}
-		}
-		return s
-	}
-	a, b, c0 := fill(m, k, lda), fill(k, n, ldb), fill(m, n, ldc)
-	if tc.nanC {
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				c0[i*ldc+j] = float32(math.NaN())
-			}
-		}
-	}
+	a := fillGemm(rng, m, k, lda, sentinel, false)
+	b := fillGemm(rng, k, n, ldb, sentinel, false)
+	c0 := fillGemm(rng, m, n, ldc, sentinel, tc.nanC)
 	a0, b0 := append([]float32(nil), a...), append([]float32(nil), b...)
 
 	ab, mag := make([]float64, m*n), make([]float64, m*n)
@@ -104,46 +86,25 @@ func checkSgemm(t *testing.T, rng *rand.Rand, paths []sgemmPath, tc sgemmCase) {
 		impl.Dgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, wide(a, true), lda, wide(b, true), ldb, 0, mag, n)
 	}
 	alpha, beta := float64(tc.alpha), float64(tc.beta)
-	want := func(i, j int) (w, tol float64) {
-		w = alpha * ab[i*n+j]
-		g := math.Abs(alpha) * mag[i*n+j]
-		if beta != 0 {
-			bc := beta * float64(c0[i*ldc+j])
-			w += bc
-			g += math.Abs(bc)
+	want, tol := make([]float64, m*n), make([]float64, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			w := alpha * ab[i*n+j]
+			g := math.Abs(alpha) * mag[i*n+j]
+			if beta != 0 {
+				bc := beta * float64(c0[i*ldc+j])
+				w += bc
+				g += math.Abs(bc)
+			}
+			want[i*n+j], tol[i*n+j] = w, float64(k+4)*0x1p-23*g
 		}
-		return w, float64(k+4) * 0x1p-23 * g
 	}
 
-	same := func(path, name string, got, want []float32) {
-		t.Helper()
-		for i := range want {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%+v %s: %s[%d] changed from %v to %v", tc, path, name, i, want[i], got[i])
-			}
-		}
-	}
 	c := make([]float32, len(c0))
 	for _, p := range paths {
-		path := p.name
 		copy(c, c0)
 		p.run(m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
-		same(path, "A", a, a0)
-		same(path, "B", b, b0)
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				got := float64(c[i*ldc+j])
-				if w, tol := want(i, j); !(math.Abs(got-w) <= tol) {
-					t.Fatalf("%+v %s: C[%d,%d] = %v, want %v ± %.3g", tc, path, i, j, got, w, tol)
-				}
-			}
-			// The gap after row i; after the last row, the slice tail.
-			end := min((i+1)*ldc, len(c))
-			if i == m-1 {
-				end = len(c)
-			}
-			same(path, fmt.Sprintf("C gap after row %d", i), c[i*ldc+n:end], c0[i*ldc+n:end])
-		}
+		checkGemmOutput(t, fmt.Sprintf("%+v %s", tc, p.name), m, n, ldc, a, a0, b, b0, c, c0, want, tol)
 	}
 }
 
@@ -217,97 +178,35 @@ func TestSgemmStridesAndScalars(t *testing.T) {
 	}
 }
 
-// TestSgemmDegenerate covers empty products and k = 0 (C = beta·C, with
-// NaN cleared when beta is 0) and alpha = 0 with NaN in A and B (BLAS does
-// not read them).
+// nnOnly wraps an sgemm path, which has no transposes, as a gemmFunc for
+// the shared checks; they call it with transA = transB = false only.
+func nnOnly(p sgemmPath) gemmFunc[float32] {
+	return func(_, _ bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		p.run(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// TestSgemmDegenerate runs checkGemmDegenerate (dgemm_test.go) on every
+// float32 path.
 func TestSgemmDegenerate(t *testing.T) {
 	t.Parallel()
-	nan := float32(math.NaN())
 	for _, p := range sgemmPaths() {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
-			// m = 0 and n = 0 touch nothing, even with empty slices.
-			p.run(0, 5, 3, 1, nil, 3, make([]float32, 15), 5, 1, nil, 5)
-			p.run(4, 0, 3, 1, make([]float32, 12), 3, nil, 1, 1, nil, 1)
-			tests := []struct {
-				name        string
-				k           int
-				alpha, beta float32
-				a, b        float32 // value of every element of A and B
-				c           float32 // value of every element of C before
-				want        float32
-			}{
-				{name: "k0_beta0_nan", k: 0, alpha: 1, beta: 0, c: nan, want: 0},
-				{name: "k0_beta2", k: 0, alpha: 1, beta: 2, c: 3, want: 6},
-				{name: "k0_beta1", k: 0, alpha: 1, beta: 1, c: 3, want: 3},
-				{name: "alpha0_nanAB", k: 5, alpha: 0, beta: -0.5, a: nan, b: nan, c: 4, want: -2},
-				{name: "alpha0_beta0", k: 5, alpha: 0, beta: 0, a: nan, b: nan, c: nan, want: 0},
-				{name: "beta0_nanC", k: 5, alpha: 2, beta: 0, a: 1, b: 0.5, c: nan, want: 5},
-			}
-			for _, tt := range tests {
-				const m, n = 7, 19
-				a := make([]float32, m*max(1, tt.k))
-				b := make([]float32, max(1, tt.k)*n)
-				c := make([]float32, m*n)
-				for i := range a {
-					a[i] = tt.a
-				}
-				for i := range b {
-					b[i] = tt.b
-				}
-				for i := range c {
-					c[i] = tt.c
-				}
-				p.run(m, n, tt.k, tt.alpha, a, max(1, tt.k), b, n, tt.beta, c, n)
-				for i, v := range c {
-					if v != tt.want {
-						t.Fatalf("%s: C[%d] = %v, want %v", tt.name, i, v, tt.want)
-					}
-				}
-			}
+			checkGemmDegenerate(t, nnOnly(p), false, false)
 		})
 	}
 }
 
-// TestSgemmPanics checks that shapes which do not fit the slices panic
-// before the kernels could touch memory out of bounds, on every path (a
-// negative dimension only on sgemm: gonum's chunking does nothing then).
+// TestSgemmPanics runs checkGemmPanics (dgemm_test.go) on every float32
+// path; the negative dimension only on sgemm.
 func TestSgemmPanics(t *testing.T) {
 	t.Parallel()
-	s := func(n int) []float32 { return make([]float32, n) }
-	tests := []struct {
-		name     string
-		m, k     int
-		la, lb   int // lengths of A and B
-		lc       int
-		lda, ldb int
-		ldc      int
-		sgemm    bool // sgemm only
-	}{
-		{name: "short_a", m: 4, k: 8, la: 31, lb: 128, lc: 64, lda: 8, ldb: 16, ldc: 16},
-		{name: "short_b", m: 4, k: 8, la: 32, lb: 127, lc: 64, lda: 8, ldb: 16, ldc: 16},
-		{name: "short_c", m: 4, k: 8, la: 32, lb: 128, lc: 63, lda: 8, ldb: 16, ldc: 16},
-		{name: "short_c_k0", m: 4, k: 0, la: 0, lb: 0, lc: 63, lda: 1, ldb: 16, ldc: 16},
-		{name: "lda", m: 4, k: 8, la: 100, lb: 128, lc: 64, lda: 7, ldb: 16, ldc: 16},
-		{name: "ldb", m: 4, k: 8, la: 32, lb: 200, lc: 64, lda: 8, ldb: 15, ldc: 16},
-		{name: "ldc", m: 4, k: 8, la: 32, lb: 128, lc: 100, lda: 8, ldb: 16, ldc: 15},
-		{name: "negative", m: -1, k: 8, la: 32, lb: 128, lc: 64, lda: 8, ldb: 16, ldc: 16, sgemm: true},
-	}
 	for _, p := range sgemmPaths() {
-		for _, tt := range tests {
-			if tt.sgemm && p.name != "avx2" {
-				continue
-			}
-			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
-				t.Parallel()
-				defer func() {
-					if recover() == nil {
-						t.Fatal("no panic")
-					}
-				}()
-				p.run(tt.m, 16, tt.k, 1, s(tt.la), tt.lda, s(tt.lb), tt.ldb, 0, s(tt.lc), tt.ldc)
-			})
-		}
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			checkGemmPanics(t, nnOnly(p), false, false, p.name == "avx2")
+		})
 	}
 }
 
