@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -46,22 +47,24 @@ func (s *service) newPretrainer(snap *pipeline.Snapshot, o serviceOptions) error
 		if path == "" {
 			continue
 		}
-		key := "pretrain.lm_" + lang
+		fromSaved := false
 		if saved := savedLMPath(p.SaveDir, lang); saved != "" {
-			if _, err := os.Stat(saved); err == nil {
-				// A refreshed model of an earlier run: continue it. A
-				// corrupt one is refused, not silently replaced.
-				path, key = saved, "pretrain.save_dir"
+			// A refreshed model of an earlier run is continued; one that
+			// cannot be read is refused, not silently replaced.
+			switch _, err := os.Stat(saved); {
+			case err == nil:
+				path, fromSaved = saved, true
+			case !errors.Is(err, fs.ErrNotExist):
+				return fmt.Errorf("pretrain.save_dir: %w", err)
 			}
 		}
 		lm, err := loadLMFile(path, tc)
-		if err != nil {
-			if key == "pretrain.save_dir" {
-				return fmt.Errorf("%s: %w (remove the file to start again from pretrain.lm_%s)", key, err, lang)
-			}
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		if key == "pretrain.save_dir" {
+		switch {
+		case err != nil && fromSaved:
+			return fmt.Errorf("pretrain.save_dir: %w (remove the file to start again from pretrain.lm_%s)", err, lang)
+		case err != nil:
+			return fmt.Errorf("pretrain.lm_%s: %w", lang, err)
+		case fromSaved:
 			s.log.Info("continuing the refreshed language model", "lang", lang, "path", path, "epochs", lm.Info["epochs"])
 		}
 		lms[lang] = lm
