@@ -52,9 +52,10 @@ type PretrainConfig struct {
 	// Seed seeds sampling and the held-out split. Default 1.
 	Seed uint64
 	// OnKept, when set, is called with every refreshed model a round
-	// keeps, on the round's goroutine and outside the Pretrainer's locks
-	// (the service saves it, so a restart continues from it). An error is
-	// logged; the model stays in service.
+	// keeps, on the round's goroutine, after the model is in service and
+	// before the next round can start; Offer and Encoder do not wait for it
+	// (the service saves the model, so a restart continues from it). An
+	// error is logged; the model stays in service.
 	OnKept func(lang string, lm *model.LanguageModel) error
 }
 
