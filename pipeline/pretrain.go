@@ -395,10 +395,10 @@ func (p *Pretrainer) RunRound(ctx context.Context, lang string) (r PretrainRound
 		p.mu.Lock()
 		st.lm, st.pending = cand, cand
 		p.mu.Unlock()
-	}
-	if r.Kept && p.cfg.OnKept != nil {
-		if err := p.cfg.OnKept(lang, cand); err != nil {
-			p.log.Warn("refreshed language model not saved", "lang", lang, "err", err)
+		if p.cfg.OnKept != nil {
+			if err := p.cfg.OnKept(lang, cand); err != nil {
+				p.log.Warn("refreshed language model not saved", "lang", lang, "err", err)
+			}
 		}
 	}
 	p.m.rounds.WithLabelValues(lang, result).Inc()
