@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -164,12 +163,7 @@ func hashTexts(texts []string) string {
 
 // loadLM reads a language model file for tok's settings.
 func loadLM(path string, tok *text.Tokenizer) (*model.LanguageModel, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return model.LoadLM(f, path, model.NewTokenizerCache(tok))
+	return loadLMFile(path, model.NewTokenizerCache(tok))
 }
 
 // pretrainedFlags registers --init, --layer-lr and --unfreeze.
