@@ -19,7 +19,8 @@ import (
 // wraps ErrEncoderMismatch and names the first difference.
 //
 // A classifier trained with --init-embedding-only (Info "init_lm_parts"
-// = "embedding") takes only the embedding table.
+// = "embedding") takes only the embedding table, multiplied by the factor
+// of Info "init_lm_scale" when it was rescaled (--init-rescale).
 //
 // c and lm are not modified; the copy shares only their read-only
 // vocabulary and tokenizer. Its Checksum is empty (the weights are new)
@@ -34,8 +35,14 @@ func ReplaceEncoder(c *Classifier, lm *LanguageModel) (*Classifier, error) {
 	q := c.clone()
 	// A classifier that took only the LM's embedding (train --init
 	// --init-embedding-only) keeps its own BiLSTM: it never read the LM's.
+	// One trained on a rescaled embedding (--init-rescale) reads the new
+	// table at the same scale.
 	only := c.Info["init_lm_parts"] == "embedding"
-	Pretrained{LM: lm, EmbeddingOnly: only}.copyEncoder(q.net.emb, q.net.fwd, q.net.bwd)
+	p := Pretrained{LM: lm, EmbeddingOnly: only}
+	if s, err := strconv.ParseFloat(c.Info["init_lm_scale"], 64); err == nil && s > 0 && only {
+		p.scale = s
+	}
+	p.copyEncoder(q.net.emb, q.net.fwd, q.net.bwd)
 	q.Checksum = ""
 	q.Info["encoder_lm"] = lm.Checksum + " epochs " + strconv.Quote(lm.Info["epochs"])
 	return q, nil

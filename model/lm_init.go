@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/tagstream/tagstream/model/nn"
 	"github.com/tagstream/tagstream/model/text"
@@ -28,12 +29,27 @@ type Pretrained struct {
 	// at the full rate from epoch 1. The shapes must match as for the
 	// whole encoder.
 	EmbeddingOnly bool
+	// RescaleEmbedding, with EmbeddingOnly, multiplies the LM's embedding
+	// table by the factor that gives it the root mean square of the fresh
+	// initialisation it replaces. A language model's vectors come out
+	// several times larger than the initialisation the from-scratch recipe
+	// (LSTM initialisation, learning rate) was tuned for; the rescaled table
+	// keeps their directions at that input scale. The factor is recorded in
+	// the model's Info ("init_lm_scale").
+	RescaleEmbedding bool
+
+	// scale, when positive, is the factor to apply instead of computing it
+	// (ReplaceEncoder reuses the model's recorded factor).
+	scale float64
 }
 
 // check returns an error when the language model cannot initialise a model
 // of view read by tok.
 func (p Pretrained) check(view string, tok *text.Tokenizer) error {
 	lm := p.LM
+	if p.RescaleEmbedding && !p.EmbeddingOnly {
+		return fmt.Errorf("%w: rescaling the embedding (--init-rescale) needs --init-embedding-only: the LM's LSTMs read its table at its own scale", ErrConfig)
+	}
 	if lm.Config.View != view {
 		return fmt.Errorf("%w: the language model reads %s, this model needs %s (pretrain with --view %s)", ErrConfig, lm.Config.View, view, view)
 	}
@@ -46,12 +62,27 @@ func (p Pretrained) check(view string, tok *text.Tokenizer) error {
 // copyEncoder copies the LM's embedding table and both LSTMs into emb, fwd
 // and bwd. The LSTMs may read wider inputs than the LM (the tagger's extra
 // features follow the embedding): their first Embed input rows are copied
-// and the others keep their initialisation.
-func (p Pretrained) copyEncoder(emb *nn.Embedding, fwd, bwd *nn.LSTM) {
+// and the others keep their initialisation. It returns the factor the
+// embedding was multiplied by (1: copied as is).
+func (p Pretrained) copyEncoder(emb *nn.Embedding, fwd, bwd *nn.LSTM) float64 {
 	n := &p.LM.net
+	s := p.scale
+	if s <= 0 {
+		s = 1
+		if p.EmbeddingOnly && p.RescaleEmbedding {
+			if from, to := rms(n.emb.Table.W), rms(emb.Table.W); from > 0 && to > 0 {
+				s = to / from
+			}
+		}
+	}
 	copy(emb.Table.W, n.emb.Table.W)
+	if s != 1 {
+		for i := range emb.Table.W {
+			emb.Table.W[i] *= s
+		}
+	}
 	if p.EmbeddingOnly {
-		return
+		return s
 	}
 	for _, pair := range [][2]*nn.LSTM{{fwd, n.fwd}, {bwd, n.bwd}} {
 		dst, src := pair[0], pair[1]
@@ -59,6 +90,19 @@ func (p Pretrained) copyEncoder(emb *nn.Embedding, fwd, bwd *nn.LSTM) {
 		copy(dst.Wh.W, src.Wh.W)
 		copy(dst.B.W, src.B.W)
 	}
+	return s
+}
+
+// rms returns the root mean square of w (0 when empty).
+func rms(w []float64) float64 {
+	if len(w) == 0 {
+		return 0
+	}
+	var sq float64
+	for _, v := range w {
+		sq += v * v
+	}
+	return math.Sqrt(sq / float64(len(w)))
 }
 
 // schedule sets the learning-rate scales of the embedding and LSTM

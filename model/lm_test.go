@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -296,6 +297,48 @@ func TestReplaceEncoderEmbeddingOnly(t *testing.T) {
 	// The embedding is the LM's, the BiLSTM stays the classifier's.
 	if q.net.emb.Table.W[7] != lm.net.emb.Table.W[7] || q.net.fwd.Wh.W[3] != clf.net.fwd.Wh.W[3] || q.net.fwd.Wh.W[3] == lm.net.fwd.Wh.W[3] {
 		t.Fatal("ReplaceEncoder of an embedding-only classifier: want the LM's embedding and the classifier's own BiLSTM")
+	}
+}
+
+// TestInitRescaleEmbedding checks --init-rescale: the embedding starts as the
+// LM's table times one factor, the one that gives it the fresh
+// initialisation's RMS; the factor is recorded and ReplaceEncoder applies
+// it to a refreshed LM; without EmbeddingOnly it is refused.
+func TestInitRescaleEmbedding(t *testing.T) {
+	t.Parallel()
+	lm, train := smallLM(t, ViewWords)
+	plain := classifierFromLM(t, lm, train, 40, Pretrained{EmbeddingOnly: true, Unfreeze: true})
+	clf := classifierFromLM(t, lm, train, 40, Pretrained{EmbeddingOnly: true, RescaleEmbedding: true, Unfreeze: true})
+	s, err := strconv.ParseFloat(clf.Info["init_lm_scale"], 64)
+	if err != nil || s <= 0 || s == 1 {
+		t.Fatalf("init_lm_scale %q", clf.Info["init_lm_scale"])
+	}
+	if _, ok := plain.Info["init_lm_scale"]; ok {
+		t.Fatal("init_lm_scale recorded without RescaleEmbedding")
+	}
+	// Frozen in epoch 1, so the trained table is the scaled LM table.
+	for i, v := range lm.net.emb.Table.W {
+		if d := math.Abs(clf.net.emb.Table.W[i] - s*v); d > 1e-12 {
+			t.Fatalf("embedding[%d] = %v, want %v × %v", i, clf.net.emb.Table.W[i], s, v)
+		}
+	}
+	// The factor brings the LM's RMS to the initialisation's (uniform
+	// ±0.1: 0.1/√3).
+	if got, want := s*rms(lm.net.emb.Table.W), 0.1/math.Sqrt(3); math.Abs(got-want) > 0.05*want {
+		t.Fatalf("rescaled RMS %v, want about %v", got, want)
+	}
+	q, err := ReplaceEncoder(clf, lm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Abs(q.net.emb.Table.W[7] - s*lm.net.emb.Table.W[7]); d > 1e-12 {
+		t.Fatalf("ReplaceEncoder: embedding row differs from the rescaled LM's by %g", d)
+	}
+	cfg := DefaultTrainConfig()
+	cfg.Init = Pretrained{LM: lm, RescaleEmbedding: true}
+	ex := []LabeledText{{Text: train[0], Label: "a"}, {Text: train[1], Label: "b"}}
+	if _, _, err := TrainClassifier(context.Background(), lm.Tokenizer, ex, ex, cfg, TrainHooks{}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "--init-embedding-only") {
+		t.Fatalf("rescale of the whole encoder: %v", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tagstream/tagstream/model/metrics"
@@ -184,7 +185,9 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 		return nil, nil, err
 	}
 	if cfg.Init.LM != nil {
-		cfg.Init.copyEncoder(tg.net.emb, tg.net.fwd, tg.net.bwd)
+		if s := cfg.Init.copyEncoder(tg.net.emb, tg.net.fwd, tg.net.bwd); s != 1 {
+			tg.Info["init_lm_scale"] = strconv.FormatFloat(s, 'g', -1, 64)
+		}
 		hooks.OnEpochStart = cfg.Init.schedule(tg.net.emb.Params(),
 			append(tg.net.fwd.Params(), tg.net.bwd.Params()...), hooks.OnEpochStart)
 		tg.Info["init_lm"] = cfg.Init.LM.Checksum

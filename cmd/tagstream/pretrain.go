@@ -171,5 +171,6 @@ func pretrainedFlags(f *pflag.FlagSet, path *string, p *model.Pretrained) {
 	f.StringVar(path, "init", "", "start the embedding and BiLSTM from this language model (tagstream pretrain)")
 	f.Float64Var(&p.LayerLR, "layer-lr", 1, "with --init: learning-rate divisor per layer below the output (LSTMs lr/f, embedding lr/f²; ULMFiT: 2.6; 1 = one rate)")
 	f.BoolVar(&p.EmbeddingOnly, "init-embedding-only", false, "with --init: take only the LM's embedding table (pretrained word vectors); the LSTMs start fresh")
+	f.BoolVar(&p.RescaleEmbedding, "init-rescale", false, "with --init-embedding-only: scale the LM's embedding table to the RMS of the fresh initialisation it replaces")
 	f.BoolVar(&p.Unfreeze, "unfreeze", false, "with --init: gradual unfreezing (epoch 1 output layers only, epoch 2 adds the LSTMs, then all)")
 }
