@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/tagstream/tagstream/model/nn"
 	"github.com/tagstream/tagstream/model/text"
@@ -57,6 +58,19 @@ func (p Pretrained) check(view string, tok *text.Tokenizer) error {
 		return fmt.Errorf("%w: the language model's tokenizer settings %+v differ from the training tokenizer's %+v", ErrConfig, lm.Tokenizer.Options(), tok.Options())
 	}
 	return nil
+}
+
+// initialise copies the LM's encoder into emb, fwd and bwd (copyEncoder),
+// records in info what it took ("init_lm", "init_lm_parts", and
+// "init_lm_scale" when the embedding was rescaled) and returns the
+// OnEpochStart hook of the fine-tuning schedule, which runs next after it.
+func (p Pretrained) initialise(info map[string]string, emb *nn.Embedding, fwd, bwd *nn.LSTM, next func(int)) func(int) {
+	if s := p.copyEncoder(emb, fwd, bwd); s != 1 {
+		info["init_lm_scale"] = strconv.FormatFloat(s, 'g', -1, 64)
+	}
+	info["init_lm"] = p.LM.Checksum
+	info["init_lm_parts"] = p.parts()
+	return p.schedule(emb.Params(), append(fwd.Params(), bwd.Params()...), next)
 }
 
 // copyEncoder copies the LM's embedding table and both LSTMs into emb, fwd

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strconv"
 
 	"github.com/tagstream/tagstream/model/metrics"
 	"github.com/tagstream/tagstream/model/nn"
@@ -130,13 +129,7 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 		return nil, nil, err
 	}
 	if cfg.Init.LM != nil {
-		if s := cfg.Init.copyEncoder(clf.net.emb, clf.net.fwd, clf.net.bwd); s != 1 {
-			clf.Info["init_lm_scale"] = strconv.FormatFloat(s, 'g', -1, 64)
-		}
-		hooks.OnEpochStart = cfg.Init.schedule(clf.net.emb.Params(),
-			append(clf.net.fwd.Params(), clf.net.bwd.Params()...), hooks.OnEpochStart)
-		clf.Info["init_lm"] = cfg.Init.LM.Checksum
-		clf.Info["init_lm_parts"] = cfg.Init.parts()
+		hooks.OnEpochStart = cfg.Init.initialise(clf.Info, clf.net.emb, clf.net.fwd, clf.net.bwd, hooks.OnEpochStart)
 	}
 
 	data := make([]encoded, len(train))

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tagstream/tagstream/model/metrics"
@@ -185,13 +184,7 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 		return nil, nil, err
 	}
 	if cfg.Init.LM != nil {
-		if s := cfg.Init.copyEncoder(tg.net.emb, tg.net.fwd, tg.net.bwd); s != 1 {
-			tg.Info["init_lm_scale"] = strconv.FormatFloat(s, 'g', -1, 64)
-		}
-		hooks.OnEpochStart = cfg.Init.schedule(tg.net.emb.Params(),
-			append(tg.net.fwd.Params(), tg.net.bwd.Params()...), hooks.OnEpochStart)
-		tg.Info["init_lm"] = cfg.Init.LM.Checksum
-		tg.Info["init_lm_parts"] = cfg.Init.parts()
+		hooks.OnEpochStart = cfg.Init.initialise(tg.Info, tg.net.emb, tg.net.fwd, tg.net.bwd, hooks.OnEpochStart)
 	}
 	tg.TypeMap = cfg.TypeMap
 	if tg.TypeMap == nil {
