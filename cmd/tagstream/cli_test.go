@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tagstream/tagstream/model"
 )
 
 // run executes the CLI in-process with args and stdin, returning stdout.
@@ -210,5 +212,31 @@ func TestConfigPrintRedacts(t *testing.T) {
 	}
 	if _, err := run(t, "", "config", "print", "--config", path); err == nil || !strings.Contains(err.Error(), "batch.max_size") {
 		t.Fatalf("invalid config: %v, want an error naming batch.max_size", err)
+	}
+}
+
+// TestTrainRepeatedFileOversamples pins that a --train file given twice is
+// read twice: models/train.sh oversamples chnsenticorp that way.
+func TestTrainRepeatedFileOversamples(t *testing.T) {
+	dir := t.TempDir()
+	train, dev := filepath.Join(dir, "train.jsonl"), filepath.Join(dir, "dev.jsonl")
+	writeData(t, train, 40, 1, false)
+	writeData(t, dev, 20, 2, false)
+	for _, tc := range []struct {
+		files string
+		want  string
+	}{{train, "40"}, {train + "," + train, "80"}} {
+		mdl := filepath.Join(dir, "m.safetensors")
+		if _, err := run(t, "", "train", "classifier", "--train", tc.files, "--dev", dev, "--out", mdl,
+			"--epochs", "1", "--embed", "8", "--hidden", "8", "--buckets", "16", "--quiet"); err != nil {
+			t.Fatal(err)
+		}
+		m, err := loadClassifierFile(mdl, new(model.TokenizerCache))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Info["train_examples"]; got != tc.want {
+			t.Fatalf("--train %s: train_examples %q, want %q", tc.files, got, tc.want)
+		}
 	}
 }

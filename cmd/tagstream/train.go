@@ -71,7 +71,7 @@ it stops early after --patience epochs without improvement. Labels come from the
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CSV); repeat or comma-separate to combine files")
+	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CSV); repeat or comma-separate to combine files; a file given N times is read N times (oversampling)")
 	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection (JSONL or CSV); repeatable")
 	f.StringVar(&out, "out", "", "output model file (.safetensors)")
 	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")

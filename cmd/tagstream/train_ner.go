@@ -65,7 +65,7 @@ data unless --lang is given.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CoNLL); repeat or comma-separate to combine files")
+	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CoNLL); repeat or comma-separate to combine files; a file given N times is read N times (oversampling)")
 	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection; repeatable")
 	f.StringVar(&out, "out", "", "output model file (.safetensors)")
 	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
