@@ -80,3 +80,52 @@ func TestDefaultTaggers(t *testing.T) {
 		})
 	}
 }
+
+// TestSentimentZHPlainSentences is a behaviour check of the built-in
+// Chinese classifier beside its dev accuracy: plain reviews, some with a
+// place name, must get the obvious label with probability at least 0.7.
+// (One candidate model with better dev figures called the first sentence,
+// the README tour's, negative; see models/README.md.)
+func TestSentimentZHPlainSentences(t *testing.T) {
+	var tc model.TokenizerCache
+	f, err := Open(SentimentZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := model.LoadClassifier(f.(io.Reader), SentimentZH, &tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ text, label string }{
+		{"北京的烤鸭太好吃了，下次还来", "positive"},
+		{"上海的小笼包太好吃了，下次还来", "positive"},
+		{"北京的酒店服务很好，房间干净", "positive"},
+		{"在北京住了三天，非常满意", "positive"},
+		{"广州的早茶很棒，推荐", "positive"},
+		{"这本书写得很好，值得一读", "positive"},
+		{"电脑很好用，速度快", "positive"},
+		{"送餐很快，味道不错", "positive"},
+		{"北京的酒店太差了，再也不住了", "negative"},
+		{"上海的外卖太难吃了，等了两个小时", "negative"},
+		{"这家外卖太难吃了，等了一个小时还是凉的，再也不点了", "negative"},
+		{"这本书太无聊了，浪费钱", "negative"},
+		{"电脑用了一周就坏了，很失望", "negative"},
+		{"房间又小又脏，服务态度很差", "negative"},
+	}
+	m := c.Compile()
+	labels := m.Labels()
+	texts := make([]string, len(cases))
+	for i, cs := range cases {
+		texts[i] = cs.text
+	}
+	probs := make([]float32, len(cases)*len(labels))
+	best := make([]int, len(cases))
+	m.ClassifyBatch(m.NewWorkspace(), texts, probs, best)
+	for i, cs := range cases {
+		want := slices.Index(labels, cs.label)
+		if p := probs[i*len(labels)+want]; p < 0.7 {
+			t.Errorf("%q: %s has probability %.3f (predicted %s), want at least 0.7", cs.text, cs.label, p, labels[best[i]])
+		}
+	}
+}
