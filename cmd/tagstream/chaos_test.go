@@ -13,8 +13,9 @@ package main
 // .ci/run sets them after starting the brokers). TAGSTREAM_CHAOS_SEED
 // replays the kill moments of an earlier run. `run` has no identity-model
 // option (only `bench e2e --model none` does), so every event goes through
-// the built-in classifier and NER models of its language; volumes are sized
-// for about 700-1,800 events/s on two shared cores.
+// the built-in classifier and NER models of its language; volumes were sized
+// for about 700-1,800 events/s on two shared cores, TestChaosCrashRestart's
+// for up to 10,000.
 
 import (
 	"context"
@@ -31,12 +32,15 @@ func TestChaosCrashRestart(t *testing.T) {
 	const (
 		partitions = 4
 		kills      = 5
-		// 100,000 events take about 55 s of labelling at the 1,800
-		// events/s the built-in models reach on two idle cores, plus ~11 s
-		// per kill (start-up, then the dead member's 10 s session timeout
-		// before the group rebalances): about 2 minutes with spare cores,
-		// more on a shared machine.
-		events = 100_000
+		// Every incarnation must still have events left when it is
+		// killed. Since the assembly kernels the built-in models label
+		// 5,000-10,000 events/s on two cores, and one incarnation published
+		// 17,000-34,000 before its kill (clean-clone CI, 2026-12-02), so
+		// 100,000 events ran out before the fifth kill. 300,000 leave a
+		// margin of about 2×; the rest takes 20-60 s of labelling, plus
+		// ~11 s per kill (start-up, then the dead member's 10 s session
+		// timeout before the group rebalances).
+		events = 300_000
 	)
 	r := newChaosRig(t, partitions)
 	seed := chaosSeed(t)
