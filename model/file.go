@@ -188,8 +188,13 @@ type TokenizerCache struct {
 	toks map[text.Options]*text.Tokenizer
 }
 
-// Get returns the shared tokenizer for opts, building it on first use.
+// Get returns the shared tokenizer for opts, building it on first use. A
+// nil cache shares nothing: it builds a new tokenizer on every call (so the
+// loaders accept a nil cache).
 func (tc *TokenizerCache) Get(opts text.Options) (*text.Tokenizer, error) {
+	if tc == nil {
+		return text.New(opts)
+	}
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if t, ok := tc.toks[opts]; ok {
@@ -285,7 +290,8 @@ func (h *header) weights(name string, shape ...int) ([]float64, error) {
 // LoadClassifier reads a classifier written by Save. It checks the format
 // version, checksum, kind, metadata and every tensor shape, and returns an
 // error (never a panic) naming what is wrong. name (the file path) is put in
-// errors. Tokenizers come from tc, shared with other models.
+// errors. Tokenizers come from tc, shared with other models (nil: a
+// tokenizer of its own).
 func LoadClassifier(r io.Reader, name string, tc *TokenizerCache) (*Classifier, error) {
 	c, err := loadClassifier(r, tc)
 	if err != nil {
