@@ -32,6 +32,11 @@ func ReplaceEncoder(c *Classifier, lm *LanguageModel) (*Classifier, error) {
 	if err := encoderFits(c, lm); err != nil {
 		return nil, err
 	}
+	if v, ok := c.Info["init_lm_shrink"]; ok {
+		// Its encoder started at shrink × the LM's plus a random draw that
+		// is not kept: no copy of an LM's weights is on its scale.
+		return nil, fmt.Errorf("%w: the classifier was initialised by shrink and perturb (--init-shrink %s); a language model's encoder cannot replace its own", ErrEncoderMismatch, v)
+	}
 	q := c.clone()
 	// A classifier that took only the LM's embedding (train --init
 	// --init-embedding-only) keeps its own BiLSTM: it never read the LM's.

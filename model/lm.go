@@ -33,6 +33,13 @@ type LMConfig struct {
 	Buckets int `json:"buckets"`
 	// MaxTokens is the number of tokens read per text (default 128).
 	MaxTokens int `json:"max_tokens"`
+	// Bigrams adds to each token's input the hashed sub-word row of a token
+	// pair, the tagger's bigram feature (TaggerConfig.Bigrams) learned from
+	// unlabeled text: the forward LSTM reads at t the pair (t-1, t), the
+	// backward LSTM the pair (t, t+1), so neither sees the token it
+	// predicts. A tagger trained with --bigrams and --init from this model
+	// starts with these rows.
+	Bigrams bool `json:"bigrams,omitempty"`
 }
 
 // DefaultLMConfig returns the default architecture: the encoder shapes of
@@ -62,6 +69,9 @@ func (c LMConfig) withDefaults() LMConfig {
 func (c LMConfig) Validate() error {
 	if c.View != ViewWords && c.View != ViewChars {
 		return fmt.Errorf("%w: view = %q, want %s or %s", ErrConfig, c.View, ViewWords, ViewChars)
+	}
+	if c.Bigrams && c.Buckets <= 0 {
+		return fmt.Errorf("%w: bigrams need sub-word buckets (buckets = %d)", ErrConfig, c.Buckets)
 	}
 	return ClassifierConfig{Embed: c.Embed, Hidden: c.Hidden, Buckets: c.Buckets, MaxTokens: c.MaxTokens}.Validate()
 }
@@ -162,13 +172,51 @@ func viewTokens(tok *text.Tokenizer, view string, buf *text.Buffer, s string) []
 }
 
 // lmEncoded is a text as embedding bags per token and the output class of
-// every token (its vocabulary row, 0 for <unk>).
+// every token (its vocabulary row, 0 for <unk>). With bigrams, pairs holds
+// the row of the pair (token t, token t+1) for every t, "</s>" after the
+// last.
 type lmEncoded struct {
 	ids, offs []int32
 	words     []int32
+	pairs     []int32
 }
 
 func (e *lmEncoded) len() int { return len(e.words) }
+
+// appendBag appends token t's bag as direction dir (0 forward, 1 backward)
+// reads it: the token's own rows and, with bigrams, the pair that ends at t
+// (forward) or starts at t (backward).
+func (e *lmEncoded) appendBag(ids []int32, t, dir int) []int32 {
+	ids = append(ids, e.ids[e.offs[t]:e.offs[t+1]]...)
+	if e.pairs != nil {
+		if dir == 1 {
+			ids = append(ids, e.pairs[t])
+		} else if t > 0 {
+			ids = append(ids, e.pairs[t-1])
+		}
+	}
+	return ids
+}
+
+// layoutBags lays out the tokens of enc, in order, time-major (steps rows
+// of len(order) texts) as the bags direction dir reads.
+func layoutBags(enc []lmEncoded, order []int, steps, dir int, ids, offs []int32) ([]int32, []int32) {
+	ids, offs = ids[:0], append(offs[:0], 0)
+	for t := 0; t < steps; t++ {
+		for _, i := range order {
+			if t < enc[i].len() {
+				ids = enc[i].appendBag(ids, t, dir)
+			}
+			offs = append(offs, int32(len(ids)))
+		}
+	}
+	return ids, offs
+}
+
+// pairRow returns the embedding row of the pair (a, b): the tagger's.
+func (lm *LanguageModel) pairRow(a, b string) int32 {
+	return int32(lm.Vocab.Len()) + pairBucket(a, b, uint32(lm.Config.Buckets))
+}
 
 // encode returns the bags and classes of s's first MaxTokens tokens.
 func (lm *LanguageModel) encode(buf *text.Buffer, s string) lmEncoded {
@@ -180,6 +228,16 @@ func (lm *LanguageModel) encode(buf *text.Buffer, s string) lmEncoded {
 	e.words = make([]int32, n)
 	for i, tk := range toks[:n] {
 		e.words[i], _ = lm.Vocab.ID(tk.Text)
+	}
+	if lm.Config.Bigrams && lm.Config.Buckets > 0 {
+		e.pairs = make([]int32, n)
+		for i, tk := range toks[:n] {
+			next := "</s>"
+			if i+1 < len(toks) {
+				next = toks[i+1].Text
+			}
+			e.pairs[i] = lm.pairRow(tk.Text, next)
+		}
 	}
 	return e
 }
@@ -228,8 +286,9 @@ type lmEval struct {
 	whF, whB, bF, bB []float32
 	outTF, outTB     []float32 // H × V (transposed output embeddings)
 	binF, binB       []float32
-	x, gates, seq, h []float32
-	c, logits, rows  []float32
+	x, xb, gates     []float32
+	seq, h, c        []float32
+	logits, rows     []float32
 	ids, offs, lens  []int32
 	tgtF, tgtB       []int32
 	rowIdxF, rowIdxB []int
@@ -270,18 +329,17 @@ func (e *lmEval) encodeBatch(enc []lmEncoded) (steps int, order []int) {
 	for _, i := range order {
 		e.lens = append(e.lens, int32(enc[i].len()))
 	}
-	e.ids, e.offs = e.ids[:0], append(e.offs[:0], 0)
-	for t := 0; t < steps; t++ {
-		for _, i := range order {
-			if t < enc[i].len() {
-				e.ids = append(e.ids, enc[i].ids[enc[i].offs[t]:enc[i].offs[t+1]]...)
-			}
-			e.offs = append(e.offs, int32(len(e.ids)))
-		}
-	}
 	n := steps * B
+	e.ids, e.offs = layoutBags(enc, order, steps, 0, e.ids, e.offs)
 	e.x = nn.Grow(e.x, n*D)
 	nn.EmbedBags(e.emb, D, e.ids, e.offs, e.x)
+	xb := e.x // the backward LSTM reads the same bags, unless bigrams differ
+	if cfg.Bigrams {
+		e.ids, e.offs = layoutBags(enc, order, steps, 1, e.ids, e.offs)
+		e.xb = nn.Grow(e.xb, n*D)
+		nn.EmbedBags(e.emb, D, e.ids, e.offs, e.xb)
+		xb = e.xb
+	}
 	e.seq = nn.Grow(e.seq, n*2*H)
 	e.gates = nn.Grow(e.gates, n*4*H)
 	e.h = nn.Grow(e.h, B*H)
@@ -290,7 +348,11 @@ func (e *lmEval) encodeBatch(enc []lmEncoded) (steps int, order []int) {
 		for r := 0; r < n; r++ {
 			copy(e.gates[r*4*H:(r+1)*4*H], w[2])
 		}
-		nn.Gemm(false, false, n, 4*H, D, 1, e.x, D, w[0], 4*H, 1, e.gates, 4*H)
+		x := e.x
+		if dir == 1 {
+			x = xb
+		}
+		nn.Gemm(false, false, n, 4*H, D, 1, x, D, w[0], 4*H, 1, e.gates, 4*H)
 		nn.LSTMRecur(e.gates, w[1], steps, B, H, e.lens, dir == 1, e.seq, 2*H, dir*H, e.h, e.c)
 	}
 	return steps, order
@@ -380,6 +442,10 @@ func (lm *LanguageModel) Generate(prompt string, o GenerateOptions) []string {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x6e6))
 	var buf text.Buffer
 	e := lm.encode(&buf, prompt)
+	var lastText string // the text of e's last token, for the bigram rows
+	if toks := lm.tokens(&buf, prompt); e.len() > 0 {
+		lastText = toks[e.len()-1].Text
+	}
 	ev := newLMEval(lm)
 	H, V := lm.Config.Hidden, lm.Vocab.Len()
 	words := lm.Vocab.Words()
@@ -430,6 +496,11 @@ func (lm *LanguageModel) Generate(prompt string, o GenerateOptions) []string {
 		toks := []text.Token{{Text: w, Kind: kind}}
 		e.ids, e.offs, _ = appendBags(lm.Vocab, lm.Config.Buckets, toks, 1, e.ids, e.offs)
 		e.words = append(e.words, int32(pick))
+		if e.pairs != nil { // the last pair was (last, "</s>")
+			e.pairs[len(e.pairs)-1] = lm.pairRow(lastText, w)
+			e.pairs = append(e.pairs, lm.pairRow(w, "</s>"))
+		}
+		lastText = w
 	}
 	return out
 }

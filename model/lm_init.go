@@ -39,6 +39,13 @@ type Pretrained struct {
 	// the model's Info ("init_lm_scale").
 	RescaleEmbedding bool
 
+	// Shrink, in (0, 1), starts every copied weight at Shrink × the LM's
+	// value plus the fresh initialisation's (shrink and perturb, Ash &
+	// Adams 2020): the LM's directions at a smaller scale, in the range
+	// where the LSTMs' gates are not saturated. 0 copies the weights as they
+	// are. Recorded in the model's Info ("init_lm_shrink").
+	Shrink float64
+
 	// scale, when positive, is the factor to apply instead of computing it
 	// (ReplaceEncoder reuses the model's recorded factor).
 	scale float64
@@ -50,6 +57,9 @@ func (p Pretrained) check(view string, tok *text.Tokenizer) error {
 	lm := p.LM
 	if p.RescaleEmbedding && !p.EmbeddingOnly {
 		return fmt.Errorf("%w: rescaling the embedding (--init-rescale) needs --init-embedding-only: the LM's LSTMs read its table at its own scale", ErrConfig)
+	}
+	if p.Shrink < 0 || p.Shrink > 1 || math.IsNaN(p.Shrink) {
+		return fmt.Errorf("%w: shrink = %v, want 0 (copy the weights) up to 1", ErrConfig, p.Shrink)
 	}
 	if lm.Config.View != view {
 		return fmt.Errorf("%w: the language model reads %s, this model needs %s (pretrain with --view %s)", ErrConfig, lm.Config.View, view, view)
@@ -67,6 +77,9 @@ func (p Pretrained) check(view string, tok *text.Tokenizer) error {
 func (p Pretrained) initialise(info map[string]string, emb *nn.Embedding, fwd, bwd *nn.LSTM, next func(int)) func(int) {
 	if s := p.copyEncoder(emb, fwd, bwd); s != 1 {
 		info["init_lm_scale"] = strconv.FormatFloat(s, 'g', -1, 64)
+	}
+	if p.Shrink > 0 {
+		info["init_lm_shrink"] = strconv.FormatFloat(p.Shrink, 'g', -1, 64)
 	}
 	info["init_lm"] = p.LM.Checksum
 	info["init_lm_parts"] = p.parts()
@@ -89,20 +102,26 @@ func (p Pretrained) copyEncoder(emb *nn.Embedding, fwd, bwd *nn.LSTM) float64 {
 			}
 		}
 	}
-	copy(emb.Table.W, n.emb.Table.W)
-	if s != 1 {
-		for i := range emb.Table.W {
-			emb.Table.W[i] *= s
+	take := func(dst, src []float64, s float64) {
+		if p.Shrink > 0 {
+			for i, v := range src {
+				dst[i] += p.Shrink * s * v
+			}
+			return
+		}
+		for i, v := range src {
+			dst[i] = s * v
 		}
 	}
+	take(emb.Table.W, n.emb.Table.W, s)
 	if p.EmbeddingOnly {
 		return s
 	}
 	for _, pair := range [][2]*nn.LSTM{{fwd, n.fwd}, {bwd, n.bwd}} {
 		dst, src := pair[0], pair[1]
-		copy(dst.Wx.W, src.Wx.W) // rows 0..Embed-1: the embedding's inputs
-		copy(dst.Wh.W, src.Wh.W)
-		copy(dst.B.W, src.B.W)
+		take(dst.Wx.W, src.Wx.W, 1) // rows 0..Embed-1: the embedding's inputs
+		take(dst.Wh.W, src.Wh.W, 1)
+		take(dst.B.W, src.B.W, 1)
 	}
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,6 +71,15 @@ func lmLoss(w *lmWorker, data []lmEncoded, idx []int) float64 {
 
 func TestLMGradient(t *testing.T) {
 	t.Parallel()
+	for _, bigrams := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bigrams=%v", bigrams), func(t *testing.T) {
+			t.Parallel()
+			lmGradientCheck(t, bigrams)
+		})
+	}
+}
+
+func lmGradientCheck(t *testing.T, bigrams bool) {
 	tok := tokenizer(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	texts := cycleTexts(rng, cycleWords, 3)
@@ -78,7 +88,7 @@ func TestLMGradient(t *testing.T) {
 	for _, w := range cycleWords[:7] {
 		counts[w] = 1
 	}
-	lm, err := NewLanguageModel(LMConfig{Embed: 4, Hidden: 4, Buckets: 7}, BuildVocab(counts, 1, 0), tok, rng)
+	lm, err := NewLanguageModel(LMConfig{Embed: 4, Hidden: 4, Buckets: 7, Bigrams: bigrams}, BuildVocab(counts, 1, 0), tok, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +126,123 @@ func TestLMGradient(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLMBigramsDoNotLeak checks that with bigrams the forward LSTM's state
+// at t does not depend on the tokens after t, nor the backward LSTM's on the
+// tokens before t: the pair rows must not show a direction the token it
+// predicts.
+func TestLMBigramsDoNotLeak(t *testing.T) {
+	t.Parallel()
+	counts := map[string]int{}
+	for _, w := range cycleWords {
+		counts[w] = 1
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	lm, err := NewLanguageModel(LMConfig{Embed: 6, Hidden: 5, Buckets: 50, Bigrams: true}, BuildVocab(counts, 1, 0), tokenizer(t), rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	H := lm.Config.Hidden
+	states := func(s string) []float32 {
+		var buf text.Buffer
+		e := lm.encode(&buf, s)
+		if e.pairs == nil {
+			t.Fatal("no pair rows with Bigrams")
+		}
+		ev := newLMEval(lm)
+		steps, _ := ev.encodeBatch([]lmEncoded{e})
+		return append([]float32(nil), ev.seq[:steps*2*H]...)
+	}
+	// Forward: "red green blue cyan" and "red green blue white" differ at
+	// t = 3 only; the forward states at t <= 2 must be equal.
+	a, b := states("red green blue cyan"), states("red green blue white")
+	for tt := 0; tt < 4; tt++ {
+		same := slicesEqual(a[tt*2*H:tt*2*H+H], b[tt*2*H:tt*2*H+H])
+		if tt < 3 && !same {
+			t.Fatalf("forward state at %d depends on token 3", tt)
+		}
+		if tt == 3 && same {
+			t.Fatal("forward state at 3 does not depend on token 3: the test proves nothing")
+		}
+	}
+	// Backward: "red green blue cyan" and "white green blue cyan" differ at
+	// t = 0 only; the backward states at t >= 1 must be equal.
+	a, b = states("red green blue cyan"), states("white green blue cyan")
+	for tt := 0; tt < 4; tt++ {
+		same := slicesEqual(a[tt*2*H+H:(tt+1)*2*H], b[tt*2*H+H:(tt+1)*2*H])
+		if tt > 0 && !same {
+			t.Fatalf("backward state at %d depends on token 0", tt)
+		}
+		if tt == 0 && same {
+			t.Fatal("backward state at 0 does not depend on token 0: the test proves nothing")
+		}
+	}
+	// The pair rows are the tagger's: the row of (token t, token t+1).
+	var buf text.Buffer
+	e := lm.encode(&buf, "red green")
+	if want := int32(lm.Vocab.Len()) + pairBucket("red", "green", 50); e.pairs[0] != want {
+		t.Fatalf("pair row %d, want %d", e.pairs[0], want)
+	}
+	if want := int32(lm.Vocab.Len()) + pairBucket("green", "</s>", 50); e.pairs[1] != want {
+		t.Fatalf("last pair row %d, want %d", e.pairs[1], want)
+	}
+}
+
+// TestLMBigramRowsAreTheTaggers checks that a tagger trained with --bigrams
+// from a bigram LM reads, at every character, the pair row the LM learned
+// for that character and the next.
+func TestLMBigramRowsAreTheTaggers(t *testing.T) {
+	t.Parallel()
+	sent := "我在北京大学见到了张三"
+	counts := map[string]int{}
+	for _, r := range sent {
+		counts[string(r)] = 1
+	}
+	tok := charsTokenizer(t)
+	lm, err := NewLanguageModel(LMConfig{View: ViewChars, Embed: 6, Hidden: 5, Buckets: 97, Bigrams: true}, BuildVocab(counts, 1, 0), tok, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chars := strings.Split(sent, "")
+	tags := make([]string, len(chars))
+	for i := range tags {
+		tags[i] = "O"
+	}
+	tags[2], tags[3] = "B-LOC", "I-LOC"
+	cfg := DefaultTaggerTrainConfig()
+	cfg.Lang, cfg.Epochs, cfg.Workers, cfg.Batch = "zh", 1, 1, 1
+	cfg.Model.Bigrams = true
+	cfg.Init = Pretrained{LM: lm}
+	train := []TaggedSentence{{Tokens: chars, Tags: tags}}
+	tg, _, err := TrainTagger(context.Background(), tok, train, train, cfg, TrainHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf text.Buffer
+	want := lm.encode(&buf, sent).pairs
+	var f tagFeatures
+	f.reset()
+	var spans []tokSpan
+	tg.encodeTokens(&f, nil, sent, tg.Tokenizer.Chars(&buf, sent), &spans)
+	if len(want) != len(chars) || f.ntok() != len(chars) {
+		t.Fatalf("%d LM pairs, %d tagger tokens, want %d", len(want), f.ntok(), len(chars))
+	}
+	for i := range chars {
+		bag := f.ids[f.offs[i]:f.offs[i+1]]
+		if !slices.Contains(bag, want[i]) {
+			t.Fatalf("character %d (%s): tagger bag %v lacks the LM's pair row %d", i, chars[i], bag, want[i])
+		}
+	}
+}
+
+func slicesEqual(a, b []float32) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return len(a) == len(b)
 }
 
 func masterOf(lm *LanguageModel, name string) *nn.Param {
@@ -304,6 +431,41 @@ func TestReplaceEncoderEmbeddingOnly(t *testing.T) {
 // LM's table times one factor, the one that gives it the fresh
 // initialisation's RMS; the factor is recorded and ReplaceEncoder applies
 // it to a refreshed LM; without EmbeddingOnly it is refused.
+// TestInitShrink checks shrink and perturb: every copied weight starts at
+// Shrink × the LM's plus the fresh initialisation, and the factor is
+// recorded; ReplaceEncoder refuses such a classifier.
+func TestInitShrink(t *testing.T) {
+	t.Parallel()
+	lm, train := smallLM(t, ViewWords)
+	rng := rand.New(rand.NewPCG(9, 9))
+	cfg := lm.Config
+	emb := nn.NewEmbedding("emb", lm.Vocab.Len()+cfg.Buckets, cfg.Embed, rng, 0.1)
+	fwd := nn.NewLSTM("fwd", cfg.Embed, cfg.Hidden, false, rng)
+	bwd := nn.NewLSTM("bwd", cfg.Embed, cfg.Hidden, true, rng)
+	fresh := [][]float64{slices.Clone(emb.Table.W), slices.Clone(fwd.Wx.W), slices.Clone(bwd.Wh.W), slices.Clone(fwd.B.W)}
+	info := map[string]string{}
+	Pretrained{LM: lm, Shrink: 0.3}.initialise(info, emb, fwd, bwd, nil)
+	for k, pair := range [][2][]float64{{emb.Table.W, lm.net.emb.Table.W}, {fwd.Wx.W, lm.net.fwd.Wx.W}, {bwd.Wh.W, lm.net.bwd.Wh.W}, {fwd.B.W, lm.net.fwd.B.W}} {
+		for i, v := range pair[1] {
+			if want := fresh[k][i] + 0.3*v; math.Abs(pair[0][i]-want) > 1e-12 {
+				t.Fatalf("weight %d[%d] = %v, want %v + 0.3 × %v", k, i, pair[0][i], fresh[k][i], v)
+			}
+		}
+	}
+	if info["init_lm_shrink"] != "0.3" {
+		t.Fatalf("init_lm_shrink %q", info["init_lm_shrink"])
+	}
+	for _, bad := range []float64{-0.1, 1.5, math.NaN()} {
+		if err := (Pretrained{LM: lm, Shrink: bad}).check(ViewWords, lm.Tokenizer); !errors.Is(err, ErrConfig) {
+			t.Fatalf("shrink %v accepted: %v", bad, err)
+		}
+	}
+	clf := classifierFromLM(t, lm, train, 40, Pretrained{Shrink: 0.3})
+	if _, err := ReplaceEncoder(clf, lm); !errors.Is(err, ErrEncoderMismatch) || !strings.Contains(err.Error(), "--init-shrink") {
+		t.Fatalf("ReplaceEncoder of a shrink-initialised classifier: %v", err)
+	}
+}
+
 func TestInitRescaleEmbedding(t *testing.T) {
 	t.Parallel()
 	lm, train := smallLM(t, ViewWords)

@@ -247,7 +247,9 @@ type lmWorker struct {
 	loss    float64
 
 	ids, offs, lens         []int32
+	idsB, offsB             []int32 // the backward LSTM's bags (bigrams)
 	x, xmask, seq, dseq, dx []float64
+	xb, xbmask, dxb         []float64
 	cand, col               []int32 // sampled classes; class -> column (-1: none)
 	rowsF, rowsB            []int
 	tgtF, tgtB              []int
@@ -268,14 +270,12 @@ func (w *lmWorker) forwardBackward(data []lmEncoded, idx []int, dropout float64)
 	for _, i := range sorted {
 		w.lens = append(w.lens, int32(data[i].len()))
 	}
-	w.ids, w.offs = w.ids[:0], append(w.offs[:0], 0)
 	w.cand = w.cand[:0]
 	w.rowsF, w.rowsB, w.tgtF, w.tgtB = w.rowsF[:0], w.rowsB[:0], w.tgtF[:0], w.tgtB[:0]
 	for t := 0; t < steps; t++ {
 		for b, i := range sorted {
 			e := &data[i]
 			if t < e.len() {
-				w.ids = append(w.ids, e.ids[e.offs[t]:e.offs[t+1]]...)
 				r := t*B + b
 				if t+1 < e.len() {
 					w.rowsF, w.tgtF = append(w.rowsF, r), append(w.tgtF, int(e.words[t+1]))
@@ -284,7 +284,6 @@ func (w *lmWorker) forwardBackward(data []lmEncoded, idx []int, dropout float64)
 					w.rowsB, w.tgtB = append(w.rowsB, r), append(w.tgtB, int(e.words[t-1]))
 				}
 			}
-			w.offs = append(w.offs, int32(len(w.ids)))
 		}
 	}
 	for k := 0; k < w.sampler.k; k++ {
@@ -292,13 +291,25 @@ func (w *lmWorker) forwardBackward(data []lmEncoded, idx []int, dropout float64)
 	}
 	n := steps * B
 	D, H := w.cfg.Embed, w.cfg.Hidden
+	w.ids, w.offs = layoutBags(data, sorted, steps, 0, w.ids, w.offs)
 	w.x = nn.Grow(w.x, n*D)
 	net.emb.Forward(w.ids, w.offs, w.x)
 	w.xmask = nn.Grow(w.xmask, n*D)
 	nn.Dropout(w.x, w.xmask, dropout, w.rng)
+	// With bigrams the backward LSTM reads other bags (the pair after each
+	// token): its own input, dropout mask and input gradient.
+	xb := w.x
+	if w.cfg.Bigrams {
+		w.idsB, w.offsB = layoutBags(data, sorted, steps, 1, w.idsB, w.offsB)
+		w.xb = nn.Grow(w.xb, n*D)
+		net.emb.Forward(w.idsB, w.offsB, w.xb)
+		w.xbmask = nn.Grow(w.xbmask, n*D)
+		nn.Dropout(w.xb, w.xbmask, dropout, w.rng)
+		xb = w.xb
+	}
 	w.seq = nn.Grow(w.seq, n*2*H)
 	net.fwd.Forward(w.x, steps, B, w.lens, w.seq, 2*H, 0, &w.fc)
-	net.bwd.Forward(w.x, steps, B, w.lens, w.seq, 2*H, H, &w.bc)
+	net.bwd.Forward(xb, steps, B, w.lens, w.seq, 2*H, H, &w.bc)
 
 	w.dseq = nn.GrowZero(w.dseq, n*2*H)
 	w.loss = 0.5*w.sampled(w.rowsF, w.tgtF, 0, net.outF, net.binF, dropout) +
@@ -308,10 +319,19 @@ func (w *lmWorker) forwardBackward(data []lmEncoded, idx []int, dropout float64)
 	}
 
 	w.dx = nn.GrowZero(w.dx, n*D)
+	dxb := w.dx
+	if w.cfg.Bigrams {
+		w.dxb = nn.GrowZero(w.dxb, n*D)
+		dxb = w.dxb
+	}
 	net.fwd.Backward(w.x, w.lens, w.dseq, 2*H, 0, w.dx, &w.fc)
-	net.bwd.Backward(w.x, w.lens, w.dseq, 2*H, H, w.dx, &w.bc)
+	net.bwd.Backward(xb, w.lens, w.dseq, 2*H, H, dxb, &w.bc)
 	nn.DropoutBackward(w.dx, w.xmask)
 	net.emb.Backward(w.ids, w.offs, w.dx)
+	if w.cfg.Bigrams {
+		nn.DropoutBackward(w.dxb, w.xbmask)
+		net.emb.Backward(w.idsB, w.offsB, w.dxb)
+	}
 }
 
 // candidate adds class c to the sampled set (once) and returns its column.

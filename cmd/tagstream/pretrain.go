@@ -117,6 +117,7 @@ events on a Kafka topic (brokers, TLS, SASL and input.format from the configurat
 	f.IntVar(&cfg.Model.Hidden, "hidden", cfg.Model.Hidden, "LSTM units per direction")
 	f.IntVar(&cfg.Model.Buckets, "buckets", cfg.Model.Buckets, "hashed sub-word buckets")
 	f.IntVar(&cfg.Model.MaxTokens, "max-tokens", cfg.Model.MaxTokens, "tokens read per text")
+	f.BoolVar(&cfg.Model.Bigrams, "bigrams", false, "also learn the hashed (token, next token) rows that train ner --bigrams reads")
 	f.IntVar(&cfg.Samples, "samples", cfg.Samples, "sampled softmax: output classes drawn per update")
 	f.IntVar(&cfg.EvalMax, "eval-max", cfg.EvalMax, "dev texts scored after each epoch (all are scored at the end)")
 	return cmd
@@ -171,6 +172,7 @@ func pretrainedFlags(f *pflag.FlagSet, path *string, p *model.Pretrained) {
 	f.StringVar(path, "init", "", "start the embedding and BiLSTM from this language model (tagstream pretrain)")
 	f.Float64Var(&p.LayerLR, "layer-lr", 1, "with --init: learning-rate divisor per layer below the output (LSTMs lr/f, embedding lr/f²; ULMFiT: 2.6; 1 = one rate)")
 	f.BoolVar(&p.EmbeddingOnly, "init-embedding-only", false, "with --init: take only the LM's embedding table (pretrained word vectors); the LSTMs start fresh")
+	f.Float64Var(&p.Shrink, "init-shrink", 0, "with --init: start each weight at this factor (0..1) times the LM's plus its fresh initialisation (shrink and perturb); 0 copies the LM's weights")
 	f.BoolVar(&p.RescaleEmbedding, "init-rescale", false, "with --init-embedding-only: scale the LM's embedding table to the RMS of the fresh initialisation it replaces")
 	f.BoolVar(&p.Unfreeze, "unfreeze", false, "with --init: gradual unfreezing (epoch 1 output layers only, epoch 2 adds the LSTMs, then all)")
 }

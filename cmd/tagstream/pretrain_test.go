@@ -88,6 +88,34 @@ func TestPretrainGenerateInit(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--view chars") {
 		t.Fatalf("train ner --init with a words LM: %v", err)
 	}
+	// A chars-view LM with --bigrams starts a --bigrams tagger, here with
+	// shrink and perturb; both choices are recorded in the files.
+	lmc := filepath.Join(dir, "chars.lm")
+	if _, err := run(t, "", append([]string{"pretrain", "--view", "chars", "--bigrams", "--text", textFile, "--epochs", "1", "--out", lmc}, common...)...); err != nil {
+		t.Fatal(err)
+	}
+	tagger := filepath.Join(dir, "ner-bi.safetensors")
+	if _, err := run(t, "", "train", "ner", "--quiet", "--workers", "1", "--epochs", "1", "--bigrams", "--init", lmc, "--init-shrink", "0.3", "--train", ner, "--dev", ner, "--out", tagger); err != nil {
+		t.Fatal(err)
+	}
+	f, err = os.Open(lmc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = model.LoadLM(f, lmc, nil)
+	f.Close()
+	if err != nil || !m.Config.Bigrams {
+		t.Fatalf("pretrain --bigrams: %v, the LM's config %+v", err, m)
+	}
+	f, err = os.Open(tagger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := model.LoadTagger(f, tagger, nil)
+	f.Close()
+	if err != nil || !tg.Config.Bigrams || tg.Info["init_lm_shrink"] != "0.3" || tg.Info["init_lm"] != m.Checksum {
+		t.Fatalf("tagger from the bigram LM: %v, bigrams %v, info %v", err, tg != nil && tg.Config.Bigrams, tg)
+	}
 	// A classifier file is refused as an LM, naming the file.
 	_, err = run(t, "", "generate", "--model", clf, "--prompt", "x")
 	if err == nil || !strings.Contains(err.Error(), clf) || !strings.Contains(err.Error(), "language model") {
