@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -10,8 +11,15 @@ import (
 
 // BenchmarkLMStep measures one sampled-softmax training update of the
 // language model at the Chinese character model's shapes: 32 texts of 60
-// tokens, 4,000 output classes, 256 samples, hidden 100.
+// tokens, 4,000 output classes, 256 samples, hidden 100; with and without
+// the pair rows (the backward LSTM then reads bags of its own).
 func BenchmarkLMStep(b *testing.B) {
+	for _, bigrams := range []bool{false, true} {
+		b.Run(fmt.Sprintf("bigrams=%v", bigrams), func(b *testing.B) { benchLMStep(b, bigrams) })
+	}
+}
+
+func benchLMStep(b *testing.B, bigrams bool) {
 	tok := tokenizer(b)
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := make([]string, 4000)
@@ -22,7 +30,7 @@ func BenchmarkLMStep(b *testing.B) {
 	for i, w := range words {
 		counts[w] = 1 + 4000/(i+1)
 	}
-	cfg := LMConfig{View: ViewChars, Embed: 64, Hidden: 100, Buckets: 10000, MaxTokens: 200}
+	cfg := LMConfig{View: ViewChars, Embed: 64, Hidden: 100, Buckets: 10000, MaxTokens: 200, Bigrams: bigrams}
 	lm, err := NewLanguageModel(cfg, BuildVocab(counts, 1, 0), tok, rng)
 	if err != nil {
 		b.Fatal(err)
