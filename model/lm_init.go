@@ -39,7 +39,7 @@ type Pretrained struct {
 	// the model's Info ("init_lm_scale").
 	RescaleEmbedding bool
 
-	// Shrink, in (0, 1), starts every copied weight at Shrink × the LM's
+	// Shrink, in (0, 1], starts every copied weight at Shrink × the LM's
 	// value plus the fresh initialisation's (shrink and perturb, Ash &
 	// Adams 2020): the LM's directions at a smaller scale, in the range
 	// where the LSTMs' gates are not saturated. 0 copies the weights as they
