@@ -84,9 +84,6 @@ func (lm *LanguageModel) Save(w io.Writer) error {
 // checking what LoadClassifier checks. name is used in errors; tc may be nil
 // (a tokenizer of its own).
 func LoadLM(r io.Reader, name string, tc *TokenizerCache) (*LanguageModel, error) {
-	if tc == nil {
-		tc = &TokenizerCache{}
-	}
 	return loadKind(r, "language model", name, func(h *header) (*LanguageModel, error) { return h.lm(tc) })
 }
 
