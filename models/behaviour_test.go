@@ -1,11 +1,8 @@
 package models
 
 import (
-	"io"
 	"slices"
 	"testing"
-
-	"github.com/tagstream/tagstream/model"
 )
 
 // everyday holds short first-person posts outside the training domains
@@ -87,7 +84,6 @@ var everyday = map[string][]struct{ text, label string }{
 // lists the zh model's five.
 func TestSentimentEverydaySentences(t *testing.T) {
 	t.Parallel()
-	var tc model.TokenizerCache
 	for _, tt := range []struct {
 		name  string
 		floor int
@@ -96,25 +92,12 @@ func TestSentimentEverydaySentences(t *testing.T) {
 		{name: SentimentEN, floor: 19},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := Open(tt.name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			c, err := model.LoadClassifier(f.(io.Reader), tt.name, &tc)
-			if err != nil {
-				t.Fatal(err)
-			}
 			cases := everyday[tt.name]
-			m := c.Compile()
-			labels := m.Labels()
 			texts := make([]string, len(cases))
 			for i, cs := range cases {
 				texts[i] = cs.text
 			}
-			probs := make([]float32, len(cases)*len(labels))
-			best := make([]int, len(cases))
-			m.ClassifyBatch(m.NewWorkspace(), texts, probs, best)
+			labels, probs, best := classifyBuiltin(t, tt.name, texts)
 			right := 0
 			for i, cs := range cases {
 				want := slices.Index(labels, cs.label)

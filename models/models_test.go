@@ -87,16 +87,6 @@ func TestDefaultTaggers(t *testing.T) {
 // (One candidate model with better dev figures called the first sentence,
 // the README tour's, negative; see models/README.md.)
 func TestSentimentZHPlainSentences(t *testing.T) {
-	var tc model.TokenizerCache
-	f, err := Open(SentimentZH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	c, err := model.LoadClassifier(f.(io.Reader), SentimentZH, &tc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cases := []struct{ text, label string }{
 		{"北京的烤鸭太好吃了，下次还来", "positive"},
 		{"上海的小笼包太好吃了，下次还来", "positive"},
@@ -113,19 +103,37 @@ func TestSentimentZHPlainSentences(t *testing.T) {
 		{"电脑用了一周就坏了，很失望", "negative"},
 		{"房间又小又脏，服务态度很差", "negative"},
 	}
-	m := c.Compile()
-	labels := m.Labels()
 	texts := make([]string, len(cases))
 	for i, cs := range cases {
 		texts[i] = cs.text
 	}
-	probs := make([]float32, len(cases)*len(labels))
-	best := make([]int, len(cases))
-	m.ClassifyBatch(m.NewWorkspace(), texts, probs, best)
+	labels, probs, best := classifyBuiltin(t, SentimentZH, texts)
 	for i, cs := range cases {
 		want := slices.Index(labels, cs.label)
 		if p := probs[i*len(labels)+want]; p < 0.7 {
 			t.Errorf("%q: %s has probability %.3f (predicted %s), want at least 0.7", cs.text, cs.label, p, labels[best[i]])
 		}
 	}
+}
+
+// classifyBuiltin runs the built-in classifier name on texts and returns its
+// labels, the probabilities (len(texts) rows of len(labels)) and each text's
+// best label index.
+func classifyBuiltin(t *testing.T, name string, texts []string) (labels []string, probs []float32, best []int) {
+	t.Helper()
+	f, err := Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := model.LoadClassifier(f.(io.Reader), name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Compile()
+	labels = m.Labels()
+	probs = make([]float32, len(texts)*len(labels))
+	best = make([]int, len(texts))
+	m.ClassifyBatch(m.NewWorkspace(), texts, probs, best)
+	return labels, probs, best
 }
