@@ -9,7 +9,7 @@ import (
 // (the Chinese model learned from hotel, book, laptop and food-delivery
 // reviews; the English one from tweets): weather, exams, travel, films,
 // queues, work. Written for this check, 2026-12-02; none is in a data set.
-var everyday = map[string][]struct{ text, label string }{
+var everyday = map[string][]labelled{
 	SentimentZH: {
 		{"周末去成都吃火锅，辣得过瘾，推荐大家去试试", "positive"},
 		{"今天天气真好，心情也跟着好起来了", "positive"},
@@ -93,11 +93,7 @@ func TestSentimentEverydaySentences(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cases := everyday[tt.name]
-			texts := make([]string, len(cases))
-			for i, cs := range cases {
-				texts[i] = cs.text
-			}
-			labels, probs, best := classifyBuiltin(t, tt.name, texts)
+			labels, probs, best := classifyBuiltin(t, tt.name, cases)
 			right := 0
 			for i, cs := range cases {
 				want := slices.Index(labels, cs.label)

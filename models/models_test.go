@@ -87,7 +87,7 @@ func TestDefaultTaggers(t *testing.T) {
 // (One candidate model with better dev figures called the first sentence,
 // the README tour's, negative; see models/README.md.)
 func TestSentimentZHPlainSentences(t *testing.T) {
-	cases := []struct{ text, label string }{
+	cases := []labelled{
 		{"北京的烤鸭太好吃了，下次还来", "positive"},
 		{"上海的小笼包太好吃了，下次还来", "positive"},
 		{"北京的酒店服务很好，房间干净", "positive"},
@@ -103,11 +103,7 @@ func TestSentimentZHPlainSentences(t *testing.T) {
 		{"电脑用了一周就坏了，很失望", "negative"},
 		{"房间又小又脏，服务态度很差", "negative"},
 	}
-	texts := make([]string, len(cases))
-	for i, cs := range cases {
-		texts[i] = cs.text
-	}
-	labels, probs, best := classifyBuiltin(t, SentimentZH, texts)
+	labels, probs, best := classifyBuiltin(t, SentimentZH, cases)
 	for i, cs := range cases {
 		want := slices.Index(labels, cs.label)
 		if p := probs[i*len(labels)+want]; p < 0.7 {
@@ -116,11 +112,18 @@ func TestSentimentZHPlainSentences(t *testing.T) {
 	}
 }
 
-// classifyBuiltin runs the built-in classifier name on texts and returns its
-// labels, the probabilities (len(texts) rows of len(labels)) and each text's
-// best label index.
-func classifyBuiltin(t *testing.T, name string, texts []string) (labels []string, probs []float32, best []int) {
+// labelled is a text with the label a behaviour check expects.
+type labelled struct{ text, label string }
+
+// classifyBuiltin runs the built-in classifier name on the cases' texts and
+// returns its labels, the probabilities (len(cases) rows of len(labels)) and
+// each case's best label index.
+func classifyBuiltin(t *testing.T, name string, cases []labelled) (labels []string, probs []float32, best []int) {
 	t.Helper()
+	texts := make([]string, len(cases))
+	for i, cs := range cases {
+		texts[i] = cs.text
+	}
 	f, err := Open(name)
 	if err != nil {
 		t.Fatal(err)
