@@ -56,6 +56,15 @@ type Options struct {
 	// ("chars": no dictionary, one word per character). "" means
 	// DefaultDict.
 	Dict string `json:"dict"`
+
+	// SplitClitics splits English possessives and contractions into their
+	// own tokens as the Penn Treebank and CoNLL-2003 do: "Obama's" ->
+	// "obama", "'s"; "don't" -> "do", "n't"; also 're, 've, 'll, 'd and 'm,
+	// with any apostrophe (' ’ ‘ ʼ). A clitic standing alone after a space
+	// or at the start of the text ("Obama 's") is one token too. Default
+	// false (the tokenization of models trained before it existed);
+	// tagstream's training commands set it.
+	SplitClitics bool `json:"split_clitics,omitempty"`
 }
 
 // DefaultOptions returns the default options with every default filled in

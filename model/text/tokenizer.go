@@ -177,6 +177,10 @@ func (sc *scanner) scan() {
 				p = u
 				continue
 			}
+			sc.splitWord(p, q)
+			p = q
+		case isApostrophe(r) && sc.t.opts.SplitClitics && sc.cliticStart(p):
+			q := wordEnd(rs, p+1)
 			sc.word(Word, p, q)
 			p = q
 		case r < 0x80 && r != 0x7F && r >= ' ' || r != replaceChr && (unicode.IsPunct(r) || unicode.IsSymbol(r)):
@@ -254,7 +258,7 @@ func (sc *scanner) number(p int) int {
 			sc.emit(URL, placeURL, CaseNone, SegNone, p, u)
 			return u
 		}
-		sc.word(Word, p, e)
+		sc.splitWord(p, e)
 		return e
 	}
 	sc.emit(Number, placeNum, CaseNone, SegNone, p, q)
@@ -314,6 +318,68 @@ func (sc *scanner) emoji(p, q int) {
 		b.arena = utf8.AppendRune(b.arena, r)
 	}
 	sc.emit(Emoji, sc.arenaString(off), CaseNone, SegNone, p, q)
+}
+
+// isClitic reports whether rs (the letters after an apostrophe) is an
+// English clitic: s, re, ve, ll, d or m, in any case.
+func isClitic(rs []rune) bool {
+	lower := func(r rune) rune { return r | 0x20 }
+	switch len(rs) {
+	case 1:
+		r := lower(rs[0])
+		return r == 's' || r == 'd' || r == 'm'
+	case 2:
+		a, b := lower(rs[0]), lower(rs[1])
+		return a == 'r' && b == 'e' || a == 'v' && b == 'e' || a == 'l' && b == 'l'
+	}
+	return false
+}
+
+// cliticStart reports whether the apostrophe rs[p] starts a stand-alone
+// clitic ("Obama 's", or "'s" alone): clitic letters follow up to a word
+// end, and rs[p] starts the text or follows a space or a word rune.
+func (sc *scanner) cliticStart(p int) bool {
+	rs := sc.rs
+	if p+1 >= len(rs) || !isLetter(rs[p+1]) {
+		return false
+	}
+	if p > 0 && !isSpace(rs[p-1]) && !isWordRune(rs[p-1]) && rs[p-1] != '_' {
+		return false
+	}
+	q := wordEnd(rs, p+1)
+	return isClitic(rs[p+1 : q])
+}
+
+// splitWord emits the word rs[p:q], split before a final clitic when
+// Options.SplitClitics is set: "obama's" -> "obama" "'s", "don't" -> "do"
+// "n't" (Penn Treebank). A word that is only a clitic ("n't") stays whole.
+func (sc *scanner) splitWord(p, q int) {
+	if sc.t.opts.SplitClitics {
+		if c := cliticSplit(sc.rs[p:q]); c > 0 {
+			sc.word(Word, p, p+c)
+			sc.word(Word, p+c, q)
+			return
+		}
+	}
+	sc.word(Word, p, q)
+}
+
+// cliticSplit returns the index in w where a final clitic starts, or 0.
+func cliticSplit(w []rune) int {
+	for i := len(w) - 2; i >= 1 && i >= len(w)-3; i-- {
+		if !isApostrophe(w[i]) {
+			continue
+		}
+		if isClitic(w[i+1:]) {
+			return i
+		}
+		// n't: the n belongs to the clitic ("do" "n't", "ca" "n't").
+		if len(w)-i == 2 && w[i+1]|0x20 == 't' && w[i-1]|0x20 == 'n' && i-1 >= 1 {
+			return i - 1
+		}
+		return 0
+	}
+	return 0
 }
 
 // word emits rs[p:q] as a word of the given kind.
