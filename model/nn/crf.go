@@ -160,10 +160,31 @@ func (m *CRFMask) CheckPath(k int, path []int32) error {
 // with CRFMask.CheckPath first; such a path has probability 0 and infinite
 // loss, which would poison the optimizer).
 func (c *CRF) NLL(emis []float64, steps, batch int, lens []int32, gold []int32, mask *CRFMask, dEmis []float64) float64 {
+	return c.NLLPartial(emis, steps, batch, lens, gold, nil, mask, dEmis)
+}
+
+// NLLPartial is NLL for partially annotated sequences (Tsuboi et al. 2008;
+// the "fuzzy CRF" of Shang et al. 2018): where the data only narrows a
+// position down to a set of tags, allowed[r] (time-major like gold) is the
+// bitmask of the tags row r may take, and the loss of a sequence is
+//
+//	L_b = log Z - log Σ_{y consistent with allowed} exp s(y)
+//
+// whose emission gradient is p(y_t=j) - p(y_t=j | consistent), and likewise
+// for Trans, Start and End. allowed[r] == 0 means "exactly gold[r]"; a nil
+// allowed is NLL. A sequence whose every row is 0 costs what NLL costs; one
+// with a set costs a second forward-backward pass. K must be at most 64.
+//
+// NLLPartial panics as NLL does, and if a sequence has no consistent path
+// under the mask (a set that excludes every BIO-valid continuation).
+func (c *CRF) NLLPartial(emis []float64, steps, batch int, lens []int32, gold []int32, allowed []uint64, mask *CRFMask, dEmis []float64) float64 {
 	k := c.K
 	n := steps * batch
-	if len(emis) < n*k || len(dEmis) < n*k || len(gold) < n || len(lens) < batch {
+	if len(emis) < n*k || len(dEmis) < n*k || len(gold) < n || len(lens) < batch || allowed != nil && len(allowed) < n {
 		panic(fmt.Sprintf("nn: CRF.NLL: buffers too short for steps=%d batch=%d K=%d", steps, batch, k))
+	}
+	if allowed != nil && k > 64 {
+		panic(fmt.Sprintf("nn: CRF.NLLPartial: K = %d > 64", k))
 	}
 	clear(dEmis[:n*k])
 	if batch == 0 {
@@ -201,16 +222,68 @@ func (c *CRF) NLL(emis []float64, steps, batch int, lens []int32, gold []int32, 
 		if nb > steps {
 			panic(fmt.Sprintf("nn: CRF.NLL: lens[%d] = %d exceeds steps %d", b, nb, steps))
 		}
-		total += c.seqNLL(emis, batch, b, nb, gold, mask, trans, st, en, inv, dEmis)
+		l := crfLattice{emis: emis, batch: batch, b: b, n: nb, trans: trans, st: st, en: en}
+		if partial(allowed, batch, b, nb) {
+			l.allowed, l.gold = allowed, gold
+			logZ := c.marginals(crfLattice{emis: emis, batch: batch, b: b, n: nb, trans: trans, st: st, en: en}, inv, dEmis)
+			logZc := c.marginals(l, -inv, dEmis)
+			if math.IsInf(logZc, -1) {
+				panic(fmt.Sprintf("nn: CRF.NLLPartial: sequence %d has no path consistent with its allowed tags under the mask", b))
+			}
+			total += logZ - logZc
+			continue
+		}
+		total += c.seqNLL(l, gold, inv, dEmis)
 	}
 	return total * inv
 }
 
-// seqNLL handles sequence b of length n: it returns log Z - s(gold) and
-// writes/accumulates the gradients scaled by inv.
-func (c *CRF) seqNLL(emis []float64, batch, b, n int, gold []int32, mask *CRFMask, trans, st, en []float64, inv float64, dEmis []float64) float64 {
+// partial reports whether sequence b of length n has a row with a tag set.
+func partial(allowed []uint64, batch, b, n int) bool {
+	if allowed == nil {
+		return false
+	}
+	for t := 0; t < n; t++ {
+		if allowed[t*batch+b] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// crfLattice is one sequence's view of a batch: sequence b (of batch) with
+// n steps, the effective (masked) scores and, for a constrained pass, the
+// per-row tag sets (nil: every tag).
+type crfLattice struct {
+	emis          []float64
+	batch, b, n   int
+	trans, st, en []float64
+	allowed       []uint64
+	gold          []int32 // the tag of a row whose set is 0
+}
+
+func (l *crfLattice) row(t int) []float64 {
+	r := (t*l.batch + l.b) * len(l.st)
+	return l.emis[r : r+len(l.st)]
+}
+
+// ok reports whether step t may take tag j.
+func (l *crfLattice) ok(t, j int) bool {
+	if l.allowed == nil {
+		return true
+	}
+	r := t*l.batch + l.b
+	if set := l.allowed[r]; set != 0 {
+		return set&(1<<uint(j)) != 0
+	}
+	return int(l.gold[r]) == j
+}
+
+// seqNLL handles sequence l.b with a fully known gold path: it returns
+// log Z - s(gold) and writes/accumulates the gradients scaled by inv.
+func (c *CRF) seqNLL(l crfLattice, gold []int32, inv float64, dEmis []float64) float64 {
 	k := c.K
-	row := func(t int) []float64 { r := t*batch + b; return emis[r*k : (r+1)*k] }
+	b, n, batch, trans, st, en := l.b, l.n, l.batch, l.trans, l.st, l.en
 	// Gold score, checking the path against the mask and range.
 	var sGold float64
 	for t := 0; t < n; t++ {
@@ -218,7 +291,7 @@ func (c *CRF) seqNLL(emis []float64, batch, b, n int, gold []int32, mask *CRFMas
 		if y < 0 || int(y) >= k {
 			panic(fmt.Sprintf("nn: CRF.NLL: gold tag %d of sequence %d step %d out of range [0,%d)", y, b, t, k))
 		}
-		sGold += row(t)[y]
+		sGold += l.row(t)[y]
 		var s float64
 		switch {
 		case t == 0:
@@ -234,15 +307,49 @@ func (c *CRF) seqNLL(emis []float64, batch, b, n int, gold []int32, mask *CRFMas
 		}
 		sGold += s
 	}
+	logZ := c.marginals(l, inv, dEmis)
+	// Minus the gold path's indicators.
+	for t := 0; t < n; t++ {
+		r := t*batch + b
+		y := gold[r]
+		dEmis[r*k+int(y)] -= inv
+		if t == 0 {
+			c.Start.G[y] -= inv
+		}
+		if t == n-1 {
+			c.End.G[y] -= inv
+		}
+		if t+1 < n {
+			c.Trans.G[int(y)*k+int(gold[(t+1)*batch+b])] -= inv
+		}
+	}
+	return logZ - sGold
+}
+
+// marginals runs the forward-backward algorithm over lattice l (restricted
+// to l.allowed when set), returns its log partition function and adds w
+// times the unary and pairwise marginals to dEmis and the Params' gradients.
+// It returns -∞ when no path survives.
+func (c *CRF) marginals(l crfLattice, w float64, dEmis []float64) float64 {
+	k := c.K
+	n, trans, st, en := l.n, l.trans, l.st, l.en
+	ninf := math.Inf(-1)
 	// Forward.
 	alpha, beta := c.alpha[:n*k], c.beta[:n*k]
-	e0 := row(0)
+	e0 := l.row(0)
 	for j := 0; j < k; j++ {
 		alpha[j] = st[j] + e0[j]
+		if !l.ok(0, j) {
+			alpha[j] = ninf
+		}
 	}
 	for t := 1; t < n; t++ {
-		prev, cur, e := alpha[(t-1)*k:t*k], alpha[t*k:(t+1)*k], row(t)
+		prev, cur, e := alpha[(t-1)*k:t*k], alpha[t*k:(t+1)*k], l.row(t)
 		for j := 0; j < k; j++ {
+			if !l.ok(t, j) {
+				cur[j] = ninf
+				continue
+			}
 			m := math.Inf(-1)
 			for i := 0; i < k; i++ {
 				m = max(m, prev[i]+trans[i*k+j])
@@ -261,6 +368,9 @@ func (c *CRF) seqNLL(emis []float64, batch, b, n int, gold []int32, mask *CRFMas
 	for j := 0; j < k; j++ {
 		m = max(m, last[j]+en[j])
 	}
+	if math.IsInf(m, -1) {
+		return m
+	}
 	var s float64
 	for j := 0; j < k; j++ {
 		s += math.Exp(last[j] + en[j] - m)
@@ -270,9 +380,12 @@ func (c *CRF) seqNLL(emis []float64, batch, b, n int, gold []int32, mask *CRFMas
 	copy(beta[(n-1)*k:n*k], en)
 	tmp := c.tmp
 	for t := n - 2; t >= 0; t-- {
-		next, cur, e := beta[(t+1)*k:(t+2)*k], beta[t*k:(t+1)*k], row(t+1)
+		next, cur, e := beta[(t+1)*k:(t+2)*k], beta[t*k:(t+1)*k], l.row(t+1)
 		for j := 0; j < k; j++ {
 			tmp[j] = e[j] + next[j]
+			if !l.ok(t+1, j) {
+				tmp[j] = ninf
+			}
 		}
 		for i := 0; i < k; i++ {
 			tr := trans[i*k : (i+1)*k]
@@ -291,33 +404,28 @@ func (c *CRF) seqNLL(emis []float64, batch, b, n int, gold []int32, mask *CRFMas
 	}
 	// Unary marginals → emission, Start and End gradients.
 	for t := 0; t < n; t++ {
-		r := t*batch + b
+		r := t*l.batch + l.b
 		d := dEmis[r*k : (r+1)*k]
 		a, be := alpha[t*k:(t+1)*k], beta[t*k:(t+1)*k]
 		for j := 0; j < k; j++ {
 			p := math.Exp(a[j] + be[j] - logZ)
-			d[j] = p * inv
+			d[j] += p * w
 			if t == 0 {
-				c.Start.G[j] += p * inv
+				c.Start.G[j] += p * w
 			}
 			if t == n-1 {
-				c.End.G[j] += p * inv
+				c.End.G[j] += p * w
 			}
-		}
-		y := gold[r]
-		d[y] -= inv
-		if t == 0 {
-			c.Start.G[y] -= inv
-		}
-		if t == n-1 {
-			c.End.G[y] -= inv
 		}
 	}
 	// Pairwise marginals → Trans gradient.
 	for t := 0; t+1 < n; t++ {
-		a, e, be := alpha[t*k:(t+1)*k], row(t+1), beta[(t+1)*k:(t+2)*k]
+		a, e, be := alpha[t*k:(t+1)*k], l.row(t+1), beta[(t+1)*k:(t+2)*k]
 		for j := 0; j < k; j++ {
 			tmp[j] = e[j] + be[j] - logZ
+			if !l.ok(t+1, j) {
+				tmp[j] = ninf
+			}
 		}
 		for i := 0; i < k; i++ {
 			if math.IsInf(a[i], -1) {
@@ -325,15 +433,14 @@ func (c *CRF) seqNLL(emis []float64, batch, b, n int, gold []int32, mask *CRFMas
 			}
 			tr, g := trans[i*k:(i+1)*k], c.Trans.G[i*k:(i+1)*k]
 			for j := 0; j < k; j++ {
-				if math.IsInf(tr[j], -1) {
+				if math.IsInf(tr[j], -1) || math.IsInf(tmp[j], -1) {
 					continue
 				}
-				g[j] += math.Exp(a[i]+tr[j]+tmp[j]) * inv
+				g[j] += math.Exp(a[i]+tr[j]+tmp[j]) * w
 			}
 		}
-		c.Trans.G[int(gold[t*batch+b])*k+int(gold[(t+1)*batch+b])] -= inv
 	}
-	return logZ - sGold
+	return logZ
 }
 
 // ViterbiWorkspace is a decoding goroutine's scratch for Viterbi. The zero
