@@ -16,6 +16,7 @@ import (
 
 func newPretrainCmd() *cobra.Command {
 	var (
+		tokOpts             = text.DefaultOptions()
 		textPaths, devPaths []string
 		out, resume         string
 		strict, quiet       bool
@@ -58,7 +59,7 @@ events on a Kafka topic (brokers, TLS, SASL and input.format from the configurat
 				train, dev = holdOut(train, 20)
 			}
 			start := time.Now()
-			tok, err := text.New(text.DefaultOptions())
+			tok, err := text.New(tokOpts)
 			if err != nil {
 				return err
 			}
@@ -104,6 +105,7 @@ events on a Kafka topic (brokers, TLS, SASL and input.format from the configurat
 		},
 	}
 	f := cmd.Flags()
+	tokenizerFlags(f, &tokOpts)
 	f.StringSliceVar(&textPaths, "text", nil, "unlabeled text: JSONL (text or tokens field) or plain lines; repeat or comma-separate")
 	f.StringSliceVar(&devPaths, "dev", nil, "held-out text for perplexity (default: every 20th --text line)")
 	f.StringVar(&out, "out", "", "output language model file (.safetensors), rewritten after every epoch")

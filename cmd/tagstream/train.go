@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/dataset"
@@ -19,6 +20,7 @@ import (
 
 func newTrainClassifierCmd() *cobra.Command {
 	var (
+		tokOpts              = text.DefaultOptions()
 		trainPaths, devPaths []string
 		out                  string
 		strict, quiet        bool
@@ -46,7 +48,7 @@ it stops early after --patience epochs without improvement. Labels come from the
 				return err
 			}
 			start := time.Now()
-			tok, err := text.New(text.DefaultOptions())
+			tok, err := text.New(tokOpts)
 			if err != nil {
 				return err
 			}
@@ -71,6 +73,7 @@ it stops early after --patience epochs without improvement. Labels come from the
 		},
 	}
 	f := cmd.Flags()
+	tokenizerFlags(f, &tokOpts)
 	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CSV); repeat or comma-separate to combine files; a file given N times is read N times (oversampling)")
 	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection (JSONL or CSV); repeatable")
 	f.StringVar(&out, "out", "", "output model file (.safetensors)")
@@ -226,4 +229,13 @@ func reportSkipped(cmd *cobra.Command, path string, rep dataset.Report) {
 	for _, le := range rep.Errors {
 		fmt.Fprintf(cmd.ErrOrStderr(), "  %s: %v\n", path, le.Error())
 	}
+}
+
+// tokenizerFlags registers the tokenizer settings a training command
+// records in the model it writes. Models used together (the classifier and
+// tagger of one language, a model and the LM it starts from) need the same
+// settings.
+func tokenizerFlags(f *pflag.FlagSet, o *text.Options) {
+	o.SplitClitics = true
+	f.BoolVar(&o.SplitClitics, "split-clitics", true, "split English possessives and contractions into their own tokens (Obama's -> Obama 's, don't -> do n't); =false keeps the tokenization of models trained before it existed")
 }

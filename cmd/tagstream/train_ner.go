@@ -13,6 +13,7 @@ import (
 
 func newTrainNERCmd() *cobra.Command {
 	var (
+		tokOpts              = text.DefaultOptions()
 		trainPaths, devPaths []string
 		out                  string
 		strict, quiet        bool
@@ -42,7 +43,7 @@ data unless --lang is given.`,
 				return err
 			}
 			start := time.Now()
-			tok, err := text.New(text.DefaultOptions())
+			tok, err := text.New(tokOpts)
 			if err != nil {
 				return err
 			}
@@ -65,6 +66,7 @@ data unless --lang is given.`,
 		},
 	}
 	f := cmd.Flags()
+	tokenizerFlags(f, &tokOpts)
 	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CoNLL); repeat or comma-separate to combine files; a file given N times is read N times (oversampling)")
 	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection; repeatable")
 	f.StringVar(&out, "out", "", "output model file (.safetensors)")
