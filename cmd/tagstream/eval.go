@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,11 +16,11 @@ import (
 
 func newEvalCmd() *cobra.Command {
 	var (
-		modelPath, dataPath string
-		asJSON, strict      bool
+		modelPath, dataPath, typeMap string
+		asJSON, strict, textMode     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "eval --model MODEL --data FILE [--json]",
+		Use:   "eval --model MODEL --data FILE [--type-map NAME|FILE] [--text] [--json]",
 		Short: "Evaluate a model on labelled data",
 		Long: `Evaluate a classifier on JSONL {"text","label"} or CSV data: accuracy, macro
 precision/recall/F1, per-class scores and the confusion matrix (rows gold, columns predicted).
@@ -29,11 +30,28 @@ macro_f1, n, per_class and confusion; scores are fractions between 0 and 1.
 Evaluate a tagger on JSONL {"tokens","tags"} or CoNLL data: entity-level exact-match
 precision/recall/F1 (conlleval semantics), per-type scores and token accuracy. With --json it
 prints one object with keys precision, recall, f1, n (sentences), per_type and token_accuracy,
-plus the entity counts.`,
+plus the entity counts, type_map and mode.
+
+--type-map NAME|FILE scores a tagger in the product's terms: gold types are mapped to PER, LOC,
+ORG and MISC by a built-in map (` + strings.Join(model.BuiltinTypeMapNames(), ", ") + `) or a JSON
+file {"types": {"source": "PER", "dropped": ""}}; types mapped to "" are not scored and a gold
+type the map lacks is an error. Predictions are the types the model reports (after its own type
+map), without nominal mentions and without types the map never produces (btc has no MISC).
+--text scores the way predict runs: each sentence's tokens are joined (" " for an English model,
+"" for Chinese) and tagged as one text, and predicted rune spans must match the gold spans
+exactly; token_accuracy is then 0. --text without --type-map compares the model's reported
+types with the gold types as they are.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if modelPath == "" || dataPath == "" {
 				return fmt.Errorf("eval: --model and --data are required")
+			}
+			var dm *model.DataTypeMap // checked before the slow model load
+			if typeMap != "" {
+				var err error
+				if dm, err = loadTypeMap(typeMap); err != nil {
+					return err
+				}
 			}
 			var tc model.TokenizerCache
 			m, err := loadModelFile(modelPath, &tc)
@@ -43,12 +61,15 @@ plus the entity counts.`,
 			opts := dataset.Options{Strict: strict}
 			var res interface{ Format(io.Writer) error }
 			if m.Tagger != nil {
-				r, err := evalTagger(cmd, m.Tagger.Compile(), dataPath, opts)
+				r, err := evalTagger(cmd, m.Tagger.Compile(), dataPath, opts, dm, textMode)
 				if err != nil {
 					return err
 				}
 				res = r
 			} else {
+				if typeMap != "" || textMode {
+					return fmt.Errorf("eval: --type-map and --text apply to a tagger; %s is a %s", modelPath, model.KindClassifier)
+				}
 				r, err := evalClassifier(cmd, m.Classifier.Compile(), dataPath, opts)
 				if err != nil {
 					return err
@@ -66,6 +87,8 @@ plus the entity counts.`,
 	f.StringVar(&dataPath, "data", "", "labelled data (JSONL or CSV)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
+	f.StringVar(&typeMap, "type-map", "", "tagger: score unified PER/LOC/ORG/MISC types with this built-in data set map or JSON map file")
+	f.BoolVar(&textMode, "text", false, "tagger: tag each sentence's joined text as predict does and score rune spans")
 	return cmd
 }
 
@@ -88,14 +111,6 @@ func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string
 		texts[i], gold[i] = e.Text, g
 	}
 	return m.Evaluate(texts, gold)
-}
-
-func evalTagger(cmd *cobra.Command, m *model.CompiledTagger, path string, opts dataset.Options) (metrics.NER, error) {
-	ex, err := readSentences(cmd, path, opts)
-	if err != nil {
-		return metrics.NER{}, err
-	}
-	return m.EvaluateSentences(toTagged(ex))
 }
 
 // loadModelFile loads a model of any kind from a path.

@@ -123,16 +123,8 @@ func EvalNER(gold, pred [][]string) (NER, error) {
 	if len(gold) != len(pred) {
 		return NER{}, fmt.Errorf("evaluate ner: %d gold and %d predicted sentences: %w", len(gold), len(pred), ErrLength)
 	}
-	type counts struct{ gold, pred, correct int }
-	byType := map[string]*counts{}
-	get := func(t string) *counts {
-		c := byType[t]
-		if c == nil {
-			c = &counts{}
-			byType[t] = c
-		}
-		return c
-	}
+	byType := map[string]*typeCounts{}
+	get := func(t string) *typeCounts { return countOf(byType, t) }
 	n := NER{N: len(gold)}
 	sameTags := 0
 	for i, g := range gold {
@@ -182,6 +174,70 @@ func EvalNER(gold, pred [][]string) (NER, error) {
 		n.PerType[t] = score(c.correct, c.pred, c.gold)
 	}
 	return n, nil
+}
+
+// Span is a typed span [Start, End) of a text, in any unit the caller
+// chooses (EvalSpans only compares them); tagstream eval --text uses rune
+// offsets.
+type Span struct {
+	Type  string `json:"type"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+}
+
+// EvalSpans scores predicted spans against gold ones, text by text, by exact
+// (Type, Start, End) match, as EvalNER does for the entities of tag
+// sequences; spans need not be sorted and may overlap. A span that occurs k
+// times in gold and j times in the predictions of one text counts min(k, j)
+// times as correct. It fills the same fields as EvalNER except Tokens and
+// TokenAccuracy, which are 0 (spans have no tokens). It returns an error
+// wrapping ErrLength if the number of texts differs.
+func EvalSpans(gold, pred [][]Span) (NER, error) {
+	if len(gold) != len(pred) {
+		return NER{}, fmt.Errorf("evaluate spans: %d gold and %d predicted texts: %w", len(gold), len(pred), ErrLength)
+	}
+	byType := map[string]*typeCounts{}
+	n := NER{N: len(gold)}
+	left := map[Span]int{}
+	for i, g := range gold {
+		clear(left)
+		for _, s := range g {
+			left[s]++
+			countOf(byType, s.Type).gold++
+		}
+		for _, s := range pred[i] {
+			c := countOf(byType, s.Type)
+			c.pred++
+			if left[s] > 0 {
+				left[s]--
+				c.correct++
+				n.Correct++
+			}
+		}
+		n.Gold += len(g)
+		n.Predicted += len(pred[i])
+	}
+	n.Precision = ratio(n.Correct, n.Predicted)
+	n.Recall = ratio(n.Correct, n.Gold)
+	n.F1 = ratio(2*n.Correct, n.Gold+n.Predicted)
+	n.PerType = make(map[string]ClassScore, len(byType))
+	for t, c := range byType {
+		n.PerType[t] = score(c.correct, c.pred, c.gold)
+	}
+	return n, nil
+}
+
+// typeCounts holds one entity type's gold, predicted and correct counts.
+type typeCounts struct{ gold, pred, correct int }
+
+// countOf returns the counts of type t in m, adding them if missing.
+func countOf(m map[string]*typeCounts, t string) *typeCounts {
+	c := m[t]
+	if c == nil {
+		c = &typeCounts{}
+		m[t] = c
+	}
+	return c
 }
 
 // Format writes a human-readable report to w: summary lines and a per-type
