@@ -81,7 +81,7 @@ func (a *Analyzer) Analyze(ws *AnalyzerWorkspace, texts []string) {
 			a.cls.addText(&ws.cls, toks)
 		}
 		if a.ner != nil {
-			ws.chars = CharView(ws.chars[:0], toks)
+			ws.chars = CharView(ws.chars[:0], toks, &ws.buf)
 			cut = cut || len(ws.chars) > a.ner.tg.Config.MaxTokens
 			a.ner.addText(&ws.ner, s, ws.chars)
 		}
@@ -142,12 +142,16 @@ func (ws *AnalyzerWorkspace) Entities(i int) []Entity {
 
 // CharView appends to dst the tokenizer's character view derived from its
 // word view toks (Tokenizer.Tokenize): each Han word becomes one token per
-// character with its position in the word (B/M/E/S), and the extra word
-// tokens split from a #hashtag are dropped; other tokens are kept. The
-// result equals Tokenizer.Chars on the same text (a test checks it) without
-// tokenizing again. Token texts share toks' memory.
-func CharView(dst []text.Token, toks []text.Token) []text.Token {
+// character with its position in the word (B/M/E/S) and its lexicon mask
+// (Token.Lex, read from buf), and the extra word tokens split from a
+// #hashtag are dropped; other tokens are kept. buf must be the Buffer of the
+// Tokenize call that returned toks (toks may be a prefix of its result), or
+// nil to leave every Lex 0. The result equals Tokenizer.Chars on the same
+// text (a test checks it) without tokenizing again. Token texts share toks'
+// memory.
+func CharView(dst []text.Token, toks []text.Token, buf *text.Buffer) []text.Token {
 	hashEnd := -1
+	han := 0 // Han characters so far: the index of the next one's mask in buf
 	for _, tk := range toks {
 		if tk.Kind == text.Hashtag {
 			hashEnd = tk.End
@@ -179,6 +183,10 @@ func CharView(dst []text.Token, toks []text.Token) []text.Token {
 			if exact {
 				c.Start, c.End = tk.Start+i, tk.Start+i+1
 			}
+			if buf != nil {
+				c.Lex = buf.HanLex(han)
+			}
+			han++
 			dst = append(dst, c)
 		}
 	}

@@ -42,7 +42,7 @@ func TestCharViewMatchesChars(t *testing.T) {
 	var b1, b2 text.Buffer
 	for _, s := range viewTexts(t) {
 		want := slices.Clone(tok.Chars(&b1, s))
-		got := CharView(nil, tok.Tokenize(&b2, s))
+		got := CharView(nil, tok.Tokenize(&b2, s), &b2)
 		if len(got) != len(want) {
 			t.Fatalf("%q: derived %d tokens, Chars %d\n got %+v\nwant %+v", s, len(got), len(want), got, want)
 		}

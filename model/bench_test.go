@@ -155,11 +155,14 @@ func loadDefault(b *testing.B, name string, tc *TokenizerCache) Loaded {
 // BenchmarkAnalyze measures the joint classifier + tagger on batches of 64
 // (run with -cpu 1,2): English tweets with the default English models and
 // Chinese sentences with the Chinese ones (random models of the default
-// shapes where a file is missing). Reported: sentences/s, tokens/s, the
-// GFLOP/s of the matrix work of both models and CPU time per sentence.
+// shapes where a file is missing); zh_lexicon is zh with a tagger of the
+// same shapes and vocabularies plus lexicon features (random weights).
+// Reported: sentences/s, tokens/s, the GFLOP/s of the matrix work of both
+// models and CPU time per sentence.
 func BenchmarkAnalyze(b *testing.B) {
-	for _, lang := range []string{"en", "zh"} {
-		b.Run(lang, func(b *testing.B) {
+	for _, name := range []string{"en", "zh", "zh_lexicon"} {
+		lang, lexicon := strings.CutSuffix(name, "_lexicon")
+		b.Run(name, func(b *testing.B) {
 			var tc TokenizerCache
 			var texts []string
 			if lang == "en" {
@@ -187,6 +190,14 @@ func BenchmarkAnalyze(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			if lexicon {
+				cfg := tl.Config
+				cfg.Lexicon = true
+				tl, err = NewTagger(cfg, lang, tl.Tags, tl.Vocab, tl.Chars, tok, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
 			a, err := NewAnalyzer(cl.Compile(), tl.Compile())
 			if err != nil {
 				b.Fatal(err)
@@ -197,7 +208,7 @@ func BenchmarkAnalyze(b *testing.B) {
 			for _, s := range texts {
 				toks := tok.Tokenize(&buf, s)
 				words += min(len(toks), cl.Config.MaxTokens)
-				chars += min(len(CharView(nil, toks)), tl.Config.MaxTokens)
+				chars += min(len(CharView(nil, toks, nil)), tl.Config.MaxTokens)
 			}
 			cc, tcfg := cl.Config, tl.Config
 			in := float64(tcfg.features())

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"strings"
 	"unicode/utf8"
@@ -37,6 +38,15 @@ type TaggerConfig struct {
 	// MaxWordChars is the number of characters the CNN sees per token
 	// (default 20).
 	MaxWordChars int `json:"max_word_chars"`
+	// Lexicon adds to each token's input the text.NumLexBits columns of
+	// its lexicon mask (Token.Lex, multi-hot 0/1): which gse dictionary
+	// words cover a Han character, at which position, and whether each is
+	// a person, place, organisation or other proper name or a common word
+	// (SoftLexicon of Ma et al. 2020 without word vectors). Latin tokens
+	// have no bits set. Off by default (files without the field load as
+	// before); it needs a tokenizer with a dictionary (not "chars"). It
+	// adds input columns, no other parameters.
+	Lexicon bool `json:"lexicon,omitempty"`
 }
 
 // DefaultTaggerConfig returns the default architecture.
@@ -88,23 +98,41 @@ func (c TaggerConfig) Validate() error {
 }
 
 // features returns the width of a token's input vector:
-// [embedding ‖ char CNN ‖ one-hot casing ‖ one-hot word position].
+// [embedding ‖ char CNN ‖ one-hot casing ‖ one-hot word position ‖
+// lexicon mask (Lexicon)].
 func (c TaggerConfig) features() int {
-	n := c.Embed + int(text.NumCasing) + int(text.NumSegPos)
-	if !c.NoCharCNN {
-		n += c.CharFilters
+	return c.oneHotCol() + int(text.NumCasing) + int(text.NumSegPos) + c.lexBits()
+}
+
+// oneHotCol returns the first column after the embedding and the char CNN:
+// that of the one-hot casing, followed by the word position and the
+// lexicon columns (see fillOneHots).
+func (c TaggerConfig) oneHotCol() int {
+	if c.NoCharCNN {
+		return c.Embed
 	}
-	return n
+	return c.Embed + c.CharFilters
+}
+
+// lexBits returns the number of lexicon input columns.
+func (c TaggerConfig) lexBits() int {
+	if c.Lexicon {
+		return text.NumLexBits
+	}
+	return 0
 }
 
 // Tagger is a BiLSTM-CRF named-entity tagger (Huang et al. 2015; Lample et
 // al. 2016; char CNN of Ma & Hovy 2016). Each token's input is
 //
-//	x_t = [mean(E[word_t], E[sub-words]) ‖ CharCNN(chars_t) ‖ onehot(case_t) ‖ onehot(seg_t)]
+//	x_t = [mean(E[word_t], E[sub-words]) ‖ CharCNN(chars_t) ‖ onehot(case_t) ‖ onehot(seg_t) ‖ lex_t]
 //
-// where case_t is the token's casing (the tokenizer lowercases) and seg_t the
+// where case_t is the token's casing (the tokenizer lowercases), seg_t the
 // position of a Han character in its gse word (B/M/E/S, the "softword"
-// feature of Zhao & Kit 2008 / Peng & Dredze 2015). A BiLSTM reads x, a
+// feature of Zhao & Kit 2008 / Peng & Dredze 2015) and lex_t, with
+// Config.Lexicon, the 0/1 bits of its lexicon mask (text.LexBit: every
+// dictionary word covering the character, by position and category; the
+// "SoftLexicon" sets of Ma et al. 2020 as indicators). A BiLSTM reads x, a
 // linear layer gives emission scores E_t, and a linear-chain CRF with learned
 // transitions and BIO constraints scores tag paths:
 //
@@ -171,6 +199,9 @@ func NewTagger(cfg TaggerConfig, lang string, tags []string, vocab, chars *Vocab
 	if len(tags) < 2 {
 		return nil, fmt.Errorf("%w: %d tags, want at least 2", ErrConfig, len(tags))
 	}
+	if cfg.Lexicon && (tok == nil || tok.Options().Dict == text.DictChars) {
+		return nil, fmt.Errorf("%w: lexicon features need a tokenizer with a dictionary, not %q", ErrConfig, text.DictChars)
+	}
 	for _, t := range tags {
 		if t != "O" && !strings.HasPrefix(t, "B-") && !strings.HasPrefix(t, "I-") {
 			return nil, fmt.Errorf("%w: tag %q is not O, B-X or I-X", ErrConfig, t)
@@ -192,19 +223,21 @@ func NewTagger(cfg TaggerConfig, lang string, tags []string, vocab, chars *Vocab
 }
 
 // tagFeatures holds the input features of a batch of texts in text order:
-// per token a bag of embedding rows, a list of CNN character ids, casing and
-// word position; per text its first token and token count.
+// per token a bag of embedding rows, a list of CNN character ids, casing,
+// word position and, only for a tagger with Config.Lexicon (else empty), the
+// lexicon mask; per text its first token and token count.
 type tagFeatures struct {
 	ids, offs   []int32
 	cids, coffs []int32
 	cas, seg    []uint8
+	lex         []uint32
 	start, lens []int32
 }
 
 func (f *tagFeatures) reset() {
 	f.ids, f.offs = f.ids[:0], append(f.offs[:0], 0)
 	f.cids, f.coffs = f.cids[:0], append(f.coffs[:0], 0)
-	f.cas, f.seg = f.cas[:0], f.seg[:0]
+	f.cas, f.seg, f.lex = f.cas[:0], f.seg[:0], f.lex[:0]
 	f.start, f.lens = f.start[:0], f.lens[:0]
 }
 
@@ -278,6 +311,9 @@ func (tg *Tagger) encodeTokens(f *tagFeatures, runes []rune, s string, toks []te
 			}
 		}
 		f.addToken(tg.Vocab, tg.Config.Buckets, toks[i:i+1], next, tg.charVocab(), runes[tk.Start:tk.End], tg.Config.MaxWordChars, tk.Case, tk.Seg)
+		if tg.Config.Lexicon {
+			f.lex = append(f.lex, tk.Lex)
+		}
 		*spans = append(*spans, tokSpan{start: int32(tk.Start), end: int32(tk.End)})
 	}
 	return runes
@@ -295,19 +331,28 @@ type tokSpan struct{ start, end int32 }
 
 // encodeGold appends the features of a pre-tokenized sentence (training and
 // evaluation data). Casing comes from each token's first cased piece and the
-// word position from segmenting the joined sentence, as at inference.
+// word position and lexicon mask from segmenting the joined sentence, as at
+// inference.
 func (tg *Tagger) encodeGold(f *tagFeatures, buf *text.Buffer, tokens []string) {
-	// Word positions: run the character view over the joined sentence and
-	// map each gold token to the view token covering its first rune.
+	// Word positions and lexicon masks: run the character view over the
+	// joined sentence and map each gold token to the view token covering
+	// its first rune.
 	sep := " "
 	if tg.Lang == "zh" {
 		sep = ""
 	}
 	joined := strings.Join(tokens, sep)
 	segAt := make([]text.SegPos, utf8.RuneCountInString(joined)+1)
+	var lexAt []uint32
+	if tg.Config.Lexicon {
+		lexAt = make([]uint32, len(segAt))
+	}
 	for _, tk := range tg.Tokenizer.Chars(buf, joined) {
 		for r := tk.Start; r < tk.End && r < len(segAt); r++ {
 			segAt[r] = tk.Seg
+			if lexAt != nil {
+				lexAt[r] = tk.Lex
+			}
 		}
 	}
 	n := min(len(tokens), tg.Config.MaxTokens)
@@ -327,6 +372,9 @@ func (tg *Tagger) encodeGold(f *tagFeatures, buf *text.Buffer, tokens []string) 
 	pos := 0
 	for i, tok := range tokens[:n] {
 		seg := segAt[min(pos, len(segAt)-1)]
+		if lexAt != nil {
+			f.lex = append(f.lex, lexAt[min(pos, len(lexAt)-1)])
+		}
 		pos += utf8.RuneCountInString(tok) + len(sep)
 		pieces := tg.Tokenizer.Chars(buf, tok)
 		cas := text.CaseNone
@@ -358,15 +406,28 @@ func pairBucket(a, b string, buckets uint32) int32 {
 	return int32(h % buckets)
 }
 
-// fillInputs writes the non-learned parts of the token inputs into x
-// (ntok × features, text order): zero embedding/CNN columns are filled later;
-// the one-hot casing and word-position columns are set here.
-func fillOneHots[T nn.Float](x []T, width, col int, cas, seg []uint8) {
+// fillOneHots writes the non-learned parts of the token inputs into x
+// (ntok × width, text order) from column col (TaggerConfig.oneHotCol) on:
+// the one-hot casing and word-position columns and, when lex is not empty
+// (a tagger with Lexicon; one mask per token), the text.NumLexBits lexicon
+// columns after them, 1 where the mask has the bit. The embedding and CNN
+// columns before col are filled by the caller. It panics if lex is neither
+// empty nor as long as cas.
+func fillOneHots[T nn.Float](x []T, width, col int, cas, seg []uint8, lex []uint32) {
+	if len(lex) != 0 && len(lex) != len(cas) {
+		panic(fmt.Sprintf("model: %d lexicon masks for %d tokens", len(lex), len(cas)))
+	}
+	const lexCol = int(text.NumCasing) + int(text.NumSegPos)
 	for r := range cas {
 		row := x[r*width+col : (r+1)*width]
 		clear(row)
 		row[cas[r]] = 1
 		row[int(text.NumCasing)+int(seg[r])] = 1
+		if len(lex) != 0 {
+			for m := lex[r]; m != 0; m &= m - 1 {
+				row[lexCol+bits.TrailingZeros32(m)] = 1
+			}
+		}
 	}
 }
 

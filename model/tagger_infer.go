@@ -211,7 +211,7 @@ func (m *CompiledTagger) forward(ws *TaggerWorkspace) {
 	ws.xe = nn.Grow(ws.xe, ntok*cfg.Embed)
 	nn.EmbedBags32(m.emb, cfg.Embed, f.ids, f.offs, ws.xe)
 	ws.xt = nn.Grow(ws.xt, ntok*in)
-	fillOneHots(ws.xt, in, in-int(text.NumCasing)-int(text.NumSegPos), f.cas, f.seg)
+	fillOneHots(ws.xt, in, cfg.oneHotCol(), f.cas, f.seg, f.lex)
 	for r := 0; r < ntok; r++ {
 		copy(ws.xt[r*in:r*in+cfg.Embed], ws.xe[r*cfg.Embed:(r+1)*cfg.Embed])
 	}

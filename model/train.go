@@ -123,9 +123,13 @@ type EpochReport struct {
 	ExamplesPerSec float64                 `json:"examples_per_sec"`
 	Dev            *metrics.Classification `json:"dev,omitempty"`
 	DevNER         *metrics.NER            `json:"dev_ner,omitempty"`
-	Perplexity     *LMPerplexity           `json:"perplexity,omitempty"`
-	Score          float64                 `json:"score"`
-	Best           bool                    `json:"best"`
+	// DevSets holds a tagger's per-data-set dev scores when it has several
+	// dev sets; Score is then the mean of their F1 and DevNER the pooled
+	// scores.
+	DevSets    []DevSetReport `json:"dev_sets,omitempty"`
+	Perplexity *LMPerplexity  `json:"perplexity,omitempty"`
+	Score      float64        `json:"score"`
+	Best       bool           `json:"best"`
 }
 
 // TrainHooks receives progress. Hooks run on the training goroutine and must

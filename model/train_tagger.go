@@ -7,7 +7,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"runtime"
-	"slices"
 	"strings"
 
 	"github.com/tagstream/tagstream/model/metrics"
@@ -19,6 +18,13 @@ import (
 // their BIO tags (same length).
 type TaggedSentence struct {
 	Tokens, Tags []string
+	// Set names the data set the sentence comes from (its file): dev
+	// sentences are scored per set and the selection score is the mean of
+	// the sets' F1; training sets differ in what they annotate.
+	Set string
+	// Map, when not nil, relates the data set's own types (Tags) to the
+	// model's (see DataTypeMap and tagSchema); nil: Tags are model tags.
+	Map *DataTypeMap
 }
 
 // TaggerTrainConfig holds the tagger's training settings. Zero fields take
@@ -32,6 +38,10 @@ type TaggerTrainConfig struct {
 	// TypeMap is recorded in the model (see Tagger.TypeMap); nil means
 	// DefaultTypeMap.
 	TypeMap map[string]string
+	// CaseAugment adds an all-lowercase copy of this fraction of the
+	// training sentences, and an all-uppercase copy of a quarter as many
+	// (the casing of tweets); 0 adds none. Range 0..1.
+	CaseAugment float64
 	// Init, with an LM of the chars view, starts the token embedding and
 	// the BiLSTM (its embedding inputs) from a pretrained language model.
 	Init Pretrained
@@ -58,6 +68,9 @@ func (c TaggerTrainConfig) withDefaults() TaggerTrainConfig {
 func (c TaggerTrainConfig) Validate() error {
 	if err := c.Settings.Validate(); err != nil {
 		return err
+	}
+	if c.CaseAugment < 0 || c.CaseAugment > 1 {
+		return fmt.Errorf("%w: case_augment = %v, want 0..1", ErrConfig, c.CaseAugment)
 	}
 	if c.Lang != "" && c.Lang != "en" && c.Lang != "zh" {
 		return fmt.Errorf("%w: lang = %q, want en, zh or empty", ErrConfig, c.Lang)
@@ -87,8 +100,9 @@ func detectSentencesLang(data []TaggedSentence) string {
 
 // taggedEncoded is one encoded training sentence.
 type taggedEncoded struct {
-	f    tagFeatures
-	tags []int32
+	f       tagFeatures
+	tags    []int32
+	allowed []uint64 // per token tag sets of a partially annotated sentence, or nil
 }
 
 func (e *taggedEncoded) len() int { return int(e.f.lens[0]) }
@@ -118,30 +132,16 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 		lc := cfg.Init.LM.Config
 		cfg.Model.Embed, cfg.Model.Hidden, cfg.Model.Buckets = lc.Embed, lc.Hidden, lc.Buckets
 	}
-	tagSet := map[string]bool{"O": true}
-	for i, s := range train {
-		if len(s.Tokens) != len(s.Tags) || len(s.Tokens) == 0 {
-			return nil, nil, fmt.Errorf("%w: training sentence %d has %d tokens and %d tags", ErrData, i+1, len(s.Tokens), len(s.Tags))
-		}
-		for _, t := range s.Tags {
-			tagSet[t] = true
-		}
+	tagMap := cfg.TypeMap
+	if tagMap == nil {
+		tagMap = DefaultTypeMap()
 	}
-	tags := make([]string, 0, len(tagSet))
-	for t := range tagSet {
-		tags = append(tags, t)
+	schema, err := newTagSchema(train, tagMap)
+	if err != nil {
+		return nil, nil, err
 	}
-	slices.Sort(tags)
-	tagIdx := map[string]int32{}
-	for i, t := range tags {
-		tagIdx[t] = int32(i)
-	}
-	// Every I-X needs its B-X in the tag set so the BIO mask allows it.
-	for _, t := range tags {
-		if strings.HasPrefix(t, "I-") && !tagSet["B-"+t[2:]] {
-			return nil, nil, fmt.Errorf("%w: tag %s appears but B-%s never does", ErrData, t, t[2:])
-		}
-	}
+	tags := schema.tags
+	train = caseAugment(train, cfg.CaseAugment, rand.New(rand.NewPCG(cfg.Seed, 0xca5e)))
 
 	// Vocabularies: lowercased token pieces (as the tokenizer gives them)
 	// and original-case characters for the CNN.
@@ -186,20 +186,16 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 	if cfg.Init.LM != nil {
 		hooks.OnEpochStart = cfg.Init.initialise(tg.Info, tg.net.emb, tg.net.fwd, tg.net.bwd, hooks.OnEpochStart)
 	}
-	tg.TypeMap = cfg.TypeMap
-	if tg.TypeMap == nil {
-		tg.TypeMap = DefaultTypeMap()
-	}
+	tg.TypeMap = tagMap
 
 	data := make([]taggedEncoded, len(train))
 	for i, s := range train {
 		e := &data[i]
 		e.f.reset()
 		tg.encodeGold(&e.f, &buf, s.Tokens)
-		n := e.len()
-		e.tags = make([]int32, n)
-		for j, t := range s.Tags[:n] {
-			e.tags[j] = tagIdx[t]
+		e.tags = make([]int32, e.len())
+		if e.allowed, err = schema.encode(s, e.tags); err != nil {
+			return nil, nil, fmt.Errorf("training sentence %d: %w", i+1, err)
 		}
 		if err := tg.mask.CheckPath(len(tags), e.tags); err != nil {
 			return nil, nil, fmt.Errorf("%w: training sentence %d: %v", ErrData, i+1, err)
@@ -211,8 +207,12 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 	reports, err := trainEpochs(ctx, cfg.Settings, len(data), func(i int) int { return data[i].len() }, tr.master, tr.opt, rng,
 		func(idx []int) float64 { return tr.step(data, idx) },
 		func() (EpochReport, error) {
-			devM, err := tg.Compile().EvaluateSentences(dev)
-			return EpochReport{DevNER: &devM, Score: devM.F1}, err
+			devM, sets, score, err := tg.Compile().evaluateSets(dev, schema.mappedOnly)
+			r := EpochReport{DevNER: &devM, Score: score}
+			if len(sets) > 1 {
+				r.DevSets = sets
+			}
+			return r, err
 		},
 		func() { best = tg.clone() }, hooks)
 	if errors.Is(err, ErrDiverged) {
@@ -276,6 +276,7 @@ type tagWorker struct {
 
 	feat                 tagFeatures
 	gold                 []int32
+	allowed              []uint64
 	order, slen          []int32
 	xe, xt, x, xmask     []float64
 	dx, dxt, dxe         []float64
@@ -328,6 +329,7 @@ func (w *tagWorker) forwardBackward(data []taggedEncoded, idx []int, dropout, wo
 		}
 		f.cas = append(f.cas, e.f.cas...)
 		f.seg = append(f.seg, e.f.seg...)
+		f.lex = append(f.lex, e.f.lex...)
 	}
 	B := len(sorted)
 	steps := int(f.lens[0])
@@ -337,7 +339,7 @@ func (w *tagWorker) forwardBackward(data []taggedEncoded, idx []int, dropout, wo
 	w.xe = nn.Grow(w.xe, ntok*cfg.Embed)
 	net.emb.Forward(f.ids, f.offs, w.xe)
 	w.xt = nn.Grow(w.xt, ntok*in)
-	fillOneHots(w.xt, in, in-int(text.NumCasing)-int(text.NumSegPos), f.cas, f.seg)
+	fillOneHots(w.xt, in, cfg.oneHotCol(), f.cas, f.seg, f.lex)
 	for r := 0; r < ntok; r++ {
 		copy(w.xt[r*in:r*in+cfg.Embed], w.xe[r*cfg.Embed:(r+1)*cfg.Embed])
 	}
@@ -348,6 +350,8 @@ func (w *tagWorker) forwardBackward(data []taggedEncoded, idx []int, dropout, wo
 	n := steps * B
 	w.x = nn.GrowZero(w.x, n*in)
 	w.gold = nn.Grow(w.gold, n)
+	w.allowed = nn.GrowZero(w.allowed, n)
+	partial := false
 	for t := 0; t < steps; t++ {
 		for b, i := range sorted {
 			r := t*B + b
@@ -356,6 +360,10 @@ func (w *tagWorker) forwardBackward(data []taggedEncoded, idx []int, dropout, wo
 				src := int(f.start[b]) + t
 				copy(w.x[r*in:(r+1)*in], w.xt[src*in:(src+1)*in])
 				w.gold[r] = data[i].tags[t]
+				if a := data[i].allowed; a != nil {
+					w.allowed[r] = a[t]
+					partial = true
+				}
 			}
 		}
 	}
@@ -367,7 +375,11 @@ func (w *tagWorker) forwardBackward(data []taggedEncoded, idx []int, dropout, wo
 	w.emis = nn.Grow(w.emis, n*K)
 	net.out.Forward(w.seq, n, w.emis)
 	w.dem = nn.Grow(w.dem, n*K)
-	w.loss = net.crf.NLL(w.emis, steps, B, f.lens, w.gold, &w.tg.mask, w.dem)
+	if partial {
+		w.loss = net.crf.NLLPartial(w.emis, steps, B, f.lens, w.gold, w.allowed, &w.tg.mask, w.dem)
+	} else {
+		w.loss = net.crf.NLL(w.emis, steps, B, f.lens, w.gold, &w.tg.mask, w.dem)
+	}
 
 	w.dseq = nn.Grow(w.dseq, n*2*H)
 	net.out.Backward(w.seq, n, w.dem, w.dseq)

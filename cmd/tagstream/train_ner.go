@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,11 +35,11 @@ data unless --lang is given.`,
 				return fmt.Errorf("train ner: --train, --dev and --out are required")
 			}
 			opts := dataset.Options{Strict: strict}
-			train, err := readAllSentences(cmd, trainPaths, opts)
+			train, trainEx, err := readSources(cmd, trainPaths, opts)
 			if err != nil {
 				return err
 			}
-			dev, err := readAllSentences(cmd, devPaths, opts)
+			dev, _, err := readSources(cmd, devPaths, opts)
 			if err != nil {
 				return err
 			}
@@ -54,11 +55,11 @@ data unless --lang is given.`,
 			}
 			stderr := cmd.ErrOrStderr()
 			fmt.Fprintf(stderr, "train %d sentences, dev %d, seed %d, %d workers\n", len(train), len(dev), cfg.Seed, cfg.Workers)
-			tg, reports, err := model.TrainTagger(cmd.Context(), tok, toTagged(train), toTagged(dev), cfg, progressHooks(stderr, quiet))
+			tg, reports, err := model.TrainTagger(cmd.Context(), tok, train, dev, cfg, progressHooks(stderr, quiet))
 			if err != nil && tg == nil {
 				return fmt.Errorf("train ner: %w", err)
 			}
-			if err := saveTrained(stderr, err, out, tg.Info, tg.Save, dataset.HashNERExamples(train), len(train), reports, cfg, start); err != nil {
+			if err := saveTrained(stderr, err, out, tg.Info, tg.Save, dataset.HashNERExamples(trainEx), len(trainEx), reports, cfg, start); err != nil {
 				return err
 			}
 			fmt.Fprintf(stderr, "wrote %s (%s tagger, %d tags, %.1fs total)\n", out, tg.Lang, len(tg.Tags), time.Since(start).Seconds())
@@ -67,8 +68,9 @@ data unless --lang is given.`,
 	}
 	f := cmd.Flags()
 	tokenizerFlags(f, &tokOpts)
-	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CoNLL); repeat or comma-separate to combine files; a file given N times is read N times (oversampling)")
-	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection; repeatable")
+	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CoNLL); repeat or comma-separate to combine files; a file given N times is read N times (oversampling); FILE@MAP reads the file's types through a type map (a built-in name or a JSON file, see eval --type-map), so data sets with different types and partial annotation train one tagger")
+	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection; repeatable, FILE@MAP as for --train; with several files the selection score is the mean of their F1")
+	f.Float64Var(&cfg.CaseAugment, "case-augment", 0, "add an all-lowercase copy of this fraction of the training sentences and an all-uppercase copy of a quarter as many (0..1)")
 	f.StringVar(&out, "out", "", "output model file (.safetensors)")
 	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
@@ -84,12 +86,35 @@ data unless --lang is given.`,
 	f.BoolVar(&cfg.Model.Bigrams, "bigrams", false, "add hashed (token, next token) bigram features")
 	f.IntVar(&cfg.Model.Buckets, "buckets", cfg.Model.Buckets, "hashed sub-word buckets")
 	f.IntVar(&cfg.Model.MaxTokens, "max-tokens", cfg.Model.MaxTokens, "tokens tagged per text")
+	f.BoolVar(&cfg.Model.Lexicon, "lexicon", false, "add gse dictionary match features per Han character (word position x person/place/org/proper/common; zh, needs a dictionary tokenizer)")
 	return cmd
 }
 
-// readAllSentences reads and concatenates NER data files.
-func readAllSentences(cmd *cobra.Command, paths []string, opts dataset.Options) ([]dataset.NERExample, error) {
-	return readAll(cmd, paths, opts, readSentences)
+// readSources reads NER data files given as FILE or FILE@MAP: each
+// sentence's Set is its file and Map the file's type map (nil without @).
+// It also returns the examples as read, for the training-data hash.
+func readSources(cmd *cobra.Command, args []string, opts dataset.Options) ([]model.TaggedSentence, []dataset.NERExample, error) {
+	var out []model.TaggedSentence
+	var all []dataset.NERExample
+	for _, arg := range args {
+		path, mapArg, hasMap := strings.Cut(arg, "@")
+		var dm *model.DataTypeMap
+		if hasMap {
+			var err error
+			if dm, err = loadTypeMap(mapArg); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", arg, err)
+			}
+		}
+		ex, err := readSentences(cmd, path, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range ex {
+			out = append(out, model.TaggedSentence{Tokens: e.Tokens, Tags: e.Tags, Set: path, Map: dm})
+		}
+		all = append(all, ex...)
+	}
+	return out, all, nil
 }
 
 func readSentences(cmd *cobra.Command, path string, opts dataset.Options) ([]dataset.NERExample, error) {
