@@ -14,37 +14,45 @@ import (
 	"github.com/tagstream/tagstream/model/text"
 )
 
-// benchTweets returns n tweets: the tweeteval dev split when ../shared/data
-// is beside the repository, otherwise generated tweet-like texts.
-func benchTweets(b *testing.B, n int) []string {
+// benchData returns n texts: the "text" field of the lines of a data set's
+// dev split in ../shared/data (beside the repository), cycled when there are
+// fewer than n (so batches of 64 tile them exactly); it skips the benchmark,
+// saying so, when it is absent: benchmarks measure real text only. The
+// benchmark logs what it read.
+func benchData(b *testing.B, set string, n int) []string {
 	b.Helper()
+	path := filepath.Join("..", "..", "shared", "data", set, "dev.jsonl")
+	f, err := os.Open(path)
+	if err != nil {
+		b.Skipf("SKIP: no benchmark data: %v (benchmarks read real text only; put ../shared/data beside the repository)", err)
+	}
+	defer f.Close()
 	var out []string
-	if f, err := os.Open(filepath.Join("..", "..", "shared", "data", "tweeteval_sentiment", "dev.jsonl")); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() && len(out) < n {
-			var ex struct{ Text string }
-			if json.Unmarshal(sc.Bytes(), &ex) == nil {
-				out = append(out, ex.Text)
-			}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var ex struct{ Text string }
+		if json.Unmarshal(sc.Bytes(), &ex) == nil && ex.Text != "" {
+			out = append(out, ex.Text)
 		}
 	}
-	if len(out) == n {
-		return out
+	if err := sc.Err(); err != nil || len(out) == 0 {
+		b.Fatalf("read %s: %d texts, %v", path, len(out), err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	words := strings.Fields("i love the new iphone but battery life is terrible today @user http://t.co/x #apple so happy 😍 lol can't wait for the weekend game was great not bad at all")
-	for len(out) < n {
-		l := 8 + rng.IntN(25)
-		w := make([]string, l)
-		for i := range w {
-			w[i] = words[rng.IntN(len(words))]
-		}
-		out = append(out, strings.Join(w, " "))
+	read := len(out)
+	for i := 0; len(out) < n; i++ {
+		out = append(out, out[i])
 	}
-	return out
+	b.Logf("read %d texts of %s; %d used (cycled)", read, path, n)
+	return out[:n]
 }
+
+// benchTweets returns 2,048 tweets: the 2,000 tweeteval dev tweets, cycled.
+func benchTweets(b *testing.B) []string { return benchData(b, "tweeteval_sentiment", 2048) }
+
+// benchChinese returns 2,048 Chinese posts: the 984 weibo2018 dev posts
+// (everyday Weibo text), cycled.
+func benchChinese(b *testing.B) []string { return benchData(b, "weibo2018", 2048) }
 
 // benchModel loads the default English model, or a random one of the same
 // shape when the file is missing.
@@ -76,7 +84,7 @@ func BenchmarkClassify(b *testing.B) {
 	for _, batch := range []int{64} {
 		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
 			m := benchModel(b)
-			tweets := benchTweets(b, 2048)
+			tweets := benchTweets(b)
 			// FLOPs per pass over the tweets: 2 directions × tokens × (2·D·4H +
 			// 2·H·4H) plus pooling output 2·4H·C per sentence.
 			ws := m.NewWorkspace()
@@ -109,40 +117,13 @@ func BenchmarkClassify(b *testing.B) {
 	}
 }
 
-// benchChinese returns n Chinese sentences: the chnsenticorp dev split when
-// ../shared/data is present, otherwise generated ones.
-func benchChinese(b *testing.B, n int) []string {
+// loadModelFile loads model file name from dir, failing the benchmark if
+// it is missing or bad.
+func loadModelFile(b *testing.B, dir, name string, tc *TokenizerCache) Loaded {
 	b.Helper()
-	var out []string
-	if f, err := os.Open(filepath.Join("..", "..", "shared", "data", "waimai_10k", "dev.jsonl")); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() && len(out) < n {
-			var ex struct{ Text string }
-			if json.Unmarshal(sc.Bytes(), &ex) == nil {
-				out = append(out, ex.Text)
-			}
-		}
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	words := strings.Fields("我 今天 在 北京 吃 了 一家 很 好吃 的 外卖 送餐 太 慢 了 张三 说 上海 的 天气 不错")
-	for len(out) < n {
-		var sb strings.Builder
-		for range 8 + rng.IntN(20) {
-			sb.WriteString(words[rng.IntN(len(words))])
-		}
-		out = append(out, sb.String())
-	}
-	return out
-}
-
-// loadDefault loads a built-in model file by name, or returns nil.
-func loadDefault(b *testing.B, name string, tc *TokenizerCache) Loaded {
-	b.Helper()
-	f, err := os.Open(filepath.Join("..", "models", name))
+	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
-		return Loaded{}
+		b.Fatal(err)
 	}
 	defer f.Close()
 	l, err := Load(f, name, tc)
@@ -152,52 +133,41 @@ func loadDefault(b *testing.B, name string, tc *TokenizerCache) Loaded {
 	return l
 }
 
-// BenchmarkAnalyze measures the joint classifier + tagger on batches of 64
-// (run with -cpu 1,2): English tweets with the default English models and
-// Chinese sentences with the Chinese ones (random models of the default
-// shapes where a file is missing); zh_lexicon is zh with a tagger of the
-// same shapes and vocabularies plus lexicon features (random weights).
-// Reported: sentences/s, tokens/s, the GFLOP/s of the matrix work of both
-// models and CPU time per sentence.
+// BenchmarkAnalyze measures the joint classifier + tagger of a language on
+// batches of 64 real posts (run with -cpu 1,2): en runs the built-in English
+// models on tweeteval dev tweets, zh the Chinese ones on weibo2018 dev
+// posts. With TAGSTREAM_BENCH_BASELINE set to a directory holding another
+// build's sentiment-{en,zh}.safetensors and ner-{en,zh}.safetensors (e.g.
+// from git show REV:models/ner-en.safetensors), en_baseline and zh_baseline
+// run those on the same texts in the same run, so benchstat can set them
+// side by side. Reported: sentences/s, tokens/s, the GFLOP/s of the matrix
+// work of both models and CPU time per sentence.
 func BenchmarkAnalyze(b *testing.B) {
-	for _, name := range []string{"en", "zh", "zh_lexicon"} {
-		lang, lexicon := strings.CutSuffix(name, "_lexicon")
+	baseDir := os.Getenv("TAGSTREAM_BENCH_BASELINE")
+	for _, name := range []string{"en", "zh", "en_baseline", "zh_baseline"} {
+		lang, baseline := strings.CutSuffix(name, "_baseline")
 		b.Run(name, func(b *testing.B) {
-			var tc TokenizerCache
+			dir := filepath.Join("..", "models")
+			if baseline {
+				if baseDir == "" {
+					b.Skip("TAGSTREAM_BENCH_BASELINE is not set")
+				}
+				dir = baseDir
+			}
 			var texts []string
 			if lang == "en" {
-				texts = benchTweets(b, 2048)
+				texts = benchTweets(b)
 			} else {
-				texts = benchChinese(b, 2048)
+				texts = benchChinese(b)
 			}
-			cl := loadDefault(b, "sentiment-"+lang+".safetensors", &tc).Classifier
-			tl := loadDefault(b, "ner-"+lang+".safetensors", &tc).Tagger
-			tok, err := tc.Get(text.DefaultOptions())
-			if err != nil {
-				b.Fatal(err)
+			var tc TokenizerCache
+			cl := loadModelFile(b, dir, "sentiment-"+lang+".safetensors", &tc).Classifier
+			tl := loadModelFile(b, dir, "ner-"+lang+".safetensors", &tc).Tagger
+			if cl == nil || tl == nil {
+				b.Fatalf("%s: want a classifier and a tagger", dir)
 			}
-			if cl == nil {
-				cl, err = NewClassifier(DefaultClassifierConfig(), []string{"negative", "positive"}, NewVocab(nil), tok, rand.New(rand.NewPCG(1, 1)))
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			if tl == nil {
-				cfg := DefaultTaggerConfig()
-				cfg.NoCharCNN = lang == "zh"
-				tl, err = NewTagger(cfg, lang, []string{"B-LOC", "B-ORG", "B-PER", "I-LOC", "I-ORG", "I-PER", "O"}, NewVocab(nil), NewVocab(strings.Split("abcdefghijklmnopqrstuvwxyz", "")), tok, rand.New(rand.NewPCG(1, 1)))
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			if lexicon {
-				cfg := tl.Config
-				cfg.Lexicon = true
-				tl, err = NewTagger(cfg, lang, tl.Tags, tl.Vocab, tl.Chars, tok, rand.New(rand.NewPCG(1, 1)))
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
+			b.Logf("models from %s", dir)
+			tok := tl.Tokenizer
 			a, err := NewAnalyzer(cl.Compile(), tl.Compile())
 			if err != nil {
 				b.Fatal(err)
