@@ -44,9 +44,12 @@
 //     end with a letter, digit or bracket need a boundary on that side, so
 //     "10:30", "(step 8)" and "boxDrop" are left alone.
 //   - Words are runs of non-Han letters, marks and digits. An apostrophe
-//     between two letters stays inside the word ("don't", "it's", "l'amour"):
-//     for sentiment the negated forms are better as single vocabulary items
-//     than as "do" "n't", and ’ ‘ ʼ are unified to '. A letter repeated more
+//     between two letters stays inside the word ("o'brien", "l'amour"), and
+//     ’ ‘ ʼ are unified to '. With Options.SplitClitics (what tagstream's
+//     training commands set) a final English clitic is its own token, as in
+//     the Penn Treebank and CoNLL-2003: "obama's" -> "obama" "'s", "don't"
+//     -> "do" "n't", also 're 've 'll 'd 'm; without it (models trained
+//     before it existed) "don't" and "it's" stay whole. A letter repeated more
 //     than Options.MaxRepeat (default 3) times is squeezed ("soooooo" ->
 //     "sooo"), keeping elongation visible but bounding the vocabulary.
 //     Hyphens split words.
