@@ -18,6 +18,7 @@ func newEvalCmd() *cobra.Command {
 	var (
 		modelPath, dataPath, typeMap string
 		asJSON, strict, textMode     bool
+		goldTypesOnly                bool
 	)
 	cmd := &cobra.Command{
 		Use:   "eval --model MODEL --data FILE [--type-map NAME|FILE] [--text] [--json]",
@@ -61,13 +62,13 @@ types with the gold types as they are.`,
 			opts := dataset.Options{Strict: strict}
 			var res interface{ Format(io.Writer) error }
 			if m.Tagger != nil {
-				r, err := evalTagger(cmd, m.Tagger.Compile(), dataPath, opts, dm, textMode)
+				r, err := evalTagger(cmd, m.Tagger.Compile(), dataPath, opts, dm, textMode, goldTypesOnly)
 				if err != nil {
 					return err
 				}
 				res = r
 			} else {
-				if typeMap != "" || textMode {
+				if typeMap != "" || textMode || goldTypesOnly {
 					return fmt.Errorf("eval: --type-map and --text apply to a tagger; %s is a %s", modelPath, model.KindClassifier)
 				}
 				r, err := evalClassifier(cmd, m.Classifier.Compile(), dataPath, opts)
@@ -89,6 +90,7 @@ types with the gold types as they are.`,
 	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
 	f.StringVar(&typeMap, "type-map", "", "tagger: score unified PER/LOC/ORG/MISC types with this built-in data set map or JSON map file")
 	f.BoolVar(&textMode, "text", false, "tagger: tag each sentence's joined text as predict does and score rune spans")
+	f.BoolVar(&goldTypesOnly, "gold-types-only", false, "tagger, raw types: do not score predicted types that occur nowhere in the data (a model trained on several data sets knows types another never annotates)")
 	return cmd
 }
 

@@ -83,7 +83,12 @@ func loadTypeMap(arg string) (*model.DataTypeMap, error) {
 // evalTagger scores m on the tagged sentences of path. Without a type map
 // (dm nil) and without textMode it scores the raw tags
 // (CompiledTagger.EvaluateSentences); otherwise see evalEntities.
-func evalTagger(cmd *cobra.Command, m *model.CompiledTagger, path string, opts dataset.Options, dm *model.DataTypeMap, textMode bool) (nerEval, error) {
+//
+// goldTypesOnly (raw token mode) drops predicted entities of types that
+// occur nowhere in the data's gold tags: a tagger trained on several data
+// sets knows types (CLUENER's MISC) that another (weibo_ner) never
+// annotates, so such predictions are not errors on it.
+func evalTagger(cmd *cobra.Command, m *model.CompiledTagger, path string, opts dataset.Options, dm *model.DataTypeMap, textMode, goldTypesOnly bool) (nerEval, error) {
 	ex, err := readSentences(cmd, path, opts)
 	if err != nil {
 		return nerEval{}, err
@@ -94,12 +99,40 @@ func evalTagger(cmd *cobra.Command, m *model.CompiledTagger, path string, opts d
 	}
 	if dm != nil {
 		res.TypeMap, res.targets = dm.Name, dm.Targets()
+	} else if !textMode && goldTypesOnly {
+		res.NER, err = evalGoldTypesOnly(m, ex)
+		return res, err
 	} else if !textMode {
 		res.NER, err = m.EvaluateSentences(toTagged(ex))
 		return res, err
 	}
 	res.NER, err = evalEntities(m, ex, path, dm, textMode)
 	return res, err
+}
+
+// evalGoldTypesOnly scores m's raw tags on ex, predicted entities of types
+// absent from every gold sentence of ex turned to O.
+func evalGoldTypesOnly(m *model.CompiledTagger, ex []dataset.NERExample) (metrics.NER, error) {
+	types := map[string]bool{}
+	tokens := make([][]string, len(ex))
+	gold := make([][]string, len(ex))
+	for i, e := range ex {
+		tokens[i], gold[i] = e.Tokens, e.Tags
+		for _, t := range e.Tags {
+			if len(t) > 2 {
+				types[t[2:]] = true
+			}
+		}
+	}
+	pred := m.PredictSentences(tokens)
+	for _, p := range pred {
+		for j, t := range p {
+			if len(t) > 2 && !types[t[2:]] {
+				p[j] = "O"
+			}
+		}
+	}
+	return metrics.EvalNER(gold, pred)
 }
 
 // evalEntities scores m's unified output on ex.

@@ -142,6 +142,29 @@ func TestEvalTypeMap(t *testing.T) {
 		}
 	})
 
+	t.Run("gold types only drops types the data never has", func(t *testing.T) {
+		// The dev data with its MISC spans turned to O: raw scoring counts
+		// the model's (right) MISC as errors, --gold-types-only does not.
+		b, err := os.ReadFile(path("dev.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		noMisc := strings.NewReplacer(`"B-MISC"`, `"O"`, `"I-MISC"`, `"O"`).Replace(string(b))
+		if noMisc == string(b) {
+			t.Fatal("dev data has no MISC to remove")
+		}
+		if err := os.WriteFile(path("nomisc.jsonl"), []byte(noMisc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := runEvalJSON(t, "--model", mdl, "--data", path("nomisc.jsonl")); r.F1 == 1 || r.PerType["MISC"].Precision != 0 {
+			t.Errorf("raw: f1 %v, MISC %+v; want MISC predictions counted as errors", r.F1, r.PerType["MISC"])
+		}
+		r := runEvalJSON(t, "--model", mdl, "--data", path("nomisc.jsonl"), "--gold-types-only")
+		if _, ok := r.PerType["MISC"]; r.F1 != 1 || ok {
+			t.Errorf("--gold-types-only: f1 %v, per type %v; want 1 and no MISC", r.F1, r.PerType)
+		}
+	})
+
 	t.Run("cluener position is not scored", func(t *testing.T) {
 		// Gold: n name (PER), n address (LOC), n position (dropped). The
 		// model's MISC is kept (CLUENER has MISC: books, games, films) and
