@@ -240,3 +240,25 @@ func TestTrainRepeatedFileOversamples(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictPossessiveOutsideEntity: predict with the built-in models
+// finds the name of a possessive, typed PER, the 's outside its span.
+func TestPredictPossessiveOutsideEntity(t *testing.T) {
+	out, err := run(t, "Barack Obama's new podcast episode is really thoughtful\n", "predict")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p prediction
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Entities == nil {
+		t.Fatalf("no entities in %s", out)
+	}
+	for _, e := range *p.Entities {
+		if e.Text == "Barack Obama" && e.Type == "PER" && e.Start == 0 && e.End == 12 {
+			return
+		}
+	}
+	t.Fatalf("entities %+v, want {Barack Obama PER 0 12}", *p.Entities)
+}
