@@ -1,7 +1,7 @@
 package model
 
-// PredictSentences tags pre-tokenized sentences as EvaluateSentences does
-// (the gold tokens are the tagger's tokens, in batches of 64) and returns
+// PredictSentences tags pre-tokenized sentences (the gold tokens are the
+// tagger's tokens, in batches of 64; EvaluateSentences scores its output) and returns
 // the raw predicted tags, one per token: elements of Tags(), such as
 // "B-PER.NAM", before the model's type map. Tokens past the model's
 // MaxTokens are "O". The result is newly allocated; its strings are shared
@@ -37,9 +37,5 @@ func (m *CompiledTagger) PredictSentences(tokens [][]string) [][]string {
 // unmapped types passing through, as Compile does. "GPE.NOM" gives "LOC",
 // true with the built-in map. Safe for concurrent use.
 func (m *CompiledTagger) UnifiedType(rawType string) (typ string, nominal bool) {
-	base, nom, _ := splitType(rawType)
-	if out, ok := m.tg.TypeMap[base]; ok {
-		base = out
-	}
-	return base, nom
+	return unifiedType(m.tg.TypeMap, rawType)
 }

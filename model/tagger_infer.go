@@ -57,10 +57,8 @@ func (tg *Tagger) Compile() *CompiledTagger {
 		if !ok && ty != "" {
 			id = int32(len(m.types))
 			typeIdx[ty] = id
-			base, nom, marked := splitType(ty)
-			if out, ok := tg.TypeMap[base]; ok {
-				base = out
-			}
+			base, nom := unifiedType(tg.TypeMap, ty)
+			_, _, marked := splitType(ty)
 			m.types = append(m.types, base)
 			switch {
 			case !marked:

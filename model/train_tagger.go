@@ -224,29 +224,12 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 // EvaluateSentences tags pre-tokenized sentences and scores them with
 // entity-level exact match (conlleval semantics) and token accuracy.
 func (m *CompiledTagger) EvaluateSentences(data []TaggedSentence) (metrics.NER, error) {
-	ws := m.NewWorkspace()
 	gold := make([][]string, len(data))
-	pred := make([][]string, len(data))
-	for lo := 0; lo < len(data); lo += 64 {
-		hi := min(lo+64, len(data))
-		ws.feat.reset()
-		for _, s := range data[lo:hi] {
-			m.tg.encodeGold(&ws.feat, &ws.buf, s.Tokens)
-		}
-		m.forward(ws)
-		for i, s := range data[lo:hi] {
-			gold[lo+i] = s.Tags
-			p := make([]string, len(s.Tokens))
-			for j := range p {
-				p[j] = "O" // tokens past MaxTokens are not tagged
-			}
-			for j, t := range ws.tagsOf(i) {
-				p[j] = m.tg.Tags[t]
-			}
-			pred[lo+i] = p
-		}
+	tokens := make([][]string, len(data))
+	for i, s := range data {
+		gold[i], tokens[i] = s.Tags, s.Tokens
 	}
-	return metrics.EvalNER(gold, pred)
+	return metrics.EvalNER(gold, m.PredictSentences(tokens))
 }
 
 // clone returns a deep copy of the weights (the rest is shared, immutable).

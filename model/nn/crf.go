@@ -224,8 +224,8 @@ func (c *CRF) NLLPartial(emis []float64, steps, batch int, lens []int32, gold []
 		}
 		l := crfLattice{emis: emis, batch: batch, b: b, n: nb, trans: trans, st: st, en: en}
 		if partial(allowed, batch, b, nb) {
+			logZ := c.marginals(l, inv, dEmis)
 			l.allowed, l.gold = allowed, gold
-			logZ := c.marginals(crfLattice{emis: emis, batch: batch, b: b, n: nb, trans: trans, st: st, en: en}, inv, dEmis)
 			logZc := c.marginals(l, -inv, dEmis)
 			if math.IsInf(logZc, -1) {
 				panic(fmt.Sprintf("nn: CRF.NLLPartial: sequence %d has no path consistent with its allowed tags under the mask", b))
