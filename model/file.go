@@ -177,8 +177,9 @@ func paramShape(p *nn.Param) []int {
 	return []int{p.Rows, p.Cols}
 }
 
-// TokenizerCache builds one Tokenizer per distinct options and shares it
-// (loading the Chinese dictionary is slow and large). Safe for concurrent
+// TokenizerCache builds one Tokenizer per distinct options and shares it,
+// and tokenizers whose options differ but name the same dictionary share
+// that dictionary (loading it is slow and large). Safe for concurrent
 // use. The zero value is ready.
 type TokenizerCache struct {
 	mu   sync.Mutex
@@ -197,9 +198,17 @@ func (tc *TokenizerCache) Get(opts text.Options) (*text.Tokenizer, error) {
 	if t, ok := tc.toks[opts]; ok {
 		return t, nil
 	}
-	t, err := text.New(opts)
-	if err != nil {
-		return nil, err
+	var t *text.Tokenizer
+	var err error
+	for _, have := range tc.toks { // share a loaded dictionary
+		if t, err = have.WithOptions(opts); err == nil {
+			break
+		}
+	}
+	if t == nil {
+		if t, err = text.New(opts); err != nil {
+			return nil, err
+		}
 	}
 	if tc.toks == nil {
 		tc.toks = map[text.Options]*text.Tokenizer{}

@@ -53,7 +53,7 @@ func TestTour(t *testing.T) {
 `, "produce", "--brokers", kafkaAddr, "--topic", "tagstream.events"); err != nil {
 		t.Fatalf("produce: %v\n%s", err, stderr)
 	}
-	waitTail("me-1", regexp.MustCompile(`(?m)^positive en me-1 .*LOC:Louvre`), 60*time.Second)
+	waitTail("me-1", regexp.MustCompile(`(?m)^positive en me-1 .*LOC:"the Louvre" PER:Marie`), 60*time.Second)
 	waitTail("me-2", regexp.MustCompile(`(?m)^positive zh me-2 .*LOC:北京`), 60*time.Second)
 	if strings.Contains(tail.stdout.String(), " me-3 ") {
 		t.Fatalf("the built-in model already calls the tour's slang sentence positive; the tour shows nothing:\n%s", tail.stdout.String())

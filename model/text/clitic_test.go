@@ -1,6 +1,7 @@
 package text
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -77,5 +78,48 @@ func TestCliticsOffByDefault(t *testing.T) {
 	in := "Obama's team don't 's"
 	if got, want := texts(tk.Tokenize(&buf, in)), "obama's team don't ' s"; got != want {
 		t.Errorf("Tokenize(%q) = %q, want %q", in, got, want)
+	}
+}
+
+// TestWithOptions checks that a tokenizer derived from a loaded one shares
+// its dictionary and tokenizes as one built by New with the same options,
+// and that a different dictionary or an invalid option is refused.
+func TestWithOptions(t *testing.T) {
+	t.Parallel()
+	base := testTokenizer(t)
+	opts := base.Options()
+	opts.SplitClitics = true
+	derived, err := base.WithOptions(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if derived.seg != base.seg {
+		t.Error("WithOptions loaded a second dictionary")
+	}
+	fresh, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b1, b2 Buffer
+	for _, s := range []string{"Barack Obama's new podcast", "马云在杭州创办了阿里巴巴, isn't it", "联合国秘书长访问了非洲 #Weibo's"} {
+		if got, want := texts(derived.Tokenize(&b1, s)), texts(fresh.Tokenize(&b2, s)); got != want {
+			t.Errorf("derived %q = %q, New gives %q", s, got, want)
+		}
+		if got, want := texts(derived.Chars(&b1, s)), texts(fresh.Chars(&b2, s)); got != want {
+			t.Errorf("derived chars %q = %q, New gives %q", s, got, want)
+		}
+	}
+	if derived.Options() != fresh.Options() {
+		t.Errorf("options %+v, New gives %+v", derived.Options(), fresh.Options())
+	}
+	other := opts
+	other.Dict = DictChars
+	if _, err := base.WithOptions(other); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("another dictionary: err = %v, want ErrInvalidOption", err)
+	}
+	bad := opts
+	bad.MaxRepeat = -2
+	if _, err := base.WithOptions(bad); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("invalid option: err = %v, want ErrInvalidOption", err)
 	}
 }

@@ -47,6 +47,22 @@ func New(opts Options) (*Tokenizer, error) {
 	return &Tokenizer{opts: opts, seg: seg, logTotal: float32(math.Log2(seg.Dict.TotalFreq()))}, nil
 }
 
+// WithOptions returns a Tokenizer for opts that shares t's loaded
+// dictionary, so tokenizers that differ only in options other than Dict cost
+// no second load. opts must name the same dictionary as t (after defaults);
+// otherwise, or if opts does not validate, it returns an error wrapping
+// [ErrInvalidOption].
+func (t *Tokenizer) WithOptions(opts Options) (*Tokenizer, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	if opts.Dict != t.opts.Dict {
+		return nil, fmt.Errorf("%w: dictionary %q, want the tokenizer's %q", ErrInvalidOption, opts.Dict, t.opts.Dict)
+	}
+	return &Tokenizer{opts: opts, seg: t.seg, logTotal: t.logTotal}, nil
+}
+
 // Options returns the options of t with every default filled in, suitable
 // for recording in a model file.
 func (t *Tokenizer) Options() Options { return t.opts }
