@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // Defaults and limits applied by Config. A zero field means its default.
@@ -66,7 +68,7 @@ type Config struct {
 	// rejoin during a rebalance. Default 30s, range [100ms, 5m].
 	RebalanceTimeout time.Duration `mapstructure:"rebalance_timeout"`
 	// Format is the value format, "json" or "text". Default "json".
-	Format Format `mapstructure:"format"`
+	Format event.Format `mapstructure:"format"`
 	// MaxBytes is the largest record value accepted, in bytes; larger ones
 	// are rejected with reason too_large. Default 1 MiB, range [1, 64 MiB].
 	MaxBytes int64 `mapstructure:"max_bytes"`
@@ -155,7 +157,7 @@ func (c Config) Validate() error {
 		return bad("sasl.mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.SASL.Mechanism)
 	}
 	switch c.Format {
-	case "", FormatJSON, FormatText:
+	case "", event.FormatJSON, event.FormatText:
 	default:
 		return bad("format %q: want json or text", c.Format)
 	}
@@ -253,10 +255,10 @@ func (c Config) withDefaults() Config {
 		c.RebalanceTimeout = DefaultRebalanceTimeout
 	}
 	if c.Format == "" {
-		c.Format = FormatJSON
+		c.Format = event.FormatJSON
 	}
 	if c.MaxBytes == 0 {
-		c.MaxBytes = DefaultMaxBytes
+		c.MaxBytes = event.DefaultMaxBytes
 	}
 	return c
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -17,7 +19,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{name: "minimal", mutate: func(*Config) {}},
 		{name: "everything set", mutate: func(c *Config) {
-			c.StartOffset, c.Format, c.MaxBytes, c.FetchMaxBytes = "latest", FormatText, 1<<20, 2<<20
+			c.StartOffset, c.Format, c.MaxBytes, c.FetchMaxBytes = "latest", event.FormatText, 1<<20, 2<<20
 			c.CommitInterval, c.SASL = time.Second, SASLConfig{Mechanism: SASLScramSHA512, Username: "u", Password: "p"}
 			c.TLS = TLSConfig{Enable: true, CertFile: "c", KeyFile: "k"}
 		}},

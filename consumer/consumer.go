@@ -12,29 +12,9 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/tagstream/tagstream/event"
 )
-
-// Header is one record header. The Consumer does not retain it.
-type Header struct {
-	Key   string
-	Value []byte
-}
-
-// Record is one fetched Kafka record with its decoded Event. Exactly one of
-// Event and Err is meaningful: when Err is non-nil the value is a bad event
-// the caller sends to the DLQ (Err.Reason, the coordinates and Value) before
-// marking it done. The caller owns the slices.
-type Record struct {
-	Topic     string
-	Partition int
-	Offset    int64
-	Key       []byte
-	Value     []byte
-	Headers   []Header
-	Time      time.Time
-	Event     Event
-	Err       *DecodeError
-}
 
 // Stats is a snapshot of a Consumer's counters, for metrics. Counters are
 // totals since New.
@@ -44,7 +24,7 @@ type Stats struct {
 	Commits      int64 // successful commit requests
 	CommitErrors int64 // failed commit requests
 	Generations  int64 // group generations (assignments) seen
-	Partitions   []PartitionStats
+	Partitions   []event.PartitionStats
 }
 
 // Consumer consumes the configured topics in a consumer group with kafka-go,
@@ -60,7 +40,7 @@ type Consumer struct {
 	cfg     Config
 	log     *slog.Logger
 	tracker *Tracker
-	decode  DecodeOptions
+	decode  event.DecodeOptions
 
 	// reader is set once every topic exists (see awaitTopics), just before
 	// ready is closed; it stays nil if Close comes first. startErr, set
@@ -118,7 +98,7 @@ func New(cfg Config, opts ...Option) (*Consumer, error) {
 		cfg:        cfg,
 		log:        o.logger,
 		tracker:    NewTracker(),
-		decode:     DecodeOptions{Format: cfg.Format, MaxBytes: cfg.MaxBytes},
+		decode:     event.DecodeOptions{Format: cfg.Format, MaxBytes: cfg.MaxBytes},
 		readerDone: make(chan struct{}),
 		ready:      make(chan struct{}),
 	}
@@ -181,7 +161,7 @@ func (c *Consumer) onAssign(a map[TopicPartition]int64) {
 // Every returned record is in flight until Done is called for it. A value
 // that does not decode is returned with Record.Err set, not as an error.
 // After Close has started Fetch returns ErrClosed.
-func (c *Consumer) Fetch(ctx context.Context, max int) ([]Record, error) {
+func (c *Consumer) Fetch(ctx context.Context, max int) ([]event.Record, error) {
 	if max <= 0 {
 		return nil, fmt.Errorf("fetch from group %s: max %d: must be positive", c.cfg.Group, max)
 	}
@@ -215,7 +195,7 @@ func (c *Consumer) Fetch(ctx context.Context, max int) ([]Record, error) {
 		}
 		return nil, fmt.Errorf("fetch from group %s: %w", c.cfg.Group, err)
 	}
-	recs := make([]Record, 0, min(max, 64))
+	recs := make([]event.Record, 0, min(max, 64))
 	recs = append(recs, c.record(m))
 	if max > 1 {
 		lctx, lcancel := context.WithTimeout(ctx, c.cfg.FetchLinger)
@@ -233,22 +213,22 @@ func (c *Consumer) Fetch(ctx context.Context, max int) ([]Record, error) {
 }
 
 // record marks m in flight and decodes it.
-func (c *Consumer) record(m kafka.Message) Record {
+func (c *Consumer) record(m kafka.Message) event.Record {
 	c.tracker.Fetched(m.Topic, m.Partition, m.Offset)
 	c.fetched.Add(1)
-	r := Record{
+	r := event.Record{
 		Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
 		Key: m.Key, Value: m.Value, Time: m.Time,
 	}
 	if len(m.Headers) > 0 {
-		r.Headers = make([]Header, len(m.Headers))
+		r.Headers = make([]event.Header, len(m.Headers))
 		for i, h := range m.Headers {
-			r.Headers[i] = Header{Key: h.Key, Value: h.Value}
+			r.Headers[i] = event.Header{Key: h.Key, Value: h.Value}
 		}
 	}
-	ev, err := Decode(Source{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}, m.Value, c.decode)
+	ev, err := event.Decode(event.Source{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}, m.Value, c.decode)
 	if err != nil {
-		r.Err = err.(*DecodeError)
+		r.Err = err.(*event.DecodeError)
 		c.badEvents.Add(1)
 	} else {
 		r.Event = ev
@@ -260,7 +240,7 @@ func (c *Consumer) record(m kafka.Message) Record {
 // they went to the DLQ. Order does not matter; the committer commits each
 // partition's contiguous done prefix. Marking a record twice, or one the
 // group has since revoked, is a no-op.
-func (c *Consumer) Done(recs ...Record) {
+func (c *Consumer) Done(recs ...event.Record) {
 	for _, r := range recs {
 		c.tracker.Done(r.Topic, r.Partition, r.Offset)
 	}
@@ -282,6 +262,10 @@ func (c *Consumer) Stats() Stats {
 		Partitions:   c.tracker.Stats(),
 	}
 }
+
+// PartitionStats returns the per-partition offsets of the records this
+// member tracks (Stats().Partitions alone).
+func (c *Consumer) PartitionStats() []event.PartitionStats { return c.tracker.Stats() }
 
 // Commit commits the watermark of every partition whose done prefix moved.
 // The committer calls it every Config.CommitInterval and Close calls it once

@@ -12,6 +12,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 func TestConsumeAllPartitions(t *testing.T) {
@@ -68,7 +70,7 @@ func TestOutOfOrderCommit(t *testing.T) {
 
 	recs := fetchN(t, c, parts*per, 20*time.Second)
 	hole := map[int]int64{0: 0, 1: 3, 2: 9, 3: per} // 3: no hole
-	var held []Record
+	var held []event.Record
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
 		if r.Offset == hole[r.Partition] {
@@ -151,13 +153,13 @@ func TestBadEventsDoNotBlock(t *testing.T) {
 	group := "bad-" + topic
 	values := []struct {
 		v      string
-		reason Reason
+		reason event.Reason
 	}{
 		{`{"text":"ok"}`, ""},
-		{`{"text":`, ReasonInvalidJSON},
-		{"\xff\x00\xfe", ReasonInvalidUTF8},
-		{`{"text":"x","lang":"de"}`, ReasonBadLang},
-		{`{"text":"` + strings.Repeat("a", 100<<10) + `"}`, ReasonTooLarge},
+		{`{"text":`, event.ReasonInvalidJSON},
+		{"\xff\x00\xfe", event.ReasonInvalidUTF8},
+		{`{"text":"x","lang":"de"}`, event.ReasonBadLang},
+		{`{"text":"` + strings.Repeat("a", 100<<10) + `"}`, event.ReasonTooLarge},
 		{`{"text":"ok again"}`, ""},
 	}
 	var msgs []kafka.Message
@@ -170,7 +172,7 @@ func TestBadEventsDoNotBlock(t *testing.T) {
 	c := newTestConsumer(t, cfg)
 	recs := fetchN(t, c, len(values), 20*time.Second)
 	for i, r := range recs {
-		var got Reason
+		var got event.Reason
 		if r.Err != nil {
 			got = r.Err.Reason
 			if r.Err.Offset != r.Offset || r.Err.Topic != topic {

@@ -1,5 +1,6 @@
-// Package consumer reads text events from Kafka with segmentio/kafka-go and
-// commits an offset only after every record up to it has been handled.
+// Package consumer reads text events from Kafka with segmentio/kafka-go as
+// event.Records and commits an offset only after every record up to it has
+// been handled.
 //
 // # Lifecycle
 //
@@ -21,9 +22,9 @@
 //     committed or what the group had committed when it was assigned, and a
 //     partition revoked by a rebalance is dropped from the Tracker, so a
 //     late Done or a late commit never moves the new owner's offset.
-//   - Poison messages never block: Decode turns a bad value into a
-//     *DecodeError with a Reason and its coordinates; the caller sends it to
-//     the DLQ and marks it done like any other record.
+//   - Poison messages never block: event.Decode turns a bad value into an
+//     *event.DecodeError with a Reason and its coordinates; the caller sends
+//     it to the DLQ and marks it done like any other record.
 //   - Every goroutine is owned: the committer stops in Close, and Close is
 //     bounded by its ctx even when kafka-go's Reader.Close hangs.
 //

@@ -13,6 +13,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/goleak"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // TestMain fails the package if any goroutine (ours, kafka-go's or kfake's)
@@ -208,11 +210,11 @@ func newTestConsumer(t *testing.T, cfg Config, opts ...Option) *Consumer {
 }
 
 // fetchN fetches until n records arrived or the timeout passes.
-func fetchN(t *testing.T, c *Consumer, n int, timeout time.Duration) []Record {
+func fetchN(t *testing.T, c *Consumer, n int, timeout time.Duration) []event.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	var out []Record
+	var out []event.Record
 	for len(out) < n {
 		recs, err := c.Fetch(ctx, n-len(out))
 		if err != nil {
@@ -242,7 +244,7 @@ type coord struct {
 	o int64
 }
 
-func coords(recs []Record) map[coord]bool {
+func coords(recs []event.Record) map[coord]bool {
 	m := make(map[coord]bool, len(recs))
 	for _, r := range recs {
 		m[coord{r.Partition, r.Offset}] = true

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // owned returns the partitions a consumer's Tracker holds.
@@ -31,7 +33,7 @@ func TestRebalanceHandsOverPartitions(t *testing.T) {
 
 	c1 := newTestConsumer(t, k.config(group))
 	recs := fetchN(t, c1, parts*per, 20*time.Second)
-	var held []Record
+	var held []event.Record
 	for _, r := range recs {
 		if r.Offset < 3 {
 			c1.Done(r)
@@ -44,7 +46,7 @@ func TestRebalanceHandsOverPartitions(t *testing.T) {
 	c2 := newTestConsumer(t, k.config(group))
 	// Keep c1 fetching so it keeps heartbeating through the rebalance (it
 	// does anyway; fetching also drains redelivered records).
-	var again1 []Record
+	var again1 []event.Record
 	waitFor(t, 20*time.Second, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
@@ -66,10 +68,10 @@ func TestRebalanceHandsOverPartitions(t *testing.T) {
 
 	// c2 gets its partitions from the committed offset 3: the records c1
 	// held are redelivered, and c2 finishes them plus 5 more per partition.
-	var more []Record
+	var more []event.Record
 	for _, m := range jsonMsgs(topic, parts, per) {
 		if o2[m.Partition] {
-			more = append(more, Record{}) // count only
+			more = append(more, event.Record{}) // count only
 		}
 	}
 	k.produce(t, jsonMsgs(topic, parts, per)...)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // scanIdle bounds how long Scan waits for the next record of a partition
@@ -33,7 +35,7 @@ type ScanConfig struct {
 	SASL SASLConfig
 	// Format and MaxBytes decode the values as the pipeline does (Decode).
 	// Default "json" and 1 MiB.
-	Format   Format
+	Format   event.Format
 	MaxBytes int64
 	// FetchMaxBytes caps one fetch response, in bytes. Default 16 MiB, at
 	// least MaxBytes.
@@ -61,7 +63,7 @@ type ScanStats struct {
 	// Events is the number of valid events handed to the callback.
 	Events int
 	// Malformed is the number of values Decode rejected, by reason.
-	Malformed map[Reason]int
+	Malformed map[event.Reason]int
 	// Partitions is the number of partitions of the topic; Read is the
 	// number read from (an empty partition is not read).
 	Partitions, Read int
@@ -89,13 +91,13 @@ func (s ScanStats) MalformedTotal() int {
 // fn receives each valid event in offset order, and rejected values are
 // only counted. An error from fn stops the scan and is returned. Scan
 // returns ctx's error when ctx ends, with the counts so far.
-func Scan(ctx context.Context, cfg ScanConfig, fn func(Event) error) (ScanStats, error) {
-	st := ScanStats{Malformed: map[Reason]int{}}
+func Scan(ctx context.Context, cfg ScanConfig, fn func(event.Event) error) (ScanStats, error) {
+	st := ScanStats{Malformed: map[event.Reason]int{}}
 	if err := cfg.validate(); err != nil {
 		return st, err
 	}
 	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = DefaultMaxBytes
+		cfg.MaxBytes = event.DefaultMaxBytes
 	}
 	if cfg.FetchMaxBytes <= 0 {
 		cfg.FetchMaxBytes = DefaultFetchMaxBytes
@@ -188,7 +190,7 @@ func partitionOffsets(ctx context.Context, d *kafka.Dialer, brokers []string, to
 }
 
 // scanPartition reads topic[p] from first up to last (exclusive).
-func scanPartition(ctx context.Context, d *kafka.Dialer, cfg ScanConfig, p int, first, last int64, st *ScanStats, fn func(Event) error) (err error) {
+func scanPartition(ctx context.Context, d *kafka.Dialer, cfg ScanConfig, p int, first, last int64, st *ScanStats, fn func(event.Event) error) (err error) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:   cfg.Brokers,
 		Topic:     cfg.Topic,
@@ -206,7 +208,7 @@ func scanPartition(ctx context.Context, d *kafka.Dialer, cfg ScanConfig, p int, 
 	if err := r.SetOffset(first); err != nil {
 		return fmt.Errorf("seek %s[%d]@%d: %w", cfg.Topic, p, first, err)
 	}
-	opt := DecodeOptions{Format: cfg.Format, MaxBytes: cfg.MaxBytes}
+	opt := event.DecodeOptions{Format: cfg.Format, MaxBytes: cfg.MaxBytes}
 	idle := 0
 	for {
 		fctx, cancel := context.WithTimeout(ctx, cfg.idle)
@@ -232,13 +234,13 @@ func scanPartition(ctx context.Context, d *kafka.Dialer, cfg ScanConfig, p int, 
 		if m.Offset >= last {
 			return nil
 		}
-		ev, derr := Decode(Source{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}, m.Value, opt)
+		ev, derr := event.Decode(event.Source{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}, m.Value, opt)
 		if derr != nil {
-			var de *DecodeError
+			var de *event.DecodeError
 			if errors.As(derr, &de) {
 				st.Malformed[de.Reason]++
 			} else {
-				st.Malformed[ReasonInvalidJSON]++
+				st.Malformed[event.ReasonInvalidJSON]++
 			}
 		} else {
 			st.Events++

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // TestScan reads a topic of three partitions (one empty) holding valid and
@@ -51,7 +53,7 @@ func TestScan(t *testing.T) {
 			c.MaxEvents = tc.maxEvents
 			got := map[string]bool{}
 			start := time.Now()
-			st, err := Scan(ctx, c, func(ev Event) error {
+			st, err := Scan(ctx, c, func(ev event.Event) error {
 				if got[ev.Text] || !want[ev.Text] {
 					return fmt.Errorf("unexpected or repeated event %q", ev.Text)
 				}
@@ -71,7 +73,7 @@ func TestScan(t *testing.T) {
 				if st.MalformedTotal() != len(bad) || st.Read != 2 || st.Stalled != 0 {
 					t.Fatalf("stats %+v: want %d malformed, 2 partitions read", st, len(bad))
 				}
-				if st.Malformed[ReasonInvalidJSON] != 1 || st.Malformed[ReasonInvalidUTF8] != 1 || st.Malformed[ReasonMissingText] != 1 {
+				if st.Malformed[event.ReasonInvalidJSON] != 1 || st.Malformed[event.ReasonInvalidUTF8] != 1 || st.Malformed[event.ReasonMissingText] != 1 {
 					t.Fatalf("malformed by reason %v", st.Malformed)
 				}
 			}
@@ -107,7 +109,7 @@ func TestScan(t *testing.T) {
 	// An error from the callback stops the scan.
 	stop := errors.New("enough")
 	n := 0
-	st, err := Scan(ctx, cfg, func(Event) error {
+	st, err := Scan(ctx, cfg, func(event.Event) error {
 		if n++; n == 3 {
 			return stop
 		}
@@ -137,7 +139,7 @@ func TestScanErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			st, err := Scan(ctx, tc.cfg, func(Event) error { return nil })
+			st, err := Scan(ctx, tc.cfg, func(event.Event) error { return nil })
 			if tc.want == "" {
 				if err != nil || st.Events != 0 || st.Read != 0 {
 					t.Fatalf("empty topic: %+v, %v", st, err)
@@ -169,11 +171,11 @@ func TestScanStalledPartition(t *testing.T) {
 	if err != nil || last-first != 2 {
 		t.Fatalf("offsets %d..%d, %v", first, last, err)
 	}
-	st := ScanStats{Malformed: map[Reason]int{}}
-	cfg := ScanConfig{Brokers: k.brokers, Topic: topic, FetchMaxBytes: DefaultFetchMaxBytes, MaxBytes: DefaultMaxBytes, idle: 100 * time.Millisecond}
+	st := ScanStats{Malformed: map[event.Reason]int{}}
+	cfg := ScanConfig{Brokers: k.brokers, Topic: topic, FetchMaxBytes: DefaultFetchMaxBytes, MaxBytes: event.DefaultMaxBytes, idle: 100 * time.Millisecond}
 	var texts []string
 	start := time.Now()
-	err = scanPartition(ctx, d, cfg, 0, first, last+3, &st, func(ev Event) error {
+	err = scanPartition(ctx, d, cfg, 0, first, last+3, &st, func(ev event.Event) error {
 		texts = append(texts, ev.Text)
 		return nil
 	})

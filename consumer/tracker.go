@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // TopicPartition names one partition of a topic.
@@ -19,22 +21,6 @@ type Offset struct {
 	Topic     string
 	Partition int
 	Offset    int64
-}
-
-// PartitionStats describes one tracked partition.
-type PartitionStats struct {
-	Topic     string
-	Partition int
-	// Fetched counts records marked in flight since the partition was
-	// (re)assigned.
-	Fetched int64
-	// InFlight is the number of fetched records not yet popped off the
-	// watermark (not done, or done behind an undone one).
-	InFlight int
-	// Watermark is the committable offset, -1 if unknown.
-	Watermark int64
-	// Committed is the highest offset known committed, -1 if unknown.
-	Committed int64
 }
 
 // Tracker computes per-partition commit watermarks from out-of-order
@@ -273,12 +259,12 @@ func (t *Tracker) Committed(offs []Offset) {
 
 // Stats returns a snapshot of every tracked partition, sorted by topic and
 // partition.
-func (t *Tracker) Stats() []PartitionStats {
+func (t *Tracker) Stats() []event.PartitionStats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]PartitionStats, 0, len(t.parts))
+	out := make([]event.PartitionStats, 0, len(t.parts))
 	for tp, p := range t.parts {
-		out = append(out, PartitionStats{
+		out = append(out, event.PartitionStats{
 			Topic: tp.Topic, Partition: tp.Partition,
 			Fetched: p.fetched, InFlight: len(p.pending),
 			Watermark: p.watermark, Committed: p.committed,

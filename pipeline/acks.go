@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/tagstream/tagstream/producer"
+	"github.com/tagstream/tagstream/event"
 )
 
 // ackLoop receives the sink's acknowledgements until stop is closed (Run
@@ -28,14 +28,14 @@ func (p *Pipeline) ackLoop(hard context.Context, stop <-chan struct{}) {
 	}
 }
 
-func (p *Pipeline) ack(a producer.Ack) {
+func (p *Pipeline) ack(a event.Ack) {
 	pd, ok := a.Token.(*pending)
 	if !ok {
 		p.log.Error("ack with a foreign token", "token", a.Token)
 		return
 	}
 	if a.Err != nil {
-		if errors.Is(a.Err, producer.ErrInvalidItem) {
+		if errors.Is(a.Err, event.ErrInvalidItem) {
 			p.unpublishable(pd, a.Err)
 			return
 		}
@@ -80,10 +80,10 @@ func (p *Pipeline) unpublishable(pd *pending, err error) {
 		return
 	}
 	pd.dead, pd.label = true, ReasonUnpublishable
-	pd.item = producer.Item{Token: pd, DeadLetter: &producer.DeadLetter{
+	pd.item = event.Item{Token: pd, DeadLetter: &event.DeadLetter{
 		Reason: ReasonUnpublishable,
 		Err:    err,
-		Source: producer.Source{Topic: pd.topic, Partition: pd.part, Offset: pd.offset},
+		Source: event.Source{Topic: pd.topic, Partition: pd.part, Offset: pd.offset},
 		Raw:    pd.raw,
 	}}
 	pd.raw = nil
@@ -118,7 +118,7 @@ func (p *Pipeline) retry(pd *pending, err error) {
 // while publishes keep failing) before each round.
 func (p *Pipeline) retryLoop(hard context.Context, stop <-chan struct{}) {
 	backoff := p.cfg.RetryBackoff
-	var items []producer.Item
+	var items []event.Item
 	for {
 		select {
 		case <-p.retryC:

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/producer"
 )
 
@@ -190,17 +191,17 @@ type streamMsg struct {
 	result  struct {
 		ID     string          `json:"id"`
 		Label  string          `json:"label"`
-		Source producer.Source `json:"source"`
+		Source event.Source    `json:"source"`
 		Text   string          `json:"text"`
 		Meta   json.RawMessage `json:"meta"`
 	}
 	dead struct {
-		Reason    string          `json:"reason"`
-		Error     string          `json:"error"`
-		Source    producer.Source `json:"source"`
-		RawBase64 string          `json:"raw_base64"`
-		RawBytes  int             `json:"raw_bytes"`
-		Truncated bool            `json:"raw_truncated"`
+		Reason    string       `json:"reason"`
+		Error     string       `json:"error"`
+		Source    event.Source `json:"source"`
+		RawBase64 string       `json:"raw_base64"`
+		RawBytes  int          `json:"raw_bytes"`
+		Truncated bool         `json:"raw_truncated"`
 	}
 }
 

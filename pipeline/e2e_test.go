@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 )
 
 // These tests run the whole path — kafka-go consumer group, pipeline,
@@ -22,23 +22,23 @@ func TestE2EBadInputsGoToDLQ(t *testing.T) {
 	n := newE2ENATS(t)
 	type bad struct {
 		value  []byte
-		reason consumer.Reason
+		reason event.Reason
 	}
 	bads := []bad{
-		{[]byte(`{"text": "unterminated`), consumer.ReasonInvalidJSON},
-		{[]byte("{\"text\": \"caf\xe9 latin-1\"}"), consumer.ReasonInvalidUTF8},
-		{[]byte(`{"text": ""}`), consumer.ReasonEmptyText},
-		{[]byte(`{"text": "   "}`), consumer.ReasonEmptyText},
-		{[]byte(`{"text": "` + strings.Repeat("big ", 512<<10) + `"}`), consumer.ReasonTooLarge}, // 2 MiB
-		{[]byte{0x00, 0xff, 0xfe, 0x13, 0x37, 0x80, 0x81}, consumer.ReasonInvalidUTF8},           // binary garbage
-		{[]byte(`{"text": 42}`), consumer.ReasonWrongType},
-		{[]byte(`["a list"]`), consumer.ReasonWrongType},
-		{[]byte(`{"id": "no text"}`), consumer.ReasonMissingText},
-		{[]byte(`{"text": "hi", "lang": "fr"}`), consumer.ReasonBadLang},
+		{[]byte(`{"text": "unterminated`), event.ReasonInvalidJSON},
+		{[]byte("{\"text\": \"caf\xe9 latin-1\"}"), event.ReasonInvalidUTF8},
+		{[]byte(`{"text": ""}`), event.ReasonEmptyText},
+		{[]byte(`{"text": "   "}`), event.ReasonEmptyText},
+		{[]byte(`{"text": "` + strings.Repeat("big ", 512<<10) + `"}`), event.ReasonTooLarge}, // 2 MiB
+		{[]byte{0x00, 0xff, 0xfe, 0x13, 0x37, 0x80, 0x81}, event.ReasonInvalidUTF8},           // binary garbage
+		{[]byte(`{"text": 42}`), event.ReasonWrongType},
+		{[]byte(`["a list"]`), event.ReasonWrongType},
+		{[]byte(`{"id": "no text"}`), event.ReasonMissingText},
+		{[]byte(`{"text": "hi", "lang": "fr"}`), event.ReasonBadLang},
 	}
 	var values [][]byte
-	wantReason := map[string]consumer.Reason{} // "p/o" → reason, filled after produce
-	isBad := map[int]consumer.Reason{}
+	wantReason := map[string]event.Reason{} // "p/o" → reason, filled after produce
+	isBad := map[int]event.Reason{}
 	valid := 0
 	for i := 0; i < 200; i++ {
 		if i%20 == 7 && len(isBad) < len(bads) {

@@ -10,25 +10,24 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/tagstream/tagstream/consumer"
-	"github.com/tagstream/tagstream/producer"
+	"github.com/tagstream/tagstream/event"
 )
 
 // fakeSource serves a fixed list of records and records MarkDone calls.
 type fakeSource struct {
 	mu      sync.Mutex
-	recs    []consumer.Record
+	recs    []event.Record
 	next    int
 	fetches int
 	done    map[string]int // "topic/partition/offset" → MarkDone calls
 	more    chan struct{}  // closed-and-replaced when records are added
 }
 
-func newFakeSource(recs ...consumer.Record) *fakeSource {
+func newFakeSource(recs ...event.Record) *fakeSource {
 	return &fakeSource{recs: recs, done: map[string]int{}, more: make(chan struct{})}
 }
 
-func (s *fakeSource) add(recs ...consumer.Record) {
+func (s *fakeSource) add(recs ...event.Record) {
 	s.mu.Lock()
 	s.recs = append(s.recs, recs...)
 	close(s.more)
@@ -36,12 +35,12 @@ func (s *fakeSource) add(recs ...consumer.Record) {
 	s.mu.Unlock()
 }
 
-func (s *fakeSource) Fetch(ctx context.Context, max int) ([]consumer.Record, error) {
+func (s *fakeSource) Fetch(ctx context.Context, max int) ([]event.Record, error) {
 	for {
 		s.mu.Lock()
 		if s.next < len(s.recs) {
 			n := min(max, len(s.recs)-s.next)
-			out := append([]consumer.Record(nil), s.recs[s.next:s.next+n]...)
+			out := append([]event.Record(nil), s.recs[s.next:s.next+n]...)
 			s.next += n
 			s.fetches++
 			s.mu.Unlock()
@@ -83,24 +82,24 @@ func (s *fakeSource) doneCounts() map[string]int {
 // the first failFirst attempts of each item, and records what it saw. While
 // hold is set it accepts items but acknowledges none (a stuck server).
 type fakeSink struct {
-	acks      chan producer.Ack
+	acks      chan event.Ack
 	failFirst int
 
 	mu       sync.Mutex
 	attempts map[string]int
-	items    []producer.Item // every accepted item, in order
-	batches  []int           // sizes of PublishBatch calls
+	items    []event.Item // every accepted item, in order
+	batches  []int        // sizes of PublishBatch calls
 	hold     bool
-	held     []producer.Ack
-	queue    chan producer.Ack
+	held     []event.Ack
+	queue    chan event.Ack
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
 
 func newFakeSink(t *testing.T, failFirst int) *fakeSink {
 	k := &fakeSink{
-		acks: make(chan producer.Ack), failFirst: failFirst, attempts: map[string]int{},
-		queue: make(chan producer.Ack, 1<<16), stop: make(chan struct{}),
+		acks: make(chan event.Ack), failFirst: failFirst, attempts: map[string]int{},
+		queue: make(chan event.Ack, 1<<16), stop: make(chan struct{}),
 	}
 	k.wg.Add(1)
 	go func() {
@@ -122,14 +121,14 @@ func newFakeSink(t *testing.T, failFirst int) *fakeSink {
 	return k
 }
 
-func itemKey(it producer.Item) string {
+func itemKey(it event.Item) string {
 	if it.Result != nil {
 		return it.Result.Source.String()
 	}
 	return it.DeadLetter.Source.String()
 }
 
-func (k *fakeSink) PublishBatch(ctx context.Context, items []producer.Item) (int, error) {
+func (k *fakeSink) PublishBatch(ctx context.Context, items []event.Item) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -145,7 +144,7 @@ func (k *fakeSink) PublishBatch(ctx context.Context, items []producer.Item) (int
 		} else {
 			k.items = append(k.items, it)
 		}
-		a := producer.Ack{Token: it.Token, Err: err}
+		a := event.Ack{Token: it.Token, Err: err}
 		if k.hold {
 			k.held = append(k.held, a)
 			continue
@@ -155,7 +154,7 @@ func (k *fakeSink) PublishBatch(ctx context.Context, items []producer.Item) (int
 	return len(items), nil
 }
 
-func (k *fakeSink) Acks() <-chan producer.Ack { return k.acks }
+func (k *fakeSink) Acks() <-chan event.Ack { return k.acks }
 
 func (k *fakeSink) setHold(h bool) {
 	k.mu.Lock()
@@ -169,10 +168,10 @@ func (k *fakeSink) setHold(h bool) {
 	}
 }
 
-func (k *fakeSink) published() []producer.Item {
+func (k *fakeSink) published() []event.Item {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return append([]producer.Item(nil), k.items...)
+	return append([]event.Item(nil), k.items...)
 }
 
 func (k *fakeSink) batchSizes() []int {
@@ -183,8 +182,8 @@ func (k *fakeSink) batchSizes() []int {
 
 // records returns n valid English/Chinese records over 3 partitions of
 // topic "t", with offsets counting per partition.
-func records(n int) []consumer.Record {
-	out := make([]consumer.Record, n)
+func records(n int) []event.Record {
+	out := make([]event.Record, n)
 	for i := range out {
 		p := i % 3
 		text := fmt.Sprintf("event %d is great", i)
@@ -192,9 +191,9 @@ func records(n int) []consumer.Record {
 		if i%4 == 3 {
 			text = fmt.Sprintf("第%d条消息，北京天气很好", i)
 		}
-		out[i] = consumer.Record{
+		out[i] = event.Record{
 			Topic: "t", Partition: p, Offset: int64(i / 3), Time: time.Now(),
-			Event: consumer.Event{ID: fmt.Sprintf("e%d", i), Text: text, Lang: lang},
+			Event: event.Event{ID: fmt.Sprintf("e%d", i), Text: text, Lang: lang},
 		}
 	}
 	return out

@@ -9,10 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/text"
-	"github.com/tagstream/tagstream/producer"
 )
 
 // Feedback dead-letter reasons, beside the consumer's decode reasons.
@@ -42,7 +41,7 @@ type FeedbackEntity struct {
 // "entities"?: [{"start","end","type"}], "lang"?}. The record's Event (the
 // consumer's decoding of id, text and lang) must be valid. It returns a
 // reason and an error for feedback to dead-letter.
-func ParseFeedback(r consumer.Record, s *Snapshot) (Feedback, string, error) {
+func ParseFeedback(r event.Record, s *Snapshot) (Feedback, string, error) {
 	if r.Err != nil {
 		return Feedback{}, string(r.Err.Reason), r.Err
 	}
@@ -51,7 +50,7 @@ func ParseFeedback(r consumer.Record, s *Snapshot) (Feedback, string, error) {
 		Entities []FeedbackEntity `json:"entities"`
 	}
 	if err := json.Unmarshal(r.Value, &extra); err != nil {
-		return Feedback{}, string(consumer.ReasonWrongType), fmt.Errorf("feedback %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
+		return Feedback{}, string(event.ReasonWrongType), fmt.Errorf("feedback %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
 	}
 	fb := Feedback{ID: r.Event.ID, Text: r.Event.Text, Lang: r.Event.Lang, Entities: extra.Entities}
 	if fb.Lang == "" {
@@ -129,7 +128,7 @@ func (t *Trainer) RunFeedback(ctx context.Context, src Source, dlq Sink, interva
 				if !ok {
 					return
 				}
-				if c, ok := a.Token.(consumer.Record); ok && a.Err == nil {
+				if c, ok := a.Token.(event.Record); ok && a.Err == nil {
 					src.MarkDone(c.Topic, c.Partition, c.Offset)
 				}
 				pendingMu.Lock()
@@ -160,18 +159,18 @@ func (t *Trainer) RunFeedback(ctx context.Context, src Source, dlq Sink, interva
 			return st, nil
 		}
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			if errors.Is(err, consumer.ErrClosed) {
+			if errors.Is(err, event.ErrClosed) {
 				return st, nil
 			}
 			t.log.Warn("fetch feedback", "err", err)
 		}
-		var dead []producer.Item
+		var dead []event.Item
 		for _, r := range recs {
 			fb, reason, err := ParseFeedback(r, t.models.Models())
 			if err != nil {
-				dead = append(dead, producer.Item{Token: r, DeadLetter: &producer.DeadLetter{
+				dead = append(dead, event.Item{Token: r, DeadLetter: &event.DeadLetter{
 					Reason: reason, Err: err, Raw: r.Value,
-					Source: producer.Source{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset},
+					Source: r.Source(),
 				}})
 				continue
 			}

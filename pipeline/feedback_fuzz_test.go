@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/text"
 )
@@ -72,17 +72,17 @@ func FuzzParseFeedback(f *testing.F) {
 	snap := feedbackSnapshot(f)
 	known := map[string]bool{
 		ReasonNoCorrection: true, ReasonBadLabel: true, ReasonBadEntities: true,
-		string(consumer.ReasonTooLarge): true, string(consumer.ReasonInvalidUTF8): true,
-		string(consumer.ReasonInvalidJSON): true, string(consumer.ReasonWrongType): true,
-		string(consumer.ReasonMissingText): true, string(consumer.ReasonEmptyText): true,
-		string(consumer.ReasonBadLang): true,
+		string(event.ReasonTooLarge): true, string(event.ReasonInvalidUTF8): true,
+		string(event.ReasonInvalidJSON): true, string(event.ReasonWrongType): true,
+		string(event.ReasonMissingText): true, string(event.ReasonEmptyText): true,
+		string(event.ReasonBadLang): true,
 	}
 	f.Fuzz(func(t *testing.T, value []byte) {
-		src := consumer.Source{Topic: "fb", Partition: 2, Offset: 7}
-		r := consumer.Record{Topic: src.Topic, Partition: src.Partition, Offset: src.Offset, Value: value}
-		ev, derr := consumer.Decode(src, value, consumer.DecodeOptions{})
+		src := event.Source{Topic: "fb", Partition: 2, Offset: 7}
+		r := event.Record{Topic: src.Topic, Partition: src.Partition, Offset: src.Offset, Value: value}
+		ev, derr := event.Decode(src, value, event.DecodeOptions{})
 		if derr != nil {
-			r.Err = derr.(*consumer.DecodeError)
+			r.Err = derr.(*event.DecodeError)
 		} else {
 			r.Event = ev
 		}
@@ -94,7 +94,7 @@ func FuzzParseFeedback(f *testing.F) {
 			if !known[reason] {
 				t.Fatalf("ParseFeedback(%q): unknown reason %q (%v)", value, reason, err)
 			}
-			if derr != nil && (reason != string(r.Err.Reason) || !errors.Is(err, consumer.ErrBadEvent)) {
+			if derr != nil && (reason != string(r.Err.Reason) || !errors.Is(err, event.ErrBadEvent)) {
 				t.Fatalf("ParseFeedback(%q): reason %q, error %v; decoding said %v", value, reason, err, derr)
 			}
 			switch reason {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 )
 
 // metrics are the pipeline's Prometheus metrics. They are always created
@@ -28,9 +28,9 @@ type metrics struct {
 }
 
 // statser is implemented by a Source that reports per-partition offsets
-// (*consumer.Consumer).
+// (the Kafka consumer does).
 type statser interface {
-	Stats() consumer.Stats
+	PartitionStats() []event.PartitionStats
 }
 
 func newMetrics(reg prometheus.Registerer, p *Pipeline) (*metrics, error) {
@@ -121,7 +121,7 @@ var uncommittedDesc = prometheus.NewDesc("tagstream_uncommitted_offsets",
 func (c *offsetCollector) Describe(ch chan<- *prometheus.Desc) { ch <- uncommittedDesc }
 
 func (c *offsetCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, ps := range c.src.Stats().Partitions {
+	for _, ps := range c.src.PartitionStats() {
 		n := float64(ps.InFlight)
 		if ps.Watermark >= 0 && ps.Committed >= 0 && ps.Watermark > ps.Committed {
 			n += float64(ps.Watermark - ps.Committed)

@@ -8,20 +8,18 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
-	"github.com/tagstream/tagstream/producer"
 )
 
 // ModelBucket stores promoted model files. *producer.ModelStore implements
-// it.
+// it (asserted in package producer's tests).
 type ModelBucket interface {
-	Put(ctx context.Context, obj producer.ModelObject, data []byte) (producer.ModelObject, error)
-	Get(ctx context.Context, name string) ([]byte, producer.ModelObject, error)
-	List(ctx context.Context) ([]producer.ModelObject, error)
-	Watch(ctx context.Context, fn func(producer.ModelObject)) error
+	Put(ctx context.Context, obj event.ModelObject, data []byte) (event.ModelObject, error)
+	Get(ctx context.Context, name string) ([]byte, event.ModelObject, error)
+	List(ctx context.Context) ([]event.ModelObject, error)
+	Watch(ctx context.Context, fn func(event.ModelObject)) error
 }
-
-var _ ModelBucket = (*producer.ModelStore)(nil)
 
 // ModelSync distributes promoted classifiers through a ModelBucket: Publish
 // stores a promotion, Run applies every promotion stored by any instance.
@@ -38,7 +36,7 @@ type ModelSync struct {
 	applied  map[string]int // lang.kind → newest seq in service
 	refused  int
 	lastErr  error
-	swapHook func(producer.ModelObject)
+	swapHook func(event.ModelObject)
 }
 
 // NewModelSync returns a ModelSync for the models held by m.
@@ -70,7 +68,7 @@ func (s *ModelSync) Publish(ctx context.Context, p Promotion) error {
 	if err != nil {
 		return err
 	}
-	obj := producer.ModelObject{
+	obj := event.ModelObject{
 		Lang: p.Lang, Kind: kind, Seq: p.Seq, Version: version, Parent: p.Parent,
 		Metrics: p.Decision.Reason,
 	}
@@ -108,13 +106,13 @@ func (s *ModelSync) LoadNewest(ctx context.Context) (int, error) {
 
 // Run applies promotions as they are stored, until ctx ends.
 func (s *ModelSync) Run(ctx context.Context) error {
-	return s.bucket.Watch(ctx, func(o producer.ModelObject) {
+	return s.bucket.Watch(ctx, func(o event.ModelObject) {
 		_ = s.apply(ctx, o)
 	})
 }
 
 // apply verifies object o and swaps it in unless something newer serves.
-func (s *ModelSync) apply(ctx context.Context, o producer.ModelObject) error {
+func (s *ModelSync) apply(ctx context.Context, o event.ModelObject) error {
 	key := o.Lang + "." + o.Kind
 	s.mu.Lock()
 	if o.Seq <= s.applied[key] {
@@ -179,7 +177,7 @@ func (s *ModelSync) apply(ctx context.Context, o producer.ModelObject) error {
 }
 
 // applyTagger verifies a tagger object and swaps it in.
-func (s *ModelSync) applyTagger(obj producer.ModelObject, data []byte, lang string, cur *LangModels, refuse func(error) error) error {
+func (s *ModelSync) applyTagger(obj event.ModelObject, data []byte, lang string, cur *LangModels, refuse func(error) error) error {
 	if lang != obj.Lang || cur.Tagger == nil {
 		return refuse(fmt.Errorf("no %s tagger in service to replace", obj.Lang))
 	}

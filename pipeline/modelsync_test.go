@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/producer"
 )
@@ -49,7 +50,7 @@ func TestModelSyncAcrossInstances(t *testing.T) {
 	syncA := NewModelSync(openStore(t, n, bucket), a, nil)
 	syncB := NewModelSync(openStore(t, n, bucket), b, nil)
 	swapped := make(chan time.Time, 4)
-	syncB.swapHook = func(producer.ModelObject) { swapped <- time.Now() }
+	syncB.swapHook = func(event.ModelObject) { swapped <- time.Now() }
 	runSync(t, syncA)
 	runSync(t, syncB)
 
@@ -104,7 +105,7 @@ func TestModelSyncAcrossInstances(t *testing.T) {
 	tampered[len(tampered)-10] ^= 0x40
 	ctx := context.Background()
 	for i, data := range [][]byte{good.Bytes()[:good.Len()/2], tampered} {
-		obj := producer.ModelObject{Lang: "en", Kind: "classifier", Seq: 100 + i, Version: promoted.Version, Parent: promoted.Version}
+		obj := event.ModelObject{Lang: "en", Kind: "classifier", Seq: 100 + i, Version: promoted.Version, Parent: promoted.Version}
 		if _, err := store.Put(ctx, obj, data); err != nil {
 			t.Fatal(err)
 		}

@@ -12,32 +12,27 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tagstream/tagstream/consumer"
-	"github.com/tagstream/tagstream/producer"
+	"github.com/tagstream/tagstream/event"
 )
 
 // Source supplies records and learns which are done. *consumer.Consumer
-// implements it.
+// implements it (asserted in package consumer's tests).
 type Source interface {
 	// Fetch blocks until at least one record is available or ctx ends,
-	// and returns at most max records. It returns consumer.ErrClosed
-	// once the source is closed.
-	Fetch(ctx context.Context, max int) ([]consumer.Record, error)
+	// and returns at most max records. It returns an error matching
+	// event.ErrClosed once the source is closed.
+	Fetch(ctx context.Context, max int) ([]event.Record, error)
 	// MarkDone reports that a record's result was acknowledged.
 	MarkDone(topic string, partition int, offset int64)
 }
 
 // Sink publishes results and dead letters and acknowledges each accepted
-// item exactly once on Acks. *producer.Publisher implements it.
+// item exactly once on Acks. *producer.Publisher implements it (asserted
+// in package producer's tests).
 type Sink interface {
-	PublishBatch(ctx context.Context, items []producer.Item) (int, error)
-	Acks() <-chan producer.Ack
+	PublishBatch(ctx context.Context, items []event.Item) (int, error)
+	Acks() <-chan event.Ack
 }
-
-var (
-	_ Source = (*consumer.Consumer)(nil)
-	_ Sink   = (*producer.Publisher)(nil)
-)
 
 // Config configures a Pipeline. The zero value of every field means "use
 // the default", except BatchMaxDelay, where 0 means "do not wait".
@@ -141,7 +136,7 @@ type options struct {
 	log       *slog.Logger
 	reg       prometheus.Registerer
 	now       func() time.Time
-	fetchHook func([]consumer.Record)
+	fetchHook func([]event.Record)
 }
 
 // WithLogger sets the logger (default: discard).
@@ -164,7 +159,7 @@ type Pipeline struct {
 	now    func() time.Time
 	m      *metrics
 	models atomic.Pointer[Snapshot]
-	hook   func([]consumer.Record) // WithFetchHook, or nil
+	hook   func([]event.Record) // WithFetchHook, or nil
 
 	running  atomic.Bool
 	inFlight atomic.Int64  // fetched, not yet acknowledged
@@ -290,8 +285,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	})
 	defer stopTimer()
 
-	records := make(chan consumer.Record, p.cfg.QueueSize)
-	batches := make(chan []consumer.Record, p.cfg.Workers)
+	records := make(chan event.Record, p.cfg.QueueSize)
+	batches := make(chan []event.Record, p.cfg.Workers)
 
 	var stages, background sync.WaitGroup
 	stages.Add(2 + p.cfg.Workers)
@@ -348,7 +343,7 @@ func (p *Pipeline) done(n, bytes int64) {
 
 // fetchLoop fetches until ctx ends and queues every record; a full queue
 // blocks it (backpressure). It closes records when it returns.
-func (p *Pipeline) fetchLoop(ctx, hard context.Context, records chan<- consumer.Record) {
+func (p *Pipeline) fetchLoop(ctx, hard context.Context, records chan<- event.Record) {
 	defer close(records)
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
@@ -365,7 +360,7 @@ func (p *Pipeline) fetchLoop(ctx, hard context.Context, records chan<- consumer.
 		}
 		recs, err := p.src.Fetch(ctx, min(p.cfg.BatchMaxSize, room))
 		if err != nil {
-			if errors.Is(err, consumer.ErrClosed) || ctx.Err() != nil {
+			if errors.Is(err, event.ErrClosed) || ctx.Err() != nil {
 				return
 			}
 			p.m.fetchErrors.Inc()
@@ -401,10 +396,10 @@ func (p *Pipeline) fetchLoop(ctx, hard context.Context, records chan<- consumer.
 // batcher groups records into batches of at most BatchMaxSize, sending a
 // partial batch BatchMaxDelay after its first record. It flushes what it
 // holds and closes batches when records is closed.
-func (p *Pipeline) batcher(hard context.Context, records <-chan consumer.Record, batches chan<- []consumer.Record) {
+func (p *Pipeline) batcher(hard context.Context, records <-chan event.Record, batches chan<- []event.Record) {
 	defer close(batches)
 	max := p.cfg.BatchMaxSize
-	var cur []consumer.Record
+	var cur []event.Record
 	var curBytes int64
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -432,7 +427,7 @@ func (p *Pipeline) batcher(hard context.Context, records <-chan consumer.Record,
 				return
 			}
 			if cur == nil {
-				cur = make([]consumer.Record, 0, max)
+				cur = make([]event.Record, 0, max)
 			}
 			cur = append(cur, r)
 			curBytes += int64(len(r.Value))
@@ -478,7 +473,7 @@ func (p *Pipeline) pausedSeconds() float64 {
 }
 
 // valueBytes is the total size of the records' values.
-func valueBytes(recs []consumer.Record) int64 {
+func valueBytes(recs []event.Record) int64 {
 	var n int64
 	for i := range recs {
 		n += int64(len(recs[i].Value))

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/models"
 )
@@ -61,7 +61,7 @@ func newTestPipeline(t *testing.T, cfg Config, src Source, sink Sink, s *Snapsho
 }
 
 // checkAllDone asserts every record was marked done exactly once.
-func checkAllDone(t *testing.T, src *fakeSource, recs []consumer.Record) {
+func checkAllDone(t *testing.T, src *fakeSource, recs []event.Record) {
 	t.Helper()
 	done := src.doneCounts()
 	for _, r := range recs {
@@ -167,8 +167,8 @@ func TestPipelineDeadLettersBadRecords(t *testing.T) {
 	for i := 0; i < len(recs); i += 5 {
 		r := &recs[i]
 		r.Value = []byte("{not json")
-		r.Err = &consumer.DecodeError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Reason: consumer.ReasonInvalidJSON, Msg: "bad"}
-		r.Event = consumer.Event{}
+		r.Err = &event.DecodeError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Reason: event.ReasonInvalidJSON, Msg: "bad"}
+		r.Event = event.Event{}
 	}
 	src := newFakeSource(recs...)
 	sink := newFakeSink(t, 0)
@@ -188,7 +188,7 @@ func TestPipelineDeadLettersBadRecords(t *testing.T) {
 	for _, it := range sink.published() {
 		if d := it.DeadLetter; d != nil {
 			dead++
-			if d.Reason != string(consumer.ReasonInvalidJSON) || string(d.Raw) != "{not json" || d.Source.Offset%1 != 0 {
+			if d.Reason != string(event.ReasonInvalidJSON) || string(d.Raw) != "{not json" || d.Source.Offset%1 != 0 {
 				t.Errorf("dead letter %+v", d)
 			}
 		} else if it.Result.Label != IdentityLabel {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 )
 
 // TestPipelineEntityLeavesPossessiveOut runs an English post with a
@@ -13,7 +13,7 @@ import (
 func TestPipelineEntityLeavesPossessiveOut(t *testing.T) {
 	t.Parallel()
 	text := "Barack Obama's new podcast episode is really thoughtful"
-	recs := []consumer.Record{{Topic: "t", Time: time.Now(), Event: consumer.Event{ID: "obama", Text: text}}}
+	recs := []event.Record{{Topic: "t", Time: time.Now(), Event: event.Event{ID: "obama", Text: text}}}
 	src := newFakeSource(recs...)
 	sink := newFakeSink(t, 0)
 	p := newTestPipeline(t, Config{BatchMaxSize: 4, BatchMaxDelay: time.Millisecond, Workers: 1}, src, sink, defaultSnapshot(t))

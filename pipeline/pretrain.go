@@ -14,7 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/text"
 )
@@ -234,7 +234,7 @@ func (p *Pretrainer) Register(reg prometheus.Registerer) error {
 // probability Sample for the language of its event (detected from the
 // text when absent) if that language has a model. It never blocks on
 // anything but a short critical section and does not retain recs.
-func (p *Pretrainer) Offer(recs []consumer.Record) {
+func (p *Pretrainer) Offer(recs []event.Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := range recs {
@@ -465,7 +465,7 @@ func (p *Pretrainer) baseFor(lang string, c *model.Classifier, version string) (
 // WithFetchHook calls fn with every batch of records the pipeline fetches,
 // on its fetch goroutine, before they are queued (Pretrainer.Offer). fn
 // must not block or retain recs.
-func WithFetchHook(fn func(recs []consumer.Record)) Option {
+func WithFetchHook(fn func(recs []event.Record)) Option {
 	return func(o *options) { o.fetchHook = fn }
 }
 

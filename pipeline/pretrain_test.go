@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 )
 
@@ -152,9 +152,9 @@ func TestPretrainerRefreshesAndHandsOver(t *testing.T) {
 	}
 
 	// The stream: the pipeline hands every fetched batch to Offer.
-	recs := make([]consumer.Record, len(f.stream))
+	recs := make([]event.Record, len(f.stream))
 	for i, s := range f.stream {
-		recs[i] = consumer.Record{Topic: "t", Partition: i % 2, Offset: int64(i / 2), Time: time.Now(), Event: consumer.Event{ID: fmt.Sprint(i), Text: s}}
+		recs[i] = event.Record{Topic: "t", Partition: i % 2, Offset: int64(i / 2), Time: time.Now(), Event: event.Event{ID: fmt.Sprint(i), Text: s}}
 	}
 	holder := holderFor(t, f.fromLM, "from-lm")
 	p, err := New(Config{BatchMaxSize: 32, Workers: 1}, newFakeSource(recs...), newFakeSink(t, 0), holder.Models(), WithFetchHook(pt.Offer))

@@ -8,8 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
-	"github.com/tagstream/tagstream/producer"
 )
 
 // tinyNER trains a small English tagger: capitalised names after "mr" are
@@ -73,7 +73,7 @@ func TestTrainerTaggerRoundAndSync(t *testing.T) {
 	syncA := NewModelSync(openStore(t, n, bucket), a, nil)
 	syncB := NewModelSync(openStore(t, n, bucket), b, nil)
 	swapped := make(chan struct{}, 4)
-	syncB.swapHook = func(producer.ModelObject) { swapped <- struct{}{} }
+	syncB.swapHook = func(event.ModelObject) { swapped <- struct{}{} }
 	runSync(t, syncA)
 	runSync(t, syncB)
 	tr, err := NewTrainer(TrainerConfig{MinExamples: 200, FineTune: model.FineTuneConfig{Steps: 100, Batch: 16, Workers: 2}}, a, nil, nil, nil)

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 )
 
@@ -128,8 +128,8 @@ func TestTrainerPromotesIntoRunningPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, before := snap.For("en")
-	event := func(i int, text string) consumer.Record {
-		return consumer.Record{Topic: "t", Partition: 0, Offset: int64(i), Time: time.Now(), Event: consumer.Event{ID: fmt.Sprint(i), Text: text, Lang: "en"}}
+	event := func(i int, text string) event.Record {
+		return event.Record{Topic: "t", Partition: 0, Offset: int64(i), Time: time.Now(), Event: event.Event{ID: fmt.Sprint(i), Text: text, Lang: "en"}}
 	}
 	for i := 0; i < 50; i++ {
 		src.add(event(i, "the cat was good"))
@@ -194,10 +194,10 @@ func TestRunFeedback(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(41, 42))
-	var recs []consumer.Record
+	var recs []event.Record
 	for i, ex := range keywordTexts(rng, 400, [2]string{"sunny", "rainy"}, false) {
 		v := fmt.Appendf(nil, `{"text":%q,"label":%q,"lang":"en"}`, ex.Text, ex.Label)
-		recs = append(recs, consumer.Record{Topic: "fb", Partition: 0, Offset: int64(i), Value: v, Event: consumer.Event{ID: fmt.Sprint(i), Text: ex.Text, Lang: "en"}})
+		recs = append(recs, event.Record{Topic: "fb", Partition: 0, Offset: int64(i), Value: v, Event: event.Event{ID: fmt.Sprint(i), Text: ex.Text, Lang: "en"}})
 	}
 	bad := []struct {
 		value  string
@@ -209,10 +209,10 @@ func TestRunFeedback(t *testing.T) {
 		{`{"text":"fine","entities":[{"start":0,"end":4,"type":"PER"}]}`, ReasonBadEntities}, // this snapshot has no tagger
 	}
 	for i, b := range bad {
-		var ev consumer.Event
+		var ev event.Event
 		_ = json.Unmarshal([]byte(b.value), &ev)
 		ev.Lang = "en"
-		recs = append(recs, consumer.Record{Topic: "fb", Partition: 1, Offset: int64(i), Value: []byte(b.value), Event: ev})
+		recs = append(recs, event.Record{Topic: "fb", Partition: 1, Offset: int64(i), Value: []byte(b.value), Event: ev})
 	}
 	src := newFakeSource(recs...)
 	sink := newFakeSink(t, 0)
@@ -271,12 +271,12 @@ func TestParseFeedbackEntities(t *testing.T) {
 		{`{"text":"Bob met Alice","entities":[{"start":0,"end":30,"type":"PER"}]}`, "en", ReasonBadEntities, "outside the text"},
 	}
 	for _, tc := range tests {
-		var ev consumer.Event
+		var ev event.Event
 		if err := json.Unmarshal([]byte(tc.value), &ev); err != nil {
 			t.Fatal(err)
 		}
 		ev.Lang = tc.lang
-		r := consumer.Record{Topic: "fb", Value: []byte(tc.value), Event: ev}
+		r := event.Record{Topic: "fb", Value: []byte(tc.value), Event: ev}
 		_, reason, err := ParseFeedback(r, snap)
 		if reason != tc.reason || (tc.errPart == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.errPart) {
 			t.Errorf("ParseFeedback(%s): reason %q, error %v; want %q with %q", tc.value, reason, err, tc.reason, tc.errPart)

@@ -5,16 +5,15 @@ import (
 	"errors"
 	"time"
 
-	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/text"
-	"github.com/tagstream/tagstream/producer"
 )
 
 // pending is one record handed to the sink: the item to republish if its
 // publish fails, and what to mark done once it is acknowledged.
 type pending struct {
-	item     producer.Item // Token points back to this pending
+	item     event.Item // Token points back to this pending
 	topic    string
 	part     int
 	offset   int64
@@ -32,7 +31,7 @@ type worker struct {
 	p     *Pipeline
 	snap  *Snapshot
 	ws    map[*model.Analyzer]*model.AnalyzerWorkspace
-	items []producer.Item
+	items []event.Item
 	raws  [][]byte // record value of items[i] (results only)
 	texts []string
 	idx   []int
@@ -67,14 +66,14 @@ func (w *worker) workspace(s *Snapshot, a *model.Analyzer) *model.AnalyzerWorksp
 	return ws
 }
 
-func (w *worker) run(hard context.Context, batches <-chan []consumer.Record) {
+func (w *worker) run(hard context.Context, batches <-chan []event.Record) {
 	for b := range batches {
 		w.process(hard, b)
 	}
 }
 
 // process labels one batch and hands every record to the sink.
-func (w *worker) process(hard context.Context, batch []consumer.Record) {
+func (w *worker) process(hard context.Context, batch []event.Record) {
 	p := w.p
 	p.m.batchSize.Observe(float64(len(batch)))
 	snap := p.models.Load() // once per batch: a swap never splits a batch
@@ -118,16 +117,16 @@ func (w *worker) process(hard context.Context, batch []consumer.Record) {
 			p.m.inference.WithLabelValues(lang).Observe(time.Since(t0).Seconds())
 		}
 		for k, i := range w.idx {
-			w.items = append(w.items, producer.Item{Result: w.result(&batch[i], lang, m, ws, k, now)})
+			w.items = append(w.items, event.Item{Result: w.result(&batch[i], lang, m, ws, k, now)})
 			w.raws = append(w.raws, batch[i].Value)
 		}
 	}
 	for i := range batch {
 		if r := &batch[i]; r.Err != nil {
-			w.items = append(w.items, producer.Item{DeadLetter: &producer.DeadLetter{
+			w.items = append(w.items, event.Item{DeadLetter: &event.DeadLetter{
 				Reason: string(r.Err.Reason),
 				Err:    r.Err,
-				Source: producer.Source{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset},
+				Source: r.Source(),
 				Raw:    r.Value,
 			}})
 		}
@@ -173,12 +172,12 @@ func (w *worker) process(hard context.Context, batch []consumer.Record) {
 }
 
 // result builds the Result of record r, text k of the analyzed group.
-func (w *worker) result(r *consumer.Record, lang string, m *LangModels, ws *model.AnalyzerWorkspace, k int, now time.Time) *producer.Result {
-	res := &producer.Result{
+func (w *worker) result(r *event.Record, lang string, m *LangModels, ws *model.AnalyzerWorkspace, k int, now time.Time) *event.Result {
+	res := &event.Result{
 		ID:           r.Event.ID,
 		Lang:         lang,
-		ModelVersion: producer.ModelVersion{Classifier: m.ClassifierVersion, NER: m.NERVersion},
-		Source:       producer.Source{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset},
+		ModelVersion: event.ModelVersion{Classifier: m.ClassifierVersion, NER: m.NERVersion},
+		Source:       r.Source(),
 		EventTime:    r.Time,
 		ProcessedAt:  now,
 		Meta:         r.Event.Meta,
@@ -205,9 +204,9 @@ func (w *worker) result(r *consumer.Record, lang string, m *LangModels, ws *mode
 	}
 	if a.Tagger() != nil {
 		ents := ws.Entities(k)
-		res.Entities = make([]producer.Entity, len(ents))
+		res.Entities = make([]event.Entity, len(ents))
 		for j, e := range ents {
-			res.Entities[j] = producer.Entity{Text: e.Text, Type: e.Type, Start: e.Start, End: e.End, Nominal: e.Nominal}
+			res.Entities[j] = event.Entity{Text: e.Text, Type: e.Type, Start: e.Start, End: e.End, Nominal: e.Nominal}
 		}
 	}
 	return res

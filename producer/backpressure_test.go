@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 type batchReturn struct {
@@ -15,7 +17,7 @@ type batchReturn struct {
 
 // publishAsync runs PublishBatch on a goroutine owned by the test: the
 // result channel joins it (Close unblocks it if the test fails first).
-func publishAsync(ctx context.Context, p *Publisher, batch []Item) <-chan batchReturn {
+func publishAsync(ctx context.Context, p *Publisher, batch []event.Item) <-chan batchReturn {
 	done := make(chan batchReturn, 1)
 	go func() {
 		n, err := p.PublishBatch(ctx, batch)

@@ -15,7 +15,9 @@
 //
 // # Subjects and payloads
 //
-// A Result is published as JSON on "<SubjectPrefix>.<SubjectToken(Label)>",
+// Items, results, dead letters and acks are package event's types. An
+// event.Result is published as JSON on
+// "<SubjectPrefix>.<event.SubjectToken(Label)>",
 // so subscribers filter with wildcards ("tagstream.results.*"). A
 // DeadLetter goes to DLQSubject as {"reason","error","source","raw_base64"}.
 // Every message carries the header Nats-Msg-Id "<topic>/<partition>/<offset>"

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // The hand-written result encoder must produce JSON that decodes to the
@@ -44,9 +46,9 @@ func TestAppendResult(t *testing.T) {
 	base := resultWire{
 		ID: "id-1", Label: "positive", Lang: "en", Text: &text, Meta: json.RawMessage(`{"user":"dana","tags":["a","b"],"n":1.5}`),
 		Scores:       map[string]float64{"positive": 0.75, "negative": 0.25, "neutral": 1e-9, "big": 1e22, "zero": 0},
-		Entities:     []Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}, {Text: "他", Type: "PER", Start: 0, End: 1, Nominal: &yes}},
-		ModelVersion: ModelVersion{Classifier: "sentiment-en@abc", NER: "ner@def"},
-		Source:       Source{Topic: "events", Partition: 7, Offset: 1 << 40},
+		Entities:     []event.Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}, {Text: "他", Type: "PER", Start: 0, End: 1, Nominal: &yes}},
+		ModelVersion: event.ModelVersion{Classifier: "sentiment-en@abc", NER: "ner@def"},
+		Source:       event.Source{Topic: "events", Partition: 7, Offset: 1 << 40},
 		EventTime:    time.Date(2026, 12, 1, 8, 0, 0, 123456789, time.UTC),
 		ProcessedAt:  time.Date(2026, 12, 1, 8, 0, 1, 0, time.FixedZone("x", 3600)),
 	}
@@ -55,7 +57,7 @@ func TestAppendResult(t *testing.T) {
 		mod  func(*resultWire)
 	}{
 		{"full", func(*resultWire) {}},
-		{"no text, no entities, no meta", func(w *resultWire) { w.Text = nil; w.Entities = []Entity{}; w.Meta = nil }},
+		{"no text, no entities, no meta", func(w *resultWire) { w.Text = nil; w.Entities = []event.Entity{}; w.Meta = nil }},
 		{"truncated", func(w *resultWire) { w.Truncated = true }},
 		{"invalid utf-8", func(w *resultWire) { s := "bad \xff\xfe bytes"; w.Text = &s; w.ID = "\xc3" }},
 		{"empty scores", func(w *resultWire) { w.Scores = map[string]float64{} }},
@@ -85,8 +87,8 @@ func FuzzAppendResult(f *testing.F) {
 		w := resultWire{
 			ID: id, Label: label, Text: &text, Lang: "zh",
 			Scores:    map[string]float64{label: score, "other": 1 - score},
-			Entities:  []Entity{{Text: ent, Type: label, Start: 1, End: 2}},
-			Source:    Source{Topic: id, Partition: 1, Offset: ns},
+			Entities:  []event.Entity{{Text: ent, Type: label, Start: 1, End: 2}},
+			Source:    event.Source{Topic: id, Partition: 1, Offset: ns},
 			EventTime: time.Unix(0, ns).UTC(), ProcessedAt: time.Unix(0, ns),
 		}
 		checkAppendResult(t, w)
@@ -98,9 +100,9 @@ func BenchmarkEncodeResult(b *testing.B) {
 	w := resultWire{
 		ID: "demo-1234", Label: "positive", Lang: "en", Text: &text,
 		Scores:       map[string]float64{"positive": 0.75, "negative": 0.05, "neutral": 0.2},
-		Entities:     []Entity{{Text: "Angela Merkel", Type: "PER", Start: 0, End: 13}, {Text: "Paris", Type: "LOC", Start: 30, End: 35}},
-		ModelVersion: ModelVersion{Classifier: "sentiment-en@523c76f0cdf1", NER: "ner-en@48f7309e6daf"},
-		Source:       Source{Topic: "tagstream.events", Partition: 3, Offset: 123456},
+		Entities:     []event.Entity{{Text: "Angela Merkel", Type: "PER", Start: 0, End: 13}, {Text: "Paris", Type: "LOC", Start: 30, End: 35}},
+		ModelVersion: event.ModelVersion{Classifier: "sentiment-en@523c76f0cdf1", NER: "ner-en@48f7309e6daf"},
+		Source:       event.Source{Topic: "tagstream.events", Partition: 3, Offset: 123456},
 		EventTime:    time.Now(), ProcessedAt: time.Now(),
 	}
 	b.Run("append", func(b *testing.B) {

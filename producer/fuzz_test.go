@@ -1,6 +1,10 @@
 package producer
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/tagstream/tagstream/event"
+)
 
 // FuzzSubjectToken: any label gives one valid, non-empty subject token, and
 // sanitizing a token is the identity.
@@ -9,7 +13,7 @@ func FuzzSubjectToken(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, label string) {
-		tok := SubjectToken(label)
+		tok := event.SubjectToken(label)
 		if tok == "" {
 			t.Fatalf("SubjectToken(%q) is empty", label)
 		}
@@ -19,7 +23,7 @@ func FuzzSubjectToken(f *testing.F) {
 				t.Fatalf("SubjectToken(%q) = %q: byte %q outside [a-z0-9_-]", label, tok, c)
 			}
 		}
-		if again := SubjectToken(tok); again != tok {
+		if again := event.SubjectToken(tok); again != tok {
 			t.Fatalf("SubjectToken(%q) = %q, not a fixed point of %q", tok, again, label)
 		}
 		if !validSubject("p." + tok) {

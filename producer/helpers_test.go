@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // TestMain fails the package if any goroutine (ours, nats.go's or the
@@ -182,7 +184,7 @@ func closePublisher(t *testing.T, p *Publisher) {
 // ends when Acks is closed, and cleanup closes the Publisher and joins it.
 type ackLog struct {
 	mu   sync.Mutex
-	acks []Ack
+	acks []event.Ack
 	done chan struct{}
 }
 
@@ -204,14 +206,14 @@ func collectAcks(t *testing.T, p *Publisher) *ackLog {
 	return l
 }
 
-func (l *ackLog) snapshot() []Ack {
+func (l *ackLog) snapshot() []event.Ack {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]Ack(nil), l.acks...)
+	return append([]event.Ack(nil), l.acks...)
 }
 
 // wait returns the acks once there are n of them.
-func (l *ackLog) wait(t *testing.T, n int, timeout time.Duration) []Ack {
+func (l *ackLog) wait(t *testing.T, n int, timeout time.Duration) []event.Ack {
 	t.Helper()
 	waitFor(t, timeout, func() error {
 		if got := len(l.snapshot()); got < n {
@@ -242,33 +244,33 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
 }
 
 // result returns a Result from topic/0/offset with label.
-func result(topic string, offset int64, label string) *Result {
-	return &Result{
+func result(topic string, offset int64, label string) *event.Result {
+	return &event.Result{
 		ID:           fmt.Sprintf("ev-%d", offset),
 		Label:        label,
 		Scores:       map[string]float64{"positive": 0.75, "negative": 0.25},
-		Entities:     []Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}},
+		Entities:     []event.Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}},
 		Lang:         "en",
 		Text:         "in Paris today",
-		ModelVersion: ModelVersion{Classifier: "cls-1", NER: "ner-en-2"},
-		Source:       Source{Topic: topic, Partition: 0, Offset: offset},
+		ModelVersion: event.ModelVersion{Classifier: "cls-1", NER: "ner-en-2"},
+		Source:       event.Source{Topic: topic, Partition: 0, Offset: offset},
 		EventTime:    time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC),
 		ProcessedAt:  time.Date(2025, 3, 1, 12, 0, 1, 5, time.UTC),
 	}
 }
 
 // items returns n result Items with offsets from..from+n-1, Token = offset.
-func items(topic string, from int64, n int, label string) []Item {
-	out := make([]Item, n)
+func items(topic string, from int64, n int, label string) []event.Item {
+	out := make([]event.Item, n)
 	for i := range out {
 		off := from + int64(i)
-		out[i] = Item{Result: result(topic, off, label), Token: off}
+		out[i] = event.Item{Result: result(topic, off, label), Token: off}
 	}
 	return out
 }
 
 // ackErrs returns the errors among acks.
-func ackErrs(acks []Ack) error {
+func ackErrs(acks []event.Ack) error {
 	var errs []error
 	for _, a := range acks {
 		if a.Err != nil {

@@ -14,36 +14,13 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/redact"
 )
 
-// ModelObject describes one promoted model file in the model bucket. The
-// fields are kept as object metadata.
-type ModelObject struct {
-	// Name is the object name: "<lang>.<kind>.<seq, 8 digits>".
-	Name string
-	// Lang is "en" or "zh"; Kind is "classifier" or "ner".
-	Lang, Kind string
-	// Seq is the promotion number of (Lang, Kind): monotonic.
-	Seq int
-	// Version is the model version results carry, "<name>.ftN@<hash>".
-	Version string
-	// Parent is the version it was fine-tuned from.
-	Parent string
-	// Metrics is a short human-readable summary of the promotion decision.
-	Metrics string
-	// Created is when it was promoted.
-	Created time.Time
-	// Size is the file size in bytes.
-	Size uint64
-}
-
-// ModelObjectName returns the object name of a promotion.
-func ModelObjectName(lang, kind string, seq int) string {
-	return fmt.Sprintf("%s.%s.%08d", lang, kind, seq)
-}
-
-func (o ModelObject) meta() jetstream.ObjectMeta {
+// objectMeta is the object store metadata of o.
+func objectMeta(o event.ModelObject) jetstream.ObjectMeta {
 	return jetstream.ObjectMeta{
 		Name:        o.Name,
 		Description: "tagstream " + o.Kind + " " + o.Version,
@@ -54,14 +31,14 @@ func (o ModelObject) meta() jetstream.ObjectMeta {
 	}
 }
 
-func objectFromInfo(info *jetstream.ObjectInfo) (ModelObject, error) {
+func objectFromInfo(info *jetstream.ObjectInfo) (event.ModelObject, error) {
 	m := info.Metadata
 	seq, err := strconv.Atoi(m["seq"])
 	if err != nil || m["lang"] == "" || m["kind"] == "" || m["version"] == "" {
-		return ModelObject{}, fmt.Errorf("model object %s: metadata %v lacks lang, kind, seq or version", info.Name, m)
+		return event.ModelObject{}, fmt.Errorf("model object %s: metadata %v lacks lang, kind, seq or version", info.Name, m)
 	}
 	created, _ := time.Parse(time.RFC3339Nano, m["created"])
-	return ModelObject{
+	return event.ModelObject{
 		Name: info.Name, Lang: m["lang"], Kind: m["kind"], Seq: seq, Version: m["version"],
 		Parent: m["parent"], Metrics: m["metrics"], Created: created, Size: info.Size,
 	}, nil
@@ -150,9 +127,9 @@ func (s *ModelStore) onAsyncErr(err error) {
 // and Seq when empty) and returns the stored description. When the server
 // denies this connection's user writes to the bucket, Put returns as soon
 // as the server says so, with an error wrapping nats.ErrPermissionViolation.
-func (s *ModelStore) Put(ctx context.Context, obj ModelObject, data []byte) (ModelObject, error) {
+func (s *ModelStore) Put(ctx context.Context, obj event.ModelObject, data []byte) (event.ModelObject, error) {
 	if obj.Name == "" {
-		obj.Name = ModelObjectName(obj.Lang, obj.Kind, obj.Seq)
+		obj.Name = event.ModelObjectName(obj.Lang, obj.Kind, obj.Seq)
 	}
 	if obj.Created.IsZero() {
 		obj.Created = time.Now()
@@ -169,7 +146,7 @@ func (s *ModelStore) Put(ctx context.Context, obj ModelObject, data []byte) (Mod
 		s.mu.Unlock()
 		cancel(nil)
 	}()
-	info, err := s.os.Put(ctx, obj.meta(), bytes.NewReader(data))
+	info, err := s.os.Put(ctx, objectMeta(obj), bytes.NewReader(data))
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, nats.ErrPermissionViolation) {
 			err = cause // this connection's user may not write the bucket
@@ -182,14 +159,14 @@ func (s *ModelStore) Put(ctx context.Context, obj ModelObject, data []byte) (Mod
 
 // Get returns the bytes of the object name (the object store checks its
 // digest) and its description.
-func (s *ModelStore) Get(ctx context.Context, name string) ([]byte, ModelObject, error) {
+func (s *ModelStore) Get(ctx context.Context, name string) ([]byte, event.ModelObject, error) {
 	info, err := s.os.GetInfo(ctx, name)
 	if err != nil {
-		return nil, ModelObject{}, fmt.Errorf("model store %s: info %s: %w", s.bucket, name, err)
+		return nil, event.ModelObject{}, fmt.Errorf("model store %s: info %s: %w", s.bucket, name, err)
 	}
 	obj, err := objectFromInfo(info)
 	if err != nil {
-		return nil, ModelObject{}, err
+		return nil, event.ModelObject{}, err
 	}
 	data, err := s.os.GetBytes(ctx, name)
 	if err != nil {
@@ -199,7 +176,7 @@ func (s *ModelStore) Get(ctx context.Context, name string) ([]byte, ModelObject,
 }
 
 // List returns every model object, sorted by lang, kind and seq.
-func (s *ModelStore) List(ctx context.Context) ([]ModelObject, error) {
+func (s *ModelStore) List(ctx context.Context) ([]event.ModelObject, error) {
 	infos, err := s.os.List(ctx)
 	if errors.Is(err, jetstream.ErrNoObjectsFound) {
 		return nil, nil
@@ -207,7 +184,7 @@ func (s *ModelStore) List(ctx context.Context) ([]ModelObject, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model store %s: list: %w", s.bucket, err)
 	}
-	var out []ModelObject
+	var out []event.ModelObject
 	for _, info := range infos {
 		obj, err := objectFromInfo(info)
 		if err != nil {
@@ -231,7 +208,7 @@ func (s *ModelStore) List(ctx context.Context) ([]ModelObject, error) {
 
 // Watch calls fn for every object put after Watch started, until ctx ends.
 // fn runs on Watch's goroutine and should not block for long.
-func (s *ModelStore) Watch(ctx context.Context, fn func(ModelObject)) error {
+func (s *ModelStore) Watch(ctx context.Context, fn func(event.ModelObject)) error {
 	w, err := s.os.Watch(ctx, jetstream.UpdatesOnly(), jetstream.IgnoreDeletes())
 	if err != nil {
 		return fmt.Errorf("model store %s: watch: %w", s.bucket, err)

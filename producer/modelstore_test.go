@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // TestModelStoreWriteDenied: a user the server denies publishing to $O.>
@@ -39,16 +41,16 @@ func TestModelStoreWriteDenied(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	obj := ModelObject{Lang: "en", Kind: "classifier", Seq: 1, Version: "m.ft1@00000001"}
+	obj := event.ModelObject{Lang: "en", Kind: "classifier", Seq: 1, Version: "m.ft1@00000001"}
 	if _, err := open("trainer", "trainer-pw").Put(ctx, obj, []byte("weights")); err != nil {
 		t.Fatal(err)
 	}
 	serving := open("serving", "serving-pw")
-	if data, _, err := serving.Get(ctx, ModelObjectName("en", "classifier", 1)); err != nil || string(data) != "weights" {
+	if data, _, err := serving.Get(ctx, event.ModelObjectName("en", "classifier", 1)); err != nil || string(data) != "weights" {
 		t.Fatalf("Get as serving = %q, %v", data, err)
 	}
 	start := time.Now()
-	_, err := serving.Put(ctx, ModelObject{Lang: "en", Kind: "classifier", Seq: 2, Version: "forged@00000002"}, []byte("forged"))
+	_, err := serving.Put(ctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: 2, Version: "forged@00000002"}, []byte("forged"))
 	took := time.Since(start)
 	if !errors.Is(err, nats.ErrPermissionViolation) || !strings.Contains(err.Error(), "$O."+bucket+".") {
 		t.Fatalf("Put as serving = %v, want a permissions violation on $O.%s", err, bucket)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 // A dead letter larger than the server's max payload (a too_large event)
@@ -24,8 +26,8 @@ func TestPublishOversize(t *testing.T) {
 	defer cancel()
 
 	raw := bytes.Repeat([]byte("0123456789abcdef"), 3<<16) // 3 MiB, over the 1 MiB default
-	items := []Item{
-		{DeadLetter: &DeadLetter{Reason: "too_large", Err: errors.New("value of 3145728 bytes"), Source: Source{"events", 1, 5}, Raw: raw}, Token: "dl"},
+	items := []event.Item{
+		{DeadLetter: &event.DeadLetter{Reason: "too_large", Err: errors.New("value of 3145728 bytes"), Source: event.Source{Topic: "events", Partition: 1, Offset: 5}, Raw: raw}, Token: "dl"},
 	}
 	if _, err := p.PublishBatch(ctx, items); err != nil {
 		t.Fatal(err)
@@ -67,7 +69,7 @@ func TestPublishOversizeResultIsInvalidItem(t *testing.T) {
 	defer cancel()
 	big := result("events", 9, "x")
 	big.Text = strings.Repeat("y", 2<<20)
-	if _, err := p.PublishBatch(ctx, []Item{{Result: big, Token: "big"}}); err != nil {
+	if _, err := p.PublishBatch(ctx, []event.Item{{Result: big, Token: "big"}}); err != nil {
 		t.Fatal(err)
 	}
 	acks := log.wait(t, 1, 10*time.Second)

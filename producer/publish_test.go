@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tagstream/tagstream/event"
 )
 
 func TestSubjectToken(t *testing.T) {
@@ -34,7 +36,7 @@ func TestSubjectToken(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := SubjectToken(tc.label); got != tc.want {
+			if got := event.SubjectToken(tc.label); got != tc.want {
 				t.Errorf("SubjectToken(%q) = %q, want %q", tc.label, got, tc.want)
 			}
 		})
@@ -46,17 +48,17 @@ type wireResult struct {
 	ID           string             `json:"id"`
 	Label        string             `json:"label"`
 	Scores       map[string]float64 `json:"scores"`
-	Entities     []Entity           `json:"entities"`
+	Entities     []event.Entity     `json:"entities"`
 	Lang         string             `json:"lang"`
 	Text         *string            `json:"text"`
-	ModelVersion ModelVersion       `json:"model_version"`
-	Source       Source             `json:"source"`
+	ModelVersion event.ModelVersion `json:"model_version"`
+	Source       event.Source       `json:"source"`
 	EventTime    string             `json:"event_time"`
 	ProcessedAt  string             `json:"processed_at"`
 }
 
 // checkResult compares a published payload with r.
-func checkResult(t *testing.T, data []byte, r *Result, withText bool) {
+func checkResult(t *testing.T, data []byte, r *event.Result, withText bool) {
 	t.Helper()
 	var got wireResult
 	if err := json.Unmarshal(data, &got); err != nil {
@@ -83,13 +85,13 @@ func TestPublishJetStream(t *testing.T) {
 
 	yes := true
 	labels := []string{"Positive", "neg.ative", ""}
-	var batch []Item
+	var batch []event.Item
 	for i, l := range labels {
 		r := result("events", int64(10+i), l)
 		if i == 1 {
-			r.Entities = append(r.Entities, Entity{Text: "it", Type: "PER", Start: 0, End: 2, Nominal: &yes})
+			r.Entities = append(r.Entities, event.Entity{Text: "it", Type: "PER", Start: 0, End: 2, Nominal: &yes})
 		}
-		batch = append(batch, Item{Result: r, Token: i})
+		batch = append(batch, event.Item{Result: r, Token: i})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -138,7 +140,7 @@ func TestPublishDuplicate(t *testing.T) {
 
 	r := result("events", 42, "positive")
 	for i := range 2 { // one at a time: the first ack comes before the redelivery
-		if _, err := p.PublishBatch(ctx, []Item{{Result: r, Token: i}}); err != nil {
+		if _, err := p.PublishBatch(ctx, []event.Item{{Result: r, Token: i}}); err != nil {
 			t.Fatal(err)
 		}
 		log.wait(t, i+1, 10*time.Second)
@@ -167,8 +169,8 @@ func TestPublishDeadLetter(t *testing.T) {
 	defer cancel()
 
 	raw := []byte{0xff, 0x00, 'a', '"', '\n'}
-	dl := &DeadLetter{Reason: "invalid_utf8", Err: errors.New("decode events[3]@7: invalid utf-8"), Source: Source{"events", 3, 7}, Raw: raw}
-	batch := []Item{
+	dl := &event.DeadLetter{Reason: "invalid_utf8", Err: errors.New("decode events[3]@7: invalid utf-8"), Source: event.Source{Topic: "events", Partition: 3, Offset: 7}, Raw: raw}
+	batch := []event.Item{
 		{DeadLetter: dl, Token: "dl"},
 		{Result: result("events", 7, "x"), Token: "result"}, // same coordinates, other id space
 	}
@@ -192,10 +194,10 @@ func TestPublishDeadLetter(t *testing.T) {
 		t.Errorf("Nats-Msg-Id %q, want dlq/events/3/7", id)
 	}
 	var got struct {
-		Reason    string `json:"reason"`
-		Error     string `json:"error"`
-		Source    Source `json:"source"`
-		RawBase64 string `json:"raw_base64"`
+		Reason    string       `json:"reason"`
+		Error     string       `json:"error"`
+		Source    event.Source `json:"source"`
+		RawBase64 string       `json:"raw_base64"`
 	}
 	if err := json.Unmarshal(m.Data, &got); err != nil {
 		t.Fatalf("decode %s: %v", m.Data, err)
@@ -255,9 +257,9 @@ func TestPublishInvalidItem(t *testing.T) {
 	log := collectAcks(t, p)
 	nan := result("events", 1, "x")
 	nan.Scores["x"] = math.NaN()
-	batch := []Item{
+	batch := []event.Item{
 		{Token: "neither"},
-		{Result: result("events", 2, "x"), DeadLetter: &DeadLetter{}, Token: "both"},
+		{Result: result("events", 2, "x"), DeadLetter: &event.DeadLetter{}, Token: "both"},
 		{Result: nan, Token: "nan"},
 		{Result: result("events", 3, "x"), Token: "ok"},
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/redact"
 )
 
@@ -26,11 +28,11 @@ type Publisher struct {
 	// slots holds one token per accepted Item whose Ack the caller has not
 	// yet received; its capacity is MaxPendingAcks.
 	slots    chan struct{}
-	acks     chan Ack      // unbuffered, closed by the dispatcher
-	wake     chan struct{} // cap 1: the queue grew or stopping was set
-	hardStop chan struct{} // closed when Close gives up delivering acks
-	closing  chan struct{} // closed when Close starts
-	connDone chan struct{} // closed by nats' ClosedHandler
+	acks     chan event.Ack // unbuffered, closed by the dispatcher
+	wake     chan struct{}  // cap 1: the queue grew or stopping was set
+	hardStop chan struct{}  // closed when Close gives up delivering acks
+	closing  chan struct{}  // closed when Close starts
+	connDone chan struct{}  // closed by nats' ClosedHandler
 	wg       sync.WaitGroup
 
 	mu       sync.Mutex        // guards the fields below
@@ -39,7 +41,7 @@ type Publisher struct {
 	inactive chan struct{}     // closed when active drops to 0 after Close started
 	pending  map[*nats.Msg]any // jetstream: published, awaiting PubAck → Token
 	idle     chan struct{}     // closed when pending becomes empty
-	queue    []Ack             // settled, not yet handed to the dispatcher
+	queue    []event.Ack       // settled, not yet handed to the dispatcher
 	stopping bool              // no more Acks will be queued
 
 	closeOnce sync.Once
@@ -65,7 +67,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Publisher, error) {
 		cfg:      cfg,
 		log:      o.logger,
 		slots:    make(chan struct{}, cfg.MaxPendingAcks),
-		acks:     make(chan Ack),
+		acks:     make(chan event.Ack),
 		wake:     make(chan struct{}, 1),
 		hardStop: make(chan struct{}),
 		closing:  make(chan struct{}),
@@ -117,7 +119,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Publisher, error) {
 // returns. The caller must receive from it concurrently with PublishBatch:
 // an Ack holds one of MaxPendingAcks slots until it is received, so a
 // caller that stops reading eventually blocks PublishBatch.
-func (p *Publisher) Acks() <-chan Ack { return p.acks }
+func (p *Publisher) Acks() <-chan event.Ack { return p.acks }
 
 // Connected reports whether the connection to NATS is up (for /readyz).
 // While it is false, publishes are buffered by the client and their Acks
@@ -134,7 +136,7 @@ func (p *Publisher) Connected() bool { return p.nc.IsConnected() }
 // In core mode the accepted items are flushed before PublishBatch returns
 // (and before it waits for a slot), and acknowledged by that Flush.
 // PublishBatch does not retain items or what they point to.
-func (p *Publisher) PublishBatch(ctx context.Context, items []Item) (n int, err error) {
+func (p *Publisher) PublishBatch(ctx context.Context, items []event.Item) (n int, err error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -144,7 +146,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, items []Item) (n int, err 
 	p.mu.Unlock()
 	defer p.leave()
 
-	var unflushed []Ack // core mode: published since the last flush
+	var unflushed []event.Ack // core mode: published since the last flush
 	for i := range items {
 		it := &items[i]
 		if err := p.acquire(ctx, &unflushed); err != nil {
@@ -155,7 +157,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, items []Item) (n int, err 
 		}
 		enc, err := p.encode(it)
 		if err != nil {
-			p.settle(nil, Ack{Token: it.Token, Err: err})
+			p.settle(nil, event.Ack{Token: it.Token, Err: err})
 			continue
 		}
 		m := nats.NewMsg(enc.subject)
@@ -163,17 +165,17 @@ func (p *Publisher) PublishBatch(ctx context.Context, items []Item) (n int, err 
 		m.Header.Set(jetstream.MsgIDHeader, enc.msgID)
 		if p.js == nil {
 			if err := p.nc.PublishMsg(m); err != nil {
-				p.settle(nil, Ack{Token: it.Token, Err: pubErr(enc, err)})
+				p.settle(nil, event.Ack{Token: it.Token, Err: pubErr(enc, err)})
 				continue
 			}
-			unflushed = append(unflushed, Ack{Token: it.Token})
+			unflushed = append(unflushed, event.Ack{Token: it.Token})
 			continue
 		}
 		p.mu.Lock()
 		p.pending[m] = it.Token // before publishing: the PubAck may beat PublishMsgAsync's return
 		p.mu.Unlock()
 		if _, err := p.js.PublishMsgAsync(m); err != nil {
-			p.settle(m, Ack{Err: pubErr(enc, err)})
+			p.settle(m, event.Ack{Err: pubErr(enc, err)})
 		}
 	}
 	if len(unflushed) > 0 {
@@ -195,7 +197,7 @@ func (p *Publisher) leave() {
 
 // acquire takes one slot, waiting for ctx or Close. In core mode it first
 // flushes what was published, since their Acks free slots.
-func (p *Publisher) acquire(ctx context.Context, unflushed *[]Ack) error {
+func (p *Publisher) acquire(ctx context.Context, unflushed *[]event.Ack) error {
 	select {
 	case p.slots <- struct{}{}:
 		return nil
@@ -217,7 +219,7 @@ func (p *Publisher) acquire(ctx context.Context, unflushed *[]Ack) error {
 
 // flush acknowledges core-mode publishes with one Flush bounded by ctx and
 // AckTimeout.
-func (p *Publisher) flush(ctx context.Context, acks []Ack) {
+func (p *Publisher) flush(ctx context.Context, acks []event.Ack) {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.AckTimeout)
 	err := p.nc.FlushWithContext(ctx)
 	cancel()
@@ -240,19 +242,19 @@ func pubErr(enc encoded, err error) error {
 // onPubAck is the jetstream ack handler; it runs on nats' reply goroutine
 // and never blocks.
 func (p *Publisher) onPubAck(_ jetstream.JetStream, m *nats.Msg, pa *jetstream.PubAck) {
-	p.settle(m, Ack{Duplicate: pa.Duplicate, Sequence: pa.Sequence})
+	p.settle(m, event.Ack{Duplicate: pa.Duplicate, Sequence: pa.Sequence})
 }
 
 // onPubErr is the jetstream error handler (error PubAck, ack timeout,
 // disconnect). nats may call it with its own lock held: it never blocks
 // and never calls into nats.
 func (p *Publisher) onPubErr(_ jetstream.JetStream, m *nats.Msg, err error) {
-	p.settle(m, Ack{Err: fmt.Errorf("publish %s msg id %s: %w", m.Subject, m.Header.Get(jetstream.MsgIDHeader), err)})
+	p.settle(m, event.Ack{Err: fmt.Errorf("publish %s msg id %s: %w", m.Subject, m.Header.Get(jetstream.MsgIDHeader), err)})
 }
 
 // settle queues a. With m non-nil, a is the outcome of the pending publish
 // m: its Token is filled in, and a second outcome for m is ignored.
-func (p *Publisher) settle(m *nats.Msg, a Ack) {
+func (p *Publisher) settle(m *nats.Msg, a event.Ack) {
 	p.mu.Lock()
 	if m != nil {
 		tok, ok := p.pending[m]
@@ -288,7 +290,7 @@ func (p *Publisher) signal() {
 func (p *Publisher) dispatch() {
 	defer p.wg.Done()
 	defer close(p.acks)
-	var batch []Ack
+	var batch []event.Ack
 	for {
 		p.mu.Lock()
 		batch, p.queue = p.queue, batch[:0]
@@ -368,7 +370,7 @@ func (p *Publisher) close(ctx context.Context) error {
 	p.mu.Lock()
 	for m, tok := range p.pending {
 		delete(p.pending, m)
-		p.queue = append(p.queue, Ack{Token: tok, Err: fmt.Errorf("publish %s msg id %s: %w before its pub ack",
+		p.queue = append(p.queue, event.Ack{Token: tok, Err: fmt.Errorf("publish %s msg id %s: %w before its pub ack",
 			m.Subject, m.Header.Get(jetstream.MsgIDHeader), ErrClosed)})
 	}
 	p.stopping = true

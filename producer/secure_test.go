@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/devcert"
 	"github.com/tagstream/tagstream/internal/testenv"
 )
@@ -157,19 +158,19 @@ func TestSecureModelStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	trainer := open(s.trainer)
-	obj := ModelObject{Lang: "en", Kind: "classifier", Seq: 1, Version: "sentiment-en.ft1@0123abcd", Parent: "sentiment-en@89abcdef"}
+	obj := event.ModelObject{Lang: "en", Kind: "classifier", Seq: 1, Version: "sentiment-en.ft1@0123abcd", Parent: "sentiment-en@89abcdef"}
 	data := []byte(strings.Repeat("model bytes ", 20000)) // several object store chunks
 	if _, err := trainer.Put(ctx, obj, data); err != nil {
 		t.Fatalf("Put as the trainer: %v", err)
 	}
 
 	serving := open(s.servingSeed)
-	got, gotObj, err := serving.Get(ctx, ModelObjectName("en", "classifier", 1))
+	got, gotObj, err := serving.Get(ctx, event.ModelObjectName("en", "classifier", 1))
 	if err != nil || string(got) != string(data) || gotObj.Version != obj.Version {
 		t.Fatalf("Get as the serving user: %d bytes, %+v, %v", len(got), gotObj, err)
 	}
 	start := time.Now()
-	_, err = serving.Put(ctx, ModelObject{Lang: "en", Kind: "classifier", Seq: 2, Version: "forged@00000000"}, []byte("forged"))
+	_, err = serving.Put(ctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: 2, Version: "forged@00000000"}, []byte("forged"))
 	took := time.Since(start)
 	t.Logf("Put as the serving user after %v: %v", took.Round(time.Millisecond), err)
 	switch {

@@ -21,9 +21,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tagstream/tagstream/config"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model/dataset"
 	"github.com/tagstream/tagstream/models"
-	"github.com/tagstream/tagstream/producer"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -410,7 +410,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 				mu.Lock()
 				swapTimes = append(swapTimes, time.Now())
 				mu.Unlock()
-				if _, err := s.store.Put(sctx, producer.ModelObject{Lang: "en", Kind: "classifier", Seq: k, Version: ver, Metrics: "bench swap"}, data); err != nil && sctx.Err() == nil {
+				if _, err := s.store.Put(sctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: k, Version: ver, Metrics: "bench swap"}, data); err != nil && sctx.Err() == nil {
 					fmt.Fprintf(logw, "bench e2e: swap %d: %v\n", k, err)
 				}
 			}

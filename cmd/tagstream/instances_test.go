@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/models"
 	"github.com/tagstream/tagstream/producer"
 )
@@ -92,7 +93,7 @@ func TestTwoInstancesSwapWithinTwoSeconds(t *testing.T) {
 	}
 	version := "sentiment-en.ft7@" + hash[1]
 	start := time.Now()
-	if _, err := store.Put(ctx, producer.ModelObject{Lang: "en", Kind: "classifier", Seq: 7, Version: version, Parent: hash[0]}, data); err != nil {
+	if _, err := store.Put(ctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: 7, Version: version, Parent: hash[0]}, data); err != nil {
 		t.Fatal(err)
 	}
 	bound := 2 * time.Second

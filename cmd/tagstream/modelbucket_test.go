@@ -9,30 +9,30 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/text"
 	"github.com/tagstream/tagstream/pipeline"
-	"github.com/tagstream/tagstream/producer"
 )
 
 // memBucket is a pipeline.ModelBucket in memory.
 type memBucket struct {
 	mu   sync.Mutex
-	objs []producer.ModelObject // sorted by Seq
+	objs []event.ModelObject // sorted by Seq
 	data map[string][]byte
 }
 
-func (b *memBucket) Put(_ context.Context, obj producer.ModelObject, data []byte) (producer.ModelObject, error) {
+func (b *memBucket) Put(_ context.Context, obj event.ModelObject, data []byte) (event.ModelObject, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	obj.Name = producer.ModelObjectName(obj.Lang, obj.Kind, obj.Seq)
+	obj.Name = event.ModelObjectName(obj.Lang, obj.Kind, obj.Seq)
 	obj.Size = uint64(len(data))
 	b.objs = append(b.objs, obj)
 	b.data[obj.Name] = bytes.Clone(data)
 	return obj, nil
 }
 
-func (b *memBucket) Get(_ context.Context, name string) ([]byte, producer.ModelObject, error) {
+func (b *memBucket) Get(_ context.Context, name string) ([]byte, event.ModelObject, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, o := range b.objs {
@@ -40,16 +40,16 @@ func (b *memBucket) Get(_ context.Context, name string) ([]byte, producer.ModelO
 			return bytes.Clone(b.data[name]), o, nil
 		}
 	}
-	return nil, producer.ModelObject{}, fmt.Errorf("no object %s", name)
+	return nil, event.ModelObject{}, fmt.Errorf("no object %s", name)
 }
 
-func (b *memBucket) List(context.Context) ([]producer.ModelObject, error) {
+func (b *memBucket) List(context.Context) ([]event.ModelObject, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]producer.ModelObject(nil), b.objs...), nil
+	return append([]event.ModelObject(nil), b.objs...), nil
 }
 
-func (b *memBucket) Watch(ctx context.Context, _ func(producer.ModelObject)) error {
+func (b *memBucket) Watch(ctx context.Context, _ func(event.ModelObject)) error {
 	<-ctx.Done()
 	return nil
 }
@@ -114,7 +114,7 @@ func TestModelBucketRefusesUnverified(t *testing.T) {
 		{goodVersion, other},     // seq 2: well-formed, but its weights hash to otherVersion
 		{otherVersion, tampered}, // seq 3: fails the file's own checksum
 	} {
-		if _, err := b.Put(ctx, producer.ModelObject{Lang: "en", Kind: "classifier", Seq: len(b.objs) + 1, Version: o.version}, o.data); err != nil {
+		if _, err := b.Put(ctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: len(b.objs) + 1, Version: o.version}, o.data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,7 +133,7 @@ func TestModelBucketRefusesUnverified(t *testing.T) {
 	}
 	// The claim check alone: only the mislabelled object in the bucket.
 	b2 := &memBucket{data: map[string][]byte{}}
-	if _, err := b2.Put(ctx, producer.ModelObject{Lang: "en", Kind: "classifier", Seq: 1, Version: goodVersion}, other); err != nil {
+	if _, err := b2.Put(ctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: 1, Version: goodVersion}, other); err != nil {
 		t.Fatal(err)
 	}
 	holder2 := pipeline.NewModelHolder(snap)

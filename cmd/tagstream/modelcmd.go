@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/models"
 	"github.com/tagstream/tagstream/pipeline"
@@ -98,7 +99,7 @@ parent is one). Instances swap within about a second.`,
 			if err != nil {
 				return err
 			}
-			var newest *producer.ModelObject
+			var newest *event.ModelObject
 			for i := range objs {
 				if objs[i].Lang == lang && objs[i].Kind == "classifier" {
 					newest = &objs[i]
@@ -116,17 +117,17 @@ parent is one). Instances swap within about a second.`,
 	return cmd
 }
 
-func findVersion(ctx context.Context, s *producer.ModelStore, version string) (producer.ModelObject, error) {
+func findVersion(ctx context.Context, s *producer.ModelStore, version string) (event.ModelObject, error) {
 	objs, err := s.List(ctx)
 	if err != nil {
-		return producer.ModelObject{}, err
+		return event.ModelObject{}, err
 	}
 	for i := len(objs) - 1; i >= 0; i-- {
 		if objs[i].Version == version || objs[i].Name == version {
 			return objs[i], nil
 		}
 	}
-	return producer.ModelObject{}, fmt.Errorf("model: no promoted model %q in the bucket", version)
+	return event.ModelObject{}, fmt.Errorf("model: no promoted model %q in the bucket", version)
 }
 
 // repromote stores version again as the newest promotion of its language.
@@ -138,7 +139,7 @@ func repromote(ctx context.Context, s *producer.ModelStore, version, lang string
 		return err
 	}
 	var data []byte
-	var src producer.ModelObject
+	var src event.ModelObject
 	if o, err := findVersion(ctx, s, version); err == nil {
 		if data, src, err = s.Get(ctx, o.Name); err != nil {
 			return err
@@ -155,7 +156,7 @@ func repromote(ctx context.Context, s *producer.ModelStore, version, lang string
 			seq = max(seq, o.Seq)
 		}
 	}
-	obj := producer.ModelObject{Lang: src.Lang, Kind: src.Kind, Seq: seq + 1, Version: src.Version, Parent: src.Parent, Metrics: "promoted by hand"}
+	obj := event.ModelObject{Lang: src.Lang, Kind: src.Kind, Seq: seq + 1, Version: src.Version, Parent: src.Parent, Metrics: "promoted by hand"}
 	if obj, err = s.Put(ctx, obj, data); err != nil {
 		return err
 	}
@@ -165,11 +166,11 @@ func repromote(ctx context.Context, s *producer.ModelStore, version, lang string
 
 // builtinObject returns the file of the built-in classifier whose version is
 // version.
-func builtinObject(version, lang string) ([]byte, producer.ModelObject, error) {
+func builtinObject(version, lang string) ([]byte, event.ModelObject, error) {
 	var tc model.TokenizerCache
 	defs, err := models.Defaults(&tc)
 	if err != nil {
-		return nil, producer.ModelObject{}, err
+		return nil, event.ModelObject{}, err
 	}
 	for l, d := range defs {
 		if pipeline.Version(d.ClassifierName, d.Classifier.Checksum) != version || (lang != "" && lang != l) {
@@ -177,14 +178,14 @@ func builtinObject(version, lang string) ([]byte, producer.ModelObject, error) {
 		}
 		f, err := models.Open(d.ClassifierName)
 		if err != nil {
-			return nil, producer.ModelObject{}, err
+			return nil, event.ModelObject{}, err
 		}
 		defer f.Close()
 		data, err := io.ReadAll(f)
 		if err != nil {
-			return nil, producer.ModelObject{}, err
+			return nil, event.ModelObject{}, err
 		}
-		return data, producer.ModelObject{Lang: l, Kind: "classifier", Version: version}, nil
+		return data, event.ModelObject{Lang: l, Kind: "classifier", Version: version}, nil
 	}
-	return nil, producer.ModelObject{}, fmt.Errorf("model: %q is neither in the bucket nor a built-in classifier (%s)", version, strings.Join([]string{models.SentimentEN, models.SentimentZH}, ", "))
+	return nil, event.ModelObject{}, fmt.Errorf("model: %q is neither in the bucket nor a built-in classifier (%s)", version, strings.Join([]string{models.SentimentEN, models.SentimentZH}, ", "))
 }

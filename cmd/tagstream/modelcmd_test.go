@@ -9,6 +9,7 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/test"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/models"
 	"github.com/tagstream/tagstream/pipeline"
@@ -48,7 +49,7 @@ func TestModelCommands(t *testing.T) {
 	}
 	t.Cleanup(store.Close)
 	ft1 := "sentiment-en.ft1@0123456789ab"
-	if _, err := store.Put(ctx, producer.ModelObject{Lang: "en", Kind: "classifier", Seq: 1, Version: ft1, Parent: builtin, Metrics: "held-out 0.42 -> 0.55"}, data); err != nil {
+	if _, err := store.Put(ctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: 1, Version: ft1, Parent: builtin, Metrics: "held-out 0.42 -> 0.55"}, data); err != nil {
 		t.Fatal(err)
 	}
 	cli := func(args ...string) string {

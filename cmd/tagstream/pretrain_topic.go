@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 )
 
 // topicTexts are pretrain's --from-topic settings: event texts read from a
@@ -51,7 +52,7 @@ func (o *topicTexts) read(cmd *cobra.Command) ([]string, error) {
 	}
 	start := time.Now()
 	var texts []string
-	st, err := consumer.Scan(cmd.Context(), sc, func(ev consumer.Event) error {
+	st, err := consumer.Scan(cmd.Context(), sc, func(ev event.Event) error {
 		texts = append(texts, ev.Text)
 		return nil
 	})
@@ -67,7 +68,7 @@ func (o *topicTexts) read(cmd *cobra.Command) ([]string, error) {
 }
 
 // describeReasons formats malformed counts as " (invalid_json 2, ...)".
-func describeReasons(m map[consumer.Reason]int) string {
+func describeReasons(m map[event.Reason]int) string {
 	if len(m) == 0 {
 		return ""
 	}

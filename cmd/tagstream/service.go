@@ -19,6 +19,7 @@ import (
 
 	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/embedded"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/models"
@@ -86,7 +87,7 @@ func consumerConfig(c config.Config) consumer.Config {
 		FetchMaxBytes:  max(c.Kafka.FetchMaxBytes, c.Input.MaxBytes),
 		FetchLinger:    max(c.Batch.MaxDelay, time.Millisecond),
 		CommitInterval: ci,
-		Format:         consumer.Format(c.Input.Format),
+		Format:         event.Format(c.Input.Format),
 		MaxBytes:       c.Input.MaxBytes,
 	}
 }

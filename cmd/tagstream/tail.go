@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/redact"
 	"github.com/tagstream/tagstream/producer"
 )
@@ -162,17 +163,17 @@ func runTail(ctx context.Context, o tailOptions, stdout, stderr io.Writer) (err 
 
 // tailMsg holds the fields of a result or a dead letter that tail prints.
 type tailMsg struct {
-	// Result fields (producer.Result's JSON).
-	ID       string            `json:"id"`
-	Label    *string           `json:"label"`
-	Lang     string            `json:"lang"`
-	Text     *string           `json:"text"`
-	Entities []producer.Entity `json:"entities"`
-	// Dead-letter fields (producer.DeadLetter's JSON).
+	// Result fields (event.Result's JSON).
+	ID       string         `json:"id"`
+	Label    *string        `json:"label"`
+	Lang     string         `json:"lang"`
+	Text     *string        `json:"text"`
+	Entities []event.Entity `json:"entities"`
+	// Dead-letter fields (event.DeadLetter's JSON).
 	Reason *string `json:"reason"`
 	Error  string  `json:"error"`
 	// Both.
-	Source producer.Source `json:"source"`
+	Source event.Source `json:"source"`
 }
 
 // formatTailMsg returns the one-line summary of a message on subject.

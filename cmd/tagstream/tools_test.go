@@ -19,6 +19,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/producer"
 )
 
@@ -314,33 +315,44 @@ func TestProduceErrors(t *testing.T) {
 		{
 			name:    "bad json line",
 			in:      "{\"text\":\"a\"}\n{\"text\":\"b\"}\nnot json\n{\"text\":\"c\"}\n",
-			wantErr: "line 3: invalid json",
+			wantErr: "line 3: invalid_json: value is not json",
 			want:    []string{`{"text":"a"}`, `{"text":"b"}`},
 		},
 		{
 			name:    "json array",
 			in:      "\n[1,2]\n",
-			wantErr: "line 2: json array, want an object",
+			wantErr: "line 2: wrong_type: value is a json array, want object",
 		},
 		{
 			name:    "truncated json object",
 			in:      "{\"text\":\"a\"}\n{\"text\":\n",
-			wantErr: "line 2: invalid json",
+			wantErr: "line 2: invalid_json",
 			want:    []string{`{"text":"a"}`},
 		},
 		{
 			name:    "invalid utf-8 text",
 			flags:   []string{"--format", "text"},
 			in:      "fine\nbad \xff\xfe\n",
-			wantErr: "line 2: not valid utf-8",
+			wantErr: "line 2: invalid_utf8",
 			want:    []string{"fine"},
 		},
 		{
 			name:    "too large",
 			flags:   []string{"--format", "text", "--max-bytes", "10"},
 			in:      "short\n0123456789abc\n",
-			wantErr: "line 2: 13 bytes, --max-bytes 10",
+			wantErr: "line 2: too_large: value is 13 bytes, limit 10",
 			want:    []string{"short"},
+		},
+		{
+			name:    "event without text",
+			in:      "{\"text\":\"a\"}\n{\"id\":\"x\",\"txt\":\"b\"}\n",
+			wantErr: "line 2: missing_text",
+			want:    []string{`{"text":"a"}`},
+		},
+		{
+			name:    "unknown language",
+			in:      "{\"text\":\"hallo\",\"lang\":\"de\"}\n",
+			wantErr: `line 1: bad_lang: lang "de"`,
 		},
 		{
 			name:    "bad format",
@@ -489,7 +501,7 @@ func newToolNATS(t *testing.T) *toolNATS {
 
 // publish sends items through a producer.Publisher in jetstream mode (as
 // the pipeline does) and waits for every Ack.
-func (tn *toolNATS) publish(t *testing.T, items []producer.Item) {
+func (tn *toolNATS) publish(t *testing.T, items []event.Item) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -527,12 +539,12 @@ func (tn *toolNATS) publish(t *testing.T, items []producer.Item) {
 	}
 }
 
-func tailResult(offset int64, label, lang, text string, ents ...producer.Entity) *producer.Result {
-	return &producer.Result{
+func tailResult(offset int64, label, lang, text string, ents ...event.Entity) *event.Result {
+	return &event.Result{
 		ID: fmt.Sprintf("ev-%d", offset), Label: label, Lang: lang, Text: text, Entities: ents,
 		Scores:       map[string]float64{label: 0.9},
-		ModelVersion: producer.ModelVersion{Classifier: "cls-1", NER: "ner-1"},
-		Source:       producer.Source{Topic: "events", Partition: 0, Offset: offset},
+		ModelVersion: event.ModelVersion{Classifier: "cls-1", NER: "ner-1"},
+		Source:       event.Source{Topic: "events", Partition: 0, Offset: offset},
 		EventTime:    time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
 		ProcessedAt:  time.Date(2025, 3, 1, 12, 0, 1, 0, time.UTC),
 	}
@@ -543,8 +555,8 @@ func tailResult(offset int64, label, lang, text string, ents ...producer.Entity)
 func TestTail(t *testing.T) {
 	t.Parallel()
 	tn := newToolNATS(t)
-	results := []*producer.Result{
-		tailResult(1, "positive", "en", "I met Ann Lee in Paris", producer.Entity{Text: "Ann Lee", Type: "PER", Start: 6, End: 13}, producer.Entity{Text: "Paris", Type: "LOC", Start: 17, End: 22}),
+	results := []*event.Result{
+		tailResult(1, "positive", "en", "I met Ann Lee in Paris", event.Entity{Text: "Ann Lee", Type: "PER", Start: 6, End: 13}, event.Entity{Text: "Paris", Type: "LOC", Start: 17, End: 22}),
 		tailResult(2, "negative", "zh", "这家外卖太难吃了"),
 		tailResult(3, "neutral", "en", strings.Repeat("abcdefghij", 7)),
 	}
@@ -560,13 +572,13 @@ func TestTail(t *testing.T) {
 		})
 	}
 
-	var items []producer.Item
+	var items []event.Item
 	for i, res := range results {
-		items = append(items, producer.Item{Result: res, Token: i})
+		items = append(items, event.Item{Result: res, Token: i})
 	}
-	items = append(items, producer.Item{Token: 3, DeadLetter: &producer.DeadLetter{
+	items = append(items, event.Item{Token: 3, DeadLetter: &event.DeadLetter{
 		Reason: "invalid_json", Err: errors.New("value is not json: invalid character 'o'"),
-		Source: producer.Source{Topic: "events", Partition: 2, Offset: 17}, Raw: []byte("oops"),
+		Source: event.Source{Topic: "events", Partition: 2, Offset: 17}, Raw: []byte("oops"),
 	}})
 	tn.publish(t, items)
 
@@ -619,7 +631,7 @@ func TestTailUntilCancel(t *testing.T) {
 		}
 		return nil
 	})
-	tn.publish(t, []producer.Item{{Result: tailResult(9, "positive", "en", "x")}})
+	tn.publish(t, []event.Item{{Result: tailResult(9, "positive", "en", "x")}})
 	pollUntil(t, 15*time.Second, func() error {
 		if !strings.Contains(r.stdout.String(), `"id":"ev-9"`) {
 			return fmt.Errorf("tail printed %q, want ev-9", r.stdout.String())

@@ -1,10 +1,9 @@
-package consumer
+package event
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -36,19 +35,6 @@ type Event struct {
 	Lang string `json:"lang,omitempty"`
 	// Meta is the compacted JSON object passed through untouched, or nil.
 	Meta json.RawMessage `json:"meta,omitempty"`
-}
-
-// Source names where a value came from: the coordinates reported in a
-// DecodeError and used for the default Event.ID.
-type Source struct {
-	Topic     string
-	Partition int
-	Offset    int64
-}
-
-// String returns "topic/partition/offset", the default event id.
-func (s Source) String() string {
-	return s.Topic + "/" + strconv.Itoa(s.Partition) + "/" + strconv.FormatInt(s.Offset, 10)
 }
 
 // DecodeOptions controls Decode. The zero value decodes JSON with a 1 MiB
