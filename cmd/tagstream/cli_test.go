@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 )
 
@@ -231,7 +232,7 @@ func TestTrainRepeatedFileOversamples(t *testing.T) {
 			"--epochs", "1", "--embed", "8", "--hidden", "8", "--buckets", "16", "--quiet"); err != nil {
 			t.Fatal(err)
 		}
-		m, err := loadClassifierFile(mdl, new(model.TokenizerCache))
+		m, err := modelfile.LoadClassifier(mdl, new(model.TokenizerCache))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tagstream/tagstream/config"
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
-	"github.com/tagstream/tagstream/model/dataset"
 	"github.com/tagstream/tagstream/pipeline"
 )
 
@@ -84,23 +83,6 @@ tweeteval dev split before and after.`,
 	return cmd
 }
 
-func readLabeled(path string) ([]model.LabeledText, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	exs, _, err := dataset.ReadClassification(f, path, dataset.Options{})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]model.LabeledText, len(exs))
-	for i, e := range exs {
-		out[i] = model.LabeledText{Text: e.Text, Label: e.Label}
-	}
-	return out, nil
-}
-
 func relabel(exs []model.LabeledText, m map[string]string) ([]model.LabeledText, error) {
 	out := make([]model.LabeledText, len(exs))
 	for i, e := range exs {
@@ -133,7 +115,7 @@ func benchDrift(cmd *cobra.Command, cfg config.Config, data string, feedbackEver
 	}
 	load := func(parts ...string) ([]model.LabeledText, error) {
 		p := filepath.Join(append([]string{data}, parts...)...)
-		exs, err := readLabeled(p)
+		exs, err := modelfile.ReadLabeled(p)
 		if err != nil {
 			return nil, fmt.Errorf("bench drift: %w (give --data)", err)
 		}

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/dataset"
 	"github.com/tagstream/tagstream/model/metrics"
@@ -55,7 +55,7 @@ types with the gold types as they are.`,
 				}
 			}
 			var tc model.TokenizerCache
-			m, err := loadModelFile(modelPath, &tc)
+			m, err := modelfile.Load(modelPath, &tc)
 			if err != nil {
 				return err
 			}
@@ -113,32 +113,4 @@ func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string
 		texts[i], gold[i] = e.Text, g
 	}
 	return m.Evaluate(texts, gold)
-}
-
-// loadModelFile loads a model of any kind from a path.
-func loadModelFile(path string, tc *model.TokenizerCache) (_ model.Loaded, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return model.Loaded{}, err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
-	return model.Load(f, path, tc)
-}
-
-// loadClassifierFile loads a classifier from a path.
-func loadClassifierFile(path string, tc *model.TokenizerCache) (_ *model.Classifier, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
-	return model.LoadClassifier(f, path, tc)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/metrics"
 )
@@ -346,7 +347,7 @@ func TestEvalScoredType(t *testing.T) {
 func TestEvalUnifiedType(t *testing.T) {
 	t.Parallel()
 	var tc model.TokenizerCache
-	m, err := loadModelFile("../../models/ner-zh.safetensors", &tc)
+	m, err := modelfile.Load("../../models/ner-zh.safetensors", &tc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/text"
 )
@@ -81,7 +82,7 @@ func loadRouter(clsPath, nerPath string, tc *model.TokenizerCache) (*router, err
 	}
 	lm := &langModels{}
 	if clsPath != "" {
-		m, err := loadModelFile(clsPath, tc)
+		m, err := modelfile.Load(clsPath, tc)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +92,7 @@ func loadRouter(clsPath, nerPath string, tc *model.TokenizerCache) (*router, err
 		lm.cls = m.Classifier.Compile()
 	}
 	if nerPath != "" {
-		m, err := loadModelFile(nerPath, tc)
+		m, err := modelfile.Load(nerPath, tc)
 		if err != nil {
 			return nil, err
 		}

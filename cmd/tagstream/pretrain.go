@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/dataset"
 	"github.com/tagstream/tagstream/model/text"
@@ -84,7 +85,7 @@ events on a Kafka topic (brokers, TLS, SASL and input.format from the configurat
 			}
 			hooks.Checkpoint = func(best *model.LanguageModel) error {
 				recordLMInfo(best.Info, dataHash, reports, start)
-				return writeModel(out, best.Save)
+				return modelfile.Write(out, best.Save)
 			}
 			lm, _, err := model.TrainLM(cmd.Context(), tok, train, dev, cfg, hooks)
 			if lm == nil {
@@ -96,7 +97,7 @@ events on a Kafka topic (brokers, TLS, SASL and input.format from the configurat
 			fwd, bwd, n := lm.Perplexity(dev)
 			lm.Info["dev_perplexity"] = fmt.Sprintf(`{"forward":%.4f,"backward":%.4f,"predictions":%d}`, fwd, bwd, n)
 			recordLMInfo(lm.Info, dataHash, reports, start)
-			if err := writeModel(out, lm.Save); err != nil {
+			if err := modelfile.Write(out, lm.Save); err != nil {
 				return err
 			}
 			fmt.Fprintf(stderr, "dev perplexity (all %d dev texts): forward %.2f, backward %.2f over %d predictions\n", len(dev), fwd, bwd, n)
@@ -166,7 +167,7 @@ func hashTexts(texts []string) string {
 
 // loadLM reads a language model file for tok's settings.
 func loadLM(path string, tok *text.Tokenizer) (*model.LanguageModel, error) {
-	return loadLMFile(path, model.NewTokenizerCache(tok))
+	return modelfile.LoadLM(path, model.NewTokenizerCache(tok))
 }
 
 // pretrainedFlags registers --init, --layer-lr and --unfreeze.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tagstream/tagstream/consumer"
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/text"
 	"github.com/tagstream/tagstream/pipeline"
@@ -58,7 +59,7 @@ func (s *service) newPretrainer(snap *pipeline.Snapshot, o serviceOptions) error
 				return fmt.Errorf("pretrain.save_dir: %w", err)
 			}
 		}
-		lm, err := loadLMFile(path, tc)
+		lm, err := modelfile.LoadLM(path, tc)
 		switch {
 		case err != nil && fromSaved:
 			return fmt.Errorf("pretrain.save_dir: %w (remove the file to start again from pretrain.lm_%s)", err, lang)
@@ -72,7 +73,7 @@ func (s *service) newPretrainer(snap *pipeline.Snapshot, o serviceOptions) error
 	var onKept func(string, *model.LanguageModel) error
 	if p.SaveDir != "" {
 		onKept = func(lang string, lm *model.LanguageModel) error {
-			return writeModel(savedLMPath(p.SaveDir, lang), lm.Save)
+			return modelfile.Write(savedLMPath(p.SaveDir, lang), lm.Save)
 		}
 	}
 	pt, err := pipeline.NewPretrainer(pipeline.PretrainConfig{
@@ -98,20 +99,6 @@ func savedLMPath(dir, lang string) string {
 		return ""
 	}
 	return filepath.Join(dir, "lm-"+lang+".safetensors")
-}
-
-// loadLMFile loads a language model file.
-func loadLMFile(path string, tc *model.TokenizerCache) (_ *model.LanguageModel, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
-	return model.LoadLM(f, path, tc)
 }
 
 // startSampler gives the stand-alone trainer (no pipeline to hook into) a

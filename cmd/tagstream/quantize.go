@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 )
 
@@ -29,7 +30,7 @@ The checksum, and so the model version, changes.`,
 			}
 			defer f.Close()
 			var rep model.QuantizeReport
-			err = writeModel(out, func(w io.Writer) error {
+			err = modelfile.Write(out, func(w io.Writer) error {
 				var err error
 				rep, err = model.Quantize(bufio.NewReader(f), w)
 				return err

@@ -21,6 +21,7 @@ import (
 	"github.com/tagstream/tagstream/consumer"
 	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/embedded"
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/models"
 	"github.com/tagstream/tagstream/pipeline"
@@ -146,7 +147,7 @@ func loadSnapshot(m config.Models) (*pipeline.Snapshot, error) {
 		cls, clsName := d.Classifier, d.ClassifierName
 		ner, nerName := d.Tagger, d.TaggerName
 		if paths[0] != "" {
-			l, err := loadModelFile(paths[0], &tc)
+			l, err := modelfile.Load(paths[0], &tc)
 			if err != nil {
 				return nil, fmt.Errorf("models.classifier_%s: %w", lang, err)
 			}
@@ -156,7 +157,7 @@ func loadSnapshot(m config.Models) (*pipeline.Snapshot, error) {
 			cls, clsName = l.Classifier, filepath.Base(paths[0])
 		}
 		if paths[1] != "" {
-			l, err := loadModelFile(paths[1], &tc)
+			l, err := modelfile.Load(paths[1], &tc)
 			if err != nil {
 				return nil, fmt.Errorf("models.ner_%s: %w", lang, err)
 			}
@@ -315,7 +316,7 @@ func (s *service) startTrainer(ctx context.Context) error {
 			s.log.Info("no original data for fine-tuning: candidates are guarded on held-out feedback only", "lang", lang, "key", "finetune.data_"+lang)
 			continue
 		}
-		exs, err := readLabeled(path)
+		exs, err := modelfile.ReadLabeled(path)
 		if err != nil {
 			return fmt.Errorf("finetune.data_%s: %w", lang, err)
 		}

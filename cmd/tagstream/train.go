@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/dataset"
 	"github.com/tagstream/tagstream/model/text"
@@ -145,38 +144,6 @@ func toLabeled(ex []dataset.Example) []model.LabeledText {
 	return out
 }
 
-// writeModel writes a model file atomically: to a temporary file beside the
-// target, synced, then renamed.
-func writeModel(path string, save func(w io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tagstream-model-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err = save(w); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = w.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // saveTrained records the training metadata in info and writes the model
 // to out; trainErr (a cancelled run that still has a best epoch) is reported
 // on stderr first.
@@ -188,7 +155,7 @@ func saveTrained(stderr io.Writer, trainErr error, out string, info map[string]s
 	if err := recordTrainingInfo(info, dataHash, n, reports, cfg, time.Since(start)); err != nil {
 		return err
 	}
-	return writeModel(out, save)
+	return modelfile.Write(out, save)
 }
 
 func recordTrainingInfo(info map[string]string, dataHash string, n int, reports []model.EpochReport, cfg any, took time.Duration) error {
