@@ -24,6 +24,7 @@ import (
 	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model/dataset"
 	"github.com/tagstream/tagstream/models"
+	"github.com/tagstream/tagstream/server"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -286,7 +287,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 	if err != nil {
 		return nil, fmt.Errorf("bench e2e: --input: %w", err)
 	}
-	log := newLogger(cfg.Log, logw)
+	log := server.NewLogger(cfg.Log, logw)
 	if cfg.Log.Level == "info" {
 		log = slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
@@ -319,13 +320,13 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		partitions = 8 // embedded.Start's default
 	}
 
-	s, err := startService(ctx, cfg, log, serviceOptions{identity: o.modelName == "none", noHTTP: true})
+	s, err := server.New(ctx, cfg, log, server.Options{Identity: o.modelName == "none", NoHTTP: true})
 	if err != nil {
 		return nil, err
 	}
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	runErr := make(chan error, 1)
-	go func() { runErr <- s.run(runCtx, nil) }()
+	go func() { runErr <- s.Run(runCtx) }()
 	stopped := false
 	stop := func() error {
 		if stopped {
@@ -337,7 +338,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 	}
 	defer stop()
 
-	nc, err := nats.Connect(s.cfg.NATS.URL)
+	nc, err := nats.Connect(s.Config().NATS.URL)
 	if err != nil {
 		return nil, fmt.Errorf("bench e2e: connect to nats: %w", err)
 	}
@@ -355,7 +356,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 	}
 	// Wait for the group to join so the join is not measured.
 	deadline := time.Now().Add(60 * time.Second)
-	for s.cons.Stats().Generations == 0 {
+	for !s.Joined() {
 		if time.Now().After(deadline) {
 			return nil, errors.New("bench e2e: consumer group did not join within 60s")
 		}
@@ -366,7 +367,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		}
 	}
 	fmt.Fprintf(logw, "bench e2e: %d events to %s (%d partitions) via %s, results from %s, model %s, %d workers, batch %d\n",
-		o.events, topic, partitions, strings.Join(s.cfg.Kafka.Brokers, ","), s.cfg.NATS.URL, o.modelName, s.cfg.Workers, s.cfg.Batch.MaxSize)
+		o.events, topic, partitions, strings.Join(s.Config().Kafka.Brokers, ","), s.Config().NATS.URL, o.modelName, s.Config().Workers, s.Config().Batch.MaxSize)
 
 	if o.cpuProfile != "" {
 		pf, err := os.Create(o.cpuProfile)
@@ -381,7 +382,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 	}
 	var swapTimes []time.Time // when swap k+1 was stored
 	stopSwaps := func() {}
-	if o.swapEvery > 0 && s.store != nil {
+	if o.swapEvery > 0 && s.ModelBucket() != nil {
 		f, err := models.Open(models.SentimentEN)
 		if err != nil {
 			return nil, err
@@ -391,7 +392,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		if err != nil {
 			return nil, err
 		}
-		_, en := s.pipe.Models().For("en")
+		_, en := s.Models().For("en")
 		hash := en.ClassifierVersion[strings.IndexByte(en.ClassifierVersion, '@')+1:]
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
@@ -410,7 +411,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 				mu.Lock()
 				swapTimes = append(swapTimes, time.Now())
 				mu.Unlock()
-				if _, err := s.store.Put(sctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: k, Version: ver, Metrics: "bench swap"}, data); err != nil && sctx.Err() == nil {
+				if _, err := s.ModelBucket().Put(sctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: k, Version: ver, Metrics: "bench swap"}, data); err != nil && sctx.Err() == nil {
 					fmt.Fprintf(logw, "bench e2e: swap %d: %v\n", k, err)
 				}
 			}
@@ -423,7 +424,7 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 		}
 	}
 	start := time.Now()
-	if err := produceBench(ctx, s.cfg.Kafka.Brokers, topic, partitions, texts, o.events, o.rate); err != nil {
+	if err := produceBench(ctx, s.Config().Kafka.Brokers, topic, partitions, texts, o.events, o.rate); err != nil {
 		return nil, err
 	}
 	produced := time.Since(start)
@@ -460,11 +461,11 @@ func benchE2E(ctx context.Context, cfg config.Config, o benchOptions, logw io.Wr
 	defer col.mu.Unlock()
 	rep := &benchReport{
 		Events: o.events, Results: col.results, DeadLetters: col.dead, Duplicates: col.dups,
-		Model: o.modelName, Workers: s.cfg.Workers, BatchSize: s.cfg.Batch.MaxSize, Partitions: partitions,
-		Rate: o.rate, Mode: s.cfg.NATS.Mode, Brokers: strings.Join(s.cfg.Kafka.Brokers, ","),
+		Model: o.modelName, Workers: s.Config().Workers, BatchSize: s.Config().Batch.MaxSize, Partitions: partitions,
+		Rate: o.rate, Mode: s.Config().NATS.Mode, Brokers: strings.Join(s.Config().Kafka.Brokers, ","),
 	}
 	rep.Lost = o.events - col.results - col.dead
-	rep.BatchDelayMS = float64(s.cfg.Batch.MaxDelay) / float64(time.Millisecond)
+	rep.BatchDelayMS = float64(s.Config().Batch.MaxDelay) / float64(time.Millisecond)
 	rep.Swaps, rep.NoVersion, rep.Versions = len(swapTimes), col.noVersion, len(col.versions)
 	// A result processed more than a second after swap k was stored must
 	// carry swap k or a later one (the second covers the watch, loading

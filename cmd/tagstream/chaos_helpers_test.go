@@ -34,7 +34,7 @@ const (
 
 	// chaosMaxInFlight is queue_size + nats.max_pending_acks at their
 	// defaults (4096 each): the records one instance holds unacknowledged
-	// before it stops fetching (service.go pipelineConfig).
+	// before it stops fetching (service.go server.PipelineConfig).
 	chaosMaxInFlight = 4096 + 4096
 )
 

@@ -24,6 +24,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tagstream/tagstream/config"
+	"github.com/tagstream/tagstream/server"
 )
 
 // The docker-compose stack's monitoring: deploy/prometheus/prometheus.yml
@@ -398,24 +399,24 @@ func startExported(t *testing.T, paths []string) *exportedMetrics {
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Finetune.Enabled = true
 	var logs syncBuffer
-	s, err := startService(t.Context(), cfg, newLogger(cfg.Log, &logs), serviceOptions{})
+	s, err := server.New(t.Context(), cfg, server.NewLogger(cfg.Log, &logs), server.Options{})
 	if err != nil {
 		t.Fatalf("start service: %v\n%s", err, logs.String())
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := s.close(ctx); err != nil {
+		if err := s.Close(ctx); err != nil {
 			t.Errorf("close service: %v", err)
 		}
 	})
-	if s.httpSrv == nil || s.trainer == nil || s.pipe == nil {
-		t.Fatalf("service without HTTP, trainer or pipeline\n%s", logs.String())
+	if s.Handler() == nil {
+		t.Fatalf("service without HTTP\n%s", logs.String())
 	}
-	m := &exportedMetrics{reg: s.reg, types: map[string]string{}, known: map[string]bool{}}
+	m := &exportedMetrics{reg: s.Registry(), types: map[string]string{}, known: map[string]bool{}}
 	for _, p := range paths {
 		rec := httptest.NewRecorder()
-		s.httpSrv.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET %s: status %d: %s", p, rec.Code, rec.Body)
 		}

@@ -16,6 +16,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/tagstream/tagstream/server"
 )
 
 func newDemoCmd() *cobra.Command {
@@ -51,9 +53,9 @@ cleanly.`,
 			if !cmd.Flags().Changed("log.level") && os.Getenv("TAGSTREAM_LOG_LEVEL") == "" {
 				cfg.Log.Level = "warn" // the live view is the output
 			}
-			log := newLogger(cfg.Log, cmd.ErrOrStderr())
+			log := server.NewLogger(cfg.Log, cmd.ErrOrStderr())
 			ctx := cmd.Context()
-			s, err := startService(ctx, cfg, log, serviceOptions{httpOptional: true})
+			s, err := server.New(ctx, cfg, log, server.Options{HTTPOptional: true})
 			if err != nil {
 				return err
 			}
@@ -66,27 +68,27 @@ cleanly.`,
 			defer wg.Wait()
 			runErr := make(chan error, 1)
 			wg.Add(1)
-			go func() { defer wg.Done(); runErr <- s.run(ctx, nil) }()
+			go func() { defer wg.Done(); runErr <- s.Run(ctx) }()
 
 			view := &demoView{started: time.Now(), labels: map[string]int{}, versions: map[string]string{}}
-			nc, err := nats.Connect(s.cfg.NATS.URL)
+			nc, err := nats.Connect(s.Config().NATS.URL)
 			if err != nil {
 				return fmt.Errorf("demo: connect to nats: %w", err)
 			}
 			defer nc.Close()
-			for _, subj := range []string{s.cfg.Output.SubjectPrefix + ".>", s.cfg.Output.DLQSubject} {
+			for _, subj := range []string{s.Config().Output.SubjectPrefix + ".>", s.Config().Output.DLQSubject} {
 				if _, err := nc.Subscribe(subj, view.handle); err != nil {
 					return fmt.Errorf("demo: subscribe %s: %w", subj, err)
 				}
 			}
 			fmt.Fprintf(out, "tagstream demo: Kafka %s (topic %s), NATS %s, results on %s.>, HTTP %s\nCtrl-C to stop.\n",
-				strings.Join(s.cfg.Kafka.Brokers, ","), s.cfg.Kafka.Topics[0], s.cfg.NATS.URL, s.cfg.Output.SubjectPrefix, s.httpAddr())
+				strings.Join(s.Config().Kafka.Brokers, ","), s.Config().Kafka.Topics[0], s.Config().NATS.URL, s.Config().Output.SubjectPrefix, s.HTTPAddr())
 
 			fctx, stopFeed := context.WithCancel(ctx)
 			defer stopFeed()
 			feedErr := make(chan error, 1)
 			wg.Add(1)
-			go func() { defer wg.Done(); feedErr <- feedDemo(fctx, s.cfg.Kafka.Brokers, s.cfg.Kafka.Topics[0], rate) }()
+			go func() { defer wg.Done(); feedErr <- feedDemo(fctx, s.Config().Kafka.Brokers, s.Config().Kafka.Topics[0], rate) }()
 
 			tick := time.NewTicker(time.Second)
 			defer tick.Stop()

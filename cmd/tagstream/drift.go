@@ -13,6 +13,7 @@ import (
 	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/pipeline"
+	"github.com/tagstream/tagstream/server"
 )
 
 // driftReport is the --json output of bench drift.
@@ -154,7 +155,7 @@ func benchDrift(cmd *cobra.Command, cfg config.Config, data string, feedbackEver
 	guardSet := origTrain[:1000]
 	replay := origTrain[1000:6000]
 
-	snap, err := loadSnapshot(cfg.Models)
+	snap, err := server.LoadSnapshot(cfg.Models)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tagstream/tagstream/models"
 	"github.com/tagstream/tagstream/pipeline"
 	"github.com/tagstream/tagstream/producer"
+	"github.com/tagstream/tagstream/server"
 )
 
 func newModelCmd() *cobra.Command {
@@ -45,7 +46,7 @@ parent is one). Instances swap within about a second.`,
 		}
 		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
 		defer cancel()
-		return producer.OpenModelStore(ctx, producerConfig(cfg), cfg.Models.Bucket)
+		return producer.OpenModelStore(ctx, server.ProducerConfig(cfg), cfg.Models.Bucket)
 	}
 	// withStore opens the bucket for a subcommand and closes it after.
 	withStore := func(fn func(cmd *cobra.Command, s *producer.ModelStore, args []string) error) func(*cobra.Command, []string) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tagstream/tagstream/consumer"
 	"github.com/tagstream/tagstream/event"
+	"github.com/tagstream/tagstream/server"
 )
 
 // topicTexts are pretrain's --from-topic settings: event texts read from a
@@ -42,7 +43,7 @@ func (o *topicTexts) read(cmd *cobra.Command) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc := consumerConfig(cfg)
+	cc := server.ConsumerConfig(cfg)
 	sc := consumer.ScanConfig{
 		Brokers: cc.Brokers, Topic: o.topic, TLS: cc.TLS, SASL: cc.SASL,
 		Format: cc.Format, MaxBytes: cc.MaxBytes, FetchMaxBytes: cc.FetchMaxBytes, MaxEvents: o.maxEvents,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tagstream/tagstream/consumer"
 	"github.com/tagstream/tagstream/event"
+	"github.com/tagstream/tagstream/server"
 )
 
 const (
@@ -55,7 +56,7 @@ func (o *produceOptions) withSecurity(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	cc := consumerConfig(cfg)
+	cc := server.ConsumerConfig(cfg)
 	o.tls, o.sasl = cc.TLS, cc.SASL
 	return nil
 }
@@ -217,7 +218,7 @@ func checkAccess(ctx context.Context, brokers []string, o produceOptions) error 
 	if !o.tls.Enable && o.sasl.Mechanism == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, accessCheckTimeout)
+	ctx, cancel := context.WithTimeout(ctx, server.AccessCheckTimeout)
 	defer cancel()
 	err := consumer.CheckAccess(ctx, consumer.Config{Brokers: brokers, Topics: []string{o.topic}, Group: "tagstream-produce", TLS: o.tls, SASL: o.sasl})
 	if errors.Is(err, consumer.ErrPermanent) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tagstream/tagstream/config"
+	"github.com/tagstream/tagstream/server"
 )
 
 // configFlags are the config keys offered as flags of run, demo and bench
@@ -63,22 +65,22 @@ shutdown_timeout; SIGHUP reloads the model files. HTTP: /healthz, /readyz, /metr
 			if embeddedMode {
 				cfg.Embedded.Enabled = true
 			}
-			log := newLogger(cfg.Log, cmd.ErrOrStderr())
+			log := server.NewLogger(cfg.Log, cmd.ErrOrStderr())
 			ctx := cmd.Context()
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			s, err := startService(ctx, cfg, log, serviceOptions{})
+			s, err := server.New(ctx, cfg, log, server.Options{})
 			if err != nil {
 				return err
 			}
-			log.Info("running", "brokers", s.cfg.Kafka.Brokers, "topics", s.cfg.Kafka.Topics, "group", s.cfg.Kafka.Group,
-				"nats", s.cfg.Redacted().NATS.URL, "mode", s.cfg.NATS.Mode, "workers", s.cfg.Workers)
-			err = s.run(ctx, hup)
-			if err == nil {
-				log.Info("stopped cleanly")
+			rc := s.Config()
+			log.Info("running", "brokers", rc.Kafka.Brokers, "topics", rc.Kafka.Topics, "group", rc.Kafka.Group,
+				"nats", rc.Redacted().NATS.URL, "mode", rc.NATS.Mode, "workers", rc.Workers)
+			stopReload := reloadOnHangup(ctx, s)
+			defer stopReload()
+			if err := s.Run(ctx); err != nil {
+				return err
 			}
-			return err
+			log.Info("stopped cleanly")
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&embeddedMode, "embedded", false, "start in-process Kafka and NATS servers")
@@ -105,15 +107,40 @@ instance swaps them in. Serving instances then run with finetune.enabled false. 
 				return fmt.Errorf("trainer: needs models.bucket, kafka.feedback_topic and nats.mode jetstream")
 			}
 			cfg.Finetune.Enabled = true
-			log := newLogger(cfg.Log, cmd.ErrOrStderr())
-			s, err := startService(cmd.Context(), cfg, log, serviceOptions{trainerOnly: true})
+			log := server.NewLogger(cfg.Log, cmd.ErrOrStderr())
+			s, err := server.New(cmd.Context(), cfg, log, server.Options{TrainerOnly: true})
 			if err != nil {
 				return err
 			}
 			log.Info("trainer running", "feedback", cfg.Kafka.FeedbackTopic, "bucket", cfg.Models.Bucket)
-			return s.run(cmd.Context(), nil)
+			return s.Run(cmd.Context())
 		},
 	}
 	addConfigFlags(cmd)
 	return cmd
+}
+
+// reloadOnHangup reloads s's model files on every SIGHUP until ctx ends or
+// the returned stop is called; stop returns once the goroutine has.
+func reloadOnHangup(ctx context.Context, s *server.Server) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { // owned by the caller: stopped and joined by stop
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = s.Reload() // logged; the models in service stay
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		<-done
+	}
 }

@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
+	natsd "github.com/nats-io/nats-server/v2/server"
 	natsserver "github.com/nats-io/nats-server/v2/test"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/internal/devcert"
+	"github.com/tagstream/tagstream/server"
 )
 
 // Secrets of the tests below: each is distinctive, so finding it anywhere
@@ -43,7 +44,7 @@ func secretsKafka(t *testing.T) string {
 
 // secretsNATS is an in-process nats-server with JetStream and the auth
 // mutate sets.
-func secretsNATS(t *testing.T, mutate func(*server.Options)) string {
+func secretsNATS(t *testing.T, mutate func(*natsd.Options)) string {
 	t.Helper()
 	opts := natsserver.DefaultTestOptions
 	opts.Port = -1
@@ -79,11 +80,11 @@ func TestSecretsNotPrinted(t *testing.T) {
 	}
 	secrets := []string{secretKafkaPW, secretWrongKafka, secretNATSPW, secretWrongNATS, secretToken, secretWrongToken, seed, stranger}
 	kafkaAddr := secretsKafka(t)
-	users := func(o *server.Options) { o.Username, o.Password = "tag", secretNATSPW }
+	users := func(o *natsd.Options) { o.Username, o.Password = "tag", secretNATSPW }
 	tests := []struct {
 		name       string
 		kafkaPW    string
-		nats       func(*server.Options)
+		nats       func(*natsd.Options)
 		natsConfig func(url string) string // the nats keys of the config file
 		want       string                  // in the start error, lower case
 	}{
@@ -100,10 +101,10 @@ func TestSecretsNotPrinted(t *testing.T) {
 				return fmt.Sprintf("url: %q", strings.Replace(url, "nats://", "nats://tag:"+secretWrongNATS+"@", 1))
 			},
 			"authorization violation"},
-		{"nats token rejected", secretKafkaPW, func(o *server.Options) { o.Authorization = secretToken },
+		{"nats token rejected", secretKafkaPW, func(o *natsd.Options) { o.Authorization = secretToken },
 			func(url string) string { return fmt.Sprintf("url: %q\n  token: %s", url, secretWrongToken) },
 			"authorization violation"},
-		{"nkey rejected", secretKafkaPW, func(o *server.Options) { o.Nkeys = []*server.NkeyUser{{Nkey: pub}} },
+		{"nkey rejected", secretKafkaPW, func(o *natsd.Options) { o.Nkeys = []*natsd.NkeyUser{{Nkey: pub}} },
 			func(url string) string { return fmt.Sprintf("url: %q\n  nkey_seed_file: %q", url, strangerFile) },
 			"authorization violation"},
 	}
@@ -135,9 +136,9 @@ func TestSecretsNotPrinted(t *testing.T) {
 			var logs syncBuffer
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			s, err := startService(ctx, cfg, newLogger(cfg.Log, &logs), serviceOptions{identity: true, noHTTP: true})
+			s, err := server.New(ctx, cfg, server.NewLogger(cfg.Log, &logs), server.Options{Identity: true, NoHTTP: true})
 			if err == nil {
-				s.close(ctx)
+				s.Close(ctx)
 				t.Fatalf("start succeeded with rejected credentials; logs:\n%s", logs.String())
 			}
 			if !strings.Contains(strings.ToLower(err.Error()), tc.want) || ctx.Err() != nil { // nats.go capitalizes "Authorization Violation" on some paths
@@ -160,7 +161,7 @@ func TestSecretsNotPrinted(t *testing.T) {
 func TestRunLogsNoSecrets(t *testing.T) {
 	t.Parallel()
 	kafkaAddr := secretsKafka(t)
-	url := secretsNATS(t, func(o *server.Options) { o.Username, o.Password = "tag", secretNATSPW })
+	url := secretsNATS(t, func(o *natsd.Options) { o.Username, o.Password = "tag", secretNATSPW })
 	path := filepath.Join(t.TempDir(), "c.yaml")
 	yaml := fmt.Sprintf("kafka:\n  brokers: [%q]\n  sasl: {mechanism: SCRAM-SHA-512, username: tagstream, password: %s}\nnats:\n  url: %q\nhttp: {addr: 127.0.0.1:0}\nlog: {level: debug}\n",
 		kafkaAddr, secretKafkaPW, strings.Replace(url, "nats://", "nats://tag:"+secretNATSPW+"@", 1))

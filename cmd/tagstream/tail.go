@@ -19,6 +19,7 @@ import (
 	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/redact"
 	"github.com/tagstream/tagstream/producer"
+	"github.com/tagstream/tagstream/server"
 )
 
 const (
@@ -70,7 +71,7 @@ nats.tls.*, as for run.`,
 			if err != nil {
 				return err
 			}
-			if o.auth, err = producer.AuthOptions(producerConfig(cfg)); err != nil {
+			if o.auth, err = producer.AuthOptions(server.ProducerConfig(cfg)); err != nil {
 				return fmt.Errorf("tail: %w", err)
 			}
 			return runTail(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())

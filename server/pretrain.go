@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -22,9 +22,9 @@ import (
 // pretrain.lm_zh, loaded with the tokenizers of the classifiers in snap.
 // The refreshed encoders go to the fine-tuning loop, so without
 // finetune.enabled (or with the identity models) the job stays off.
-func (s *service) newPretrainer(snap *pipeline.Snapshot, o serviceOptions) error {
+func (s *Server) newPretrainer(snap *pipeline.Snapshot, o Options) error {
 	p := s.cfg.Pretrain
-	if !p.Enabled || o.identity {
+	if !p.Enabled || o.Identity {
 		return nil
 	}
 	if !s.cfg.Finetune.Enabled || s.cfg.Kafka.FeedbackTopic == "" {
@@ -104,8 +104,8 @@ func savedLMPath(dir, lang string) string {
 // startSampler gives the stand-alone trainer (no pipeline to hook into) a
 // consumer of the event topics, group <kafka.group>.pretrain starting at
 // the latest offsets, whose records only feed the Pretrainer's sample.
-func (s *service) startSampler() error {
-	cc := consumerConfig(s.cfg)
+func (s *Server) startSampler() error {
+	cc := ConsumerConfig(s.cfg)
 	cc.Group = s.cfg.Kafka.Group + ".pretrain"
 	cc.StartOffset = "latest"
 	c, err := consumer.New(cc, consumer.WithLogger(s.log))
@@ -119,7 +119,7 @@ func (s *service) startSampler() error {
 // runPretrain runs the pretraining job (and the trainer's sampler) until
 // ctx ends; the returned channel is closed once every goroutine it started
 // has returned. Without a job it is closed at once.
-func (s *service) runPretrain(ctx context.Context) <-chan struct{} {
+func (s *Server) runPretrain(ctx context.Context) <-chan struct{} {
 	done := make(chan struct{})
 	if s.pretrainer == nil {
 		close(done)
@@ -149,7 +149,7 @@ func (s *service) runPretrain(ctx context.Context) <-chan struct{} {
 
 // sample feeds the events of the sampler consumer to the Pretrainer and
 // marks them done, until ctx ends or the consumer closes.
-func (s *service) sample(ctx context.Context) {
+func (s *Server) sample(ctx context.Context) {
 	for {
 		recs, err := s.ptCons.Fetch(ctx, 256)
 		if err != nil {
