@@ -88,7 +88,10 @@ cleanly.`,
 			defer stopFeed()
 			feedErr := make(chan error, 1)
 			wg.Add(1)
-			go func() { defer wg.Done(); feedErr <- feedDemo(fctx, s.Config().Kafka.Brokers, s.Config().Kafka.Topics[0], rate) }()
+			go func() {
+				defer wg.Done()
+				feedErr <- feedDemo(fctx, s.Config().Kafka.Brokers, s.Config().Kafka.Topics[0], rate)
+			}()
 
 			tick := time.NewTicker(time.Second)
 			defer tick.Stop()
