@@ -146,3 +146,29 @@ func permanent(err error) bool {
 		errors.Is(err, kafka.ClusterAuthorizationFailed) ||
 		errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &verify)
 }
+
+// CreateTopic creates topic with the given partitions and replication
+// factor through the version-negotiating kafka.Client (Kafka 4 removed
+// CreateTopics v0, which kafka.Conn uses). An existing topic is fine
+// (created false); its partition count is left as it is. transport may be
+// nil (kafka-go's default: no TLS or SASL).
+func CreateTopic(ctx context.Context, brokers []string, transport *kafka.Transport, topic string, partitions, replication int) (created bool, err error) {
+	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
+	if transport != nil { // a typed nil in the interface field would be called
+		cl.Transport = transport
+	}
+	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: topic, NumPartitions: partitions, ReplicationFactor: replication,
+	}}})
+	if err != nil {
+		return false, fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	switch err := resp.Errors[topic]; {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, kafka.TopicAlreadyExists):
+		return false, nil
+	default:
+		return false, fmt.Errorf("create topic %s: %w", topic, err)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tagstream/tagstream/internal/bench"
 )
 
 // TestBenchCurve runs one point of the curve (batch 16, flood, 200 events)
@@ -21,7 +23,7 @@ func TestBenchCurve(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench curve: %v\n%s", err, stderr)
 	}
-	reps, err := readReports(out)
+	reps, err := bench.ReadReports(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func TestBenchCurve(t *testing.T) {
 	enc := json.NewEncoder(&buf)
 	for _, size := range []int{32, 128} {
 		for _, rate := range []float64{0, 1000, 4000} {
-			rep := benchReport{BatchSize: size, BatchDelayMS: 5, Rate: rate, EventsPerSec: min(rate, 6000) + 1}
+			rep := bench.Report{BatchSize: size, BatchDelayMS: 5, Rate: rate, EventsPerSec: min(rate, 6000) + 1}
 			rep.LatencyMS.P99 = 10 + rate/100
 			if err := enc.Encode(rep); err != nil {
 				t.Fatal(err)

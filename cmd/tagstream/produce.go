@@ -227,27 +227,16 @@ func checkAccess(ctx context.Context, brokers []string, o produceOptions) error 
 	return nil
 }
 
-// createTopic creates o.topic through the version-negotiating kafka.Client
-// (Kafka 4 removed CreateTopics v0, which kafka.Conn uses). An existing
-// topic is fine; its partition count is left as it is.
+// createTopic creates o.topic (an existing topic is fine) and says which.
 func createTopic(ctx context.Context, stderr io.Writer, transport *kafka.Transport, brokers []string, o produceOptions) error {
-	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
-	if transport != nil { // a typed nil in the interface field would be called
-		cl.Transport = transport
-	}
-	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: o.topic, NumPartitions: o.partitions, ReplicationFactor: o.replication,
-	}}})
-	if err != nil {
-		return fmt.Errorf("produce: create topic %s: %w", o.topic, err)
-	}
-	switch err := resp.Errors[o.topic]; {
-	case err == nil:
+	created, err := consumer.CreateTopic(ctx, brokers, transport, o.topic, o.partitions, o.replication)
+	switch {
+	case err != nil:
+		return fmt.Errorf("produce: %w", err)
+	case created:
 		fmt.Fprintf(stderr, "created topic %s with %d partitions\n", o.topic, o.partitions)
-	case errors.Is(err, kafka.TopicAlreadyExists):
-		fmt.Fprintf(stderr, "topic %s already exists\n", o.topic)
 	default:
-		return fmt.Errorf("produce: create topic %s: %w", o.topic, err)
+		fmt.Fprintf(stderr, "topic %s already exists\n", o.topic)
 	}
 	return nil
 }

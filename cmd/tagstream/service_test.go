@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tagstream/tagstream/internal/bench"
 )
 
 func TestBenchE2E(t *testing.T) {
@@ -35,12 +37,15 @@ func TestBenchE2E(t *testing.T) {
 			if err != nil {
 				t.Fatalf("bench e2e: %v\n%s", err, stderr)
 			}
-			var rep benchReport
+			var rep bench.Report
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatalf("output %q: %v", out, err)
 			}
 			if rep.Lost != 0 || rep.Duplicates != 0 || rep.Results != rep.Events || rep.EventsPerSec <= 0 || rep.LatencyMS.P50 <= 0 || rep.LatencyMS.Max < rep.LatencyMS.P99 {
 				t.Fatalf("report %+v: want every event delivered once with positive rates and ordered latencies\n%s", rep, stderr)
+			}
+			if rep.PeakRSSMB <= 0 {
+				t.Errorf("peak_rss_mb %v, want the process's peak RSS", rep.PeakRSSMB)
 			}
 			if rep.NoVersion != 0 {
 				t.Errorf("%d results without a model version", rep.NoVersion)
@@ -48,7 +53,7 @@ func TestBenchE2E(t *testing.T) {
 			if strings.Contains(strings.Join(tc.args, " "), "--swap-every") && (rep.Swaps < 3 || rep.Versions < 2) {
 				t.Errorf("%d swaps, %d versions seen in results; want >= 3 swaps and >= 2 versions", rep.Swaps, rep.Versions)
 			}
-			t.Logf("%s: %.0f events/s, p50 %.1f ms, p99 %.1f ms, %d swaps, %d versions, %d stale after a swap", tc.name, rep.EventsPerSec, rep.LatencyMS.P50, rep.LatencyMS.P99, rep.Swaps, rep.Versions, rep.StaleAfterSwap)
+			t.Logf("%s: %.0f events/s, p50 %.1f ms, p99 %.1f ms, %d swaps, %d versions, %d stale after a swap, peak RSS %.0f MiB", tc.name, rep.EventsPerSec, rep.LatencyMS.P50, rep.LatencyMS.P99, rep.Swaps, rep.Versions, rep.StaleAfterSwap, rep.PeakRSSMB)
 		})
 	}
 }

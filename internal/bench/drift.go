@@ -1,13 +1,13 @@
-package main
+package bench
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
-
-	"github.com/spf13/cobra"
+	"time"
 
 	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/internal/modelfile"
@@ -16,8 +16,8 @@ import (
 	"github.com/tagstream/tagstream/server"
 )
 
-// driftReport is the --json output of bench drift.
-type driftReport struct {
+// DriftReport is the outcome of Drift (bench drift --json).
+type DriftReport struct {
 	NewDomainBefore float64 `json:"new_domain_before"`
 	NewDomainAfter  float64 `json:"new_domain_after"`
 	OriginalBefore  float64 `json:"original_before"`
@@ -35,55 +35,23 @@ type driftReport struct {
 // labelling function the default model cannot know.
 var agNewsToSentiment = map[string]string{"world": "negative", "business": "neutral", "sci_tech": "neutral", "sports": "positive"}
 
-func newBenchDriftCmd() *cobra.Command {
-	var data string
-	var jsonOut bool
-	var feedbackEvery, minExamples, steps, procs int
-	var maxEvents int
-	var replayFrac, lr, anchor float64
-	cmd := &cobra.Command{
-		Use:   "drift [--data ../shared/data] [--json]",
-		Short: "Fine-tune the English sentiment model online on a drifted stream and report accuracy before and after",
-		Long: `Reproducible drift scenario. Start from the built-in English sentiment model (trained on tweets).
-Stream the shuffled ag_news train split (news, a domain the model never saw) relabelled by a fixed
-topic map (world -> negative, business and sci_tech -> neutral, sports -> positive); every
---feedback-every-th event comes back as labelled feedback. The online trainer fine-tunes after every
---min-examples new examples (with replay of earlier feedback and of tweeteval train), guards each
-candidate (held-out recent feedback, McNemar p < 0.01; tweeteval guard set, max regression 0.01)
-and hot-swaps the promoted ones. Reports accuracy on the relabelled ag_news dev split and on the
-tweeteval dev split before and after.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			rep, err := benchDrift(cmd, cfg, data, feedbackEvery, minExamples, steps, procs, maxEvents, model.FineTuneConfig{ReplayFraction: replayFrac, LR: lr, Anchor: anchor})
-			if err != nil {
-				return err
-			}
-			if jsonOut {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "new domain %.4f -> %.4f, original %.4f -> %.4f, %d promotions, %d rejections (%d events, %d feedback, %.0f s)\n",
-				rep.NewDomainBefore, rep.NewDomainAfter, rep.OriginalBefore, rep.OriginalAfter, rep.Promotions, rep.Rejections, rep.Events, rep.Feedback, rep.Seconds)
-			return nil
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&data, "data", filepath.Join("..", "shared", "data"), "the datasets directory")
-	f.BoolVar(&jsonOut, "json", false, "print one JSON object")
-	f.IntVar(&feedbackEvery, "feedback-every", 10, "one event in this many comes back as feedback (10: 10 %)")
-	f.IntVar(&minExamples, "min-examples", 50, "new training examples per fine-tuning round")
-	f.IntVar(&steps, "steps", 150, "Adam steps per round")
-	f.IntVar(&procs, "max-procs", 2, "goroutines a round may use")
-	f.IntVar(&maxEvents, "events", 0, "events to stream (0: the whole ag_news train split)")
-	f.Float64Var(&replayFrac, "replay", 0, "share of each fine-tuning batch replayed from the original data (0: default)")
-	f.Float64Var(&lr, "lr", 0, "fine-tuning learning rate (0: default)")
-	f.Float64Var(&anchor, "anchor", 0, "pull toward the base weights per step (0: default, negative: none)")
-	return cmd
+// DriftOptions configure Drift.
+type DriftOptions struct {
+	// Data is the datasets directory (ag_news, tweeteval_sentiment).
+	Data string
+	// FeedbackEvery: one event in this many comes back as feedback.
+	FeedbackEvery int
+	// MinExamples new examples start a round of Steps Adam steps on
+	// Procs goroutines.
+	MinExamples, Steps, Procs int
+	// MaxEvents bounds the stream (0: the whole ag_news train split).
+	MaxEvents int
+	// FineTune sets the replay fraction, learning rate and anchor (zero:
+	// defaults).
+	FineTune model.FineTuneConfig
 }
 
+// relabel maps every example's label through m.
 func relabel(exs []model.LabeledText, m map[string]string) ([]model.LabeledText, error) {
 	out := make([]model.LabeledText, len(exs))
 	for i, e := range exs {
@@ -96,6 +64,7 @@ func relabel(exs []model.LabeledText, m map[string]string) ([]model.LabeledText,
 	return out, nil
 }
 
+// accuracy is m's accuracy on exs.
 func accuracy(m *model.CompiledClassifier, exs []model.LabeledText) (float64, error) {
 	idx := map[string]int{}
 	for i, l := range m.Labels() {
@@ -110,7 +79,13 @@ func accuracy(m *model.CompiledClassifier, exs []model.LabeledText) (float64, er
 	return r.Accuracy, err
 }
 
-func benchDrift(cmd *cobra.Command, cfg config.Config, data string, feedbackEvery, minExamples, steps, procs, maxEvents int, ft model.FineTuneConfig) (*driftReport, error) {
+// Drift runs the drift scenario: the configured English sentiment model
+// (the built-in one by default) fine-tuned online on the shuffled,
+// relabelled ag_news train split, one event in o.FeedbackEvery coming back
+// as feedback, each candidate guarded as the trainer does in service.
+// Progress is logged to logw.
+func Drift(ctx context.Context, cfg config.Config, o DriftOptions, logw io.Writer) (*DriftReport, error) {
+	data, feedbackEvery, minExamples, steps, procs, maxEvents, ft := o.Data, o.FeedbackEvery, o.MinExamples, o.Steps, o.Procs, o.MaxEvents, o.FineTune
 	if feedbackEvery < 1 || minExamples < 1 || steps < 1 || procs < 1 {
 		return nil, fmt.Errorf("bench drift: --feedback-every, --min-examples, --steps and --max-procs must be >= 1")
 	}
@@ -161,14 +136,14 @@ func benchDrift(cmd *cobra.Command, cfg config.Config, data string, feedbackEver
 	}
 	holder := pipeline.NewModelHolder(snap)
 	_, en := snap.For("en")
-	rep := &driftReport{}
+	rep := &DriftReport{}
 	if rep.NewDomainBefore, err = accuracy(en.Analyzer.Classifier(), newDev); err != nil {
 		return nil, err
 	}
 	if rep.OriginalBefore, err = accuracy(en.Analyzer.Classifier(), origDev); err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	tr, err := pipeline.NewTrainer(pipeline.TrainerConfig{
 		MinExamples: minExamples, MaxRegression: cfg.Finetune.MaxRegression,
 		FineTune: model.FineTuneConfig{Steps: steps, Workers: procs, ReplayFraction: ft.ReplayFraction, LR: ft.LR, Anchor: ft.Anchor},
@@ -176,8 +151,7 @@ func benchDrift(cmd *cobra.Command, cfg config.Config, data string, feedbackEver
 	if err != nil {
 		return nil, err
 	}
-	start := timeNow()
-	ctx := cmd.Context()
+	start := time.Now()
 	for i, ex := range newTrain {
 		rep.Events++
 		if i%feedbackEvery != 0 {
@@ -200,6 +174,6 @@ func benchDrift(cmd *cobra.Command, cfg config.Config, data string, feedbackEver
 	if rep.OriginalAfter, err = accuracy(en.Analyzer.Classifier(), origDev); err != nil {
 		return nil, err
 	}
-	rep.Seconds = timeNow().Sub(start).Seconds()
+	rep.Seconds = time.Now().Sub(start).Seconds()
 	return rep, nil
 }
