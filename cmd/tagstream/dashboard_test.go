@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tagstream/tagstream/config"
@@ -182,139 +183,40 @@ func variableQueryExpr(q string) string {
 	return q
 }
 
-// promqlKeywords are PromQL's keywords and aggregation operators (matched
-// case-insensitively, as PromQL does); functions are recognized by the "("
-// after them, since a metric name is never followed by one.
-var promqlKeywords = map[string]bool{
-	"and": true, "or": true, "unless": true, "atan2": true, "bool": true, "offset": true, "inf": true, "nan": true,
-	"by": true, "without": true, "on": true, "ignoring": true, "group_left": true, "group_right": true,
-	"sum": true, "avg": true, "count": true, "min": true, "max": true, "group": true, "stddev": true, "stdvar": true,
-	"topk": true, "bottomk": true, "count_values": true, "quantile": true, "limitk": true, "limit_ratio": true,
-}
+// grafanaVariable matches Grafana's template variables: $name, ${name},
+// ${name:format} and [[name]].
+var grafanaVariable = regexp.MustCompile(`\$\{[^}]*\}|\$\w+|\[\[\w+\]\]`)
 
-// promqlLabelLists are the keywords whose "(...)" lists label names.
-var promqlLabelLists = map[string]bool{
-	"by": true, "without": true, "on": true, "ignoring": true, "group_left": true, "group_right": true,
-}
-
-func isIdentStart(c byte) bool {
-	return c == '_' || c == ':' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
-
-func isIdentChar(c byte) bool { return isIdentStart(c) || '0' <= c && c <= '9' }
-
-// skipQuoted returns the index after the string literal starting at s[i].
-func skipQuoted(s string, i int) (int, error) {
-	q := s[i]
-	for j := i + 1; j < len(s); j++ {
-		switch {
-		case s[j] == '\\' && q != '`':
-			j++
-		case s[j] == q:
-			return j + 1, nil
+// grafanaInterpolate replaces the template variables of a dashboard query
+// as Grafana does before it sends the query, with values that keep it
+// valid PromQL: the range and interval variables become a duration (in a
+// range "[...]"), every other variable "x" (in a matcher's value).
+func grafanaInterpolate(expr string) string {
+	return grafanaVariable.ReplaceAllStringFunc(expr, func(v string) string {
+		name := strings.Trim(v, "${}[]")
+		if name, _, _ = strings.Cut(name, ":"); strings.HasPrefix(name, "__") && (strings.HasSuffix(name, "interval") || name == "__range") {
+			return "5m"
 		}
-	}
-	return 0, fmt.Errorf("unterminated string at offset %d", i)
+		return "x"
+	})
 }
 
-// skipGroup returns the index after the bracket that closes the one at s[i],
-// skipping string literals (a "}" inside a matcher's value closes nothing).
-func skipGroup(s string, i int) (int, error) {
-	open := s[i]
-	closer := map[byte]byte{'{': '}', '[': ']', '(': ')'}[open]
-	depth := 0
-	for j := i; j < len(s); {
-		switch c := s[j]; {
-		case c == '"' || c == '\'' || c == '`':
-			k, err := skipQuoted(s, j)
-			if err != nil {
-				return 0, err
-			}
-			j = k
-			continue
-		case c == open:
-			depth++
-		case c == closer:
-			if depth--; depth == 0 {
-				return j + 1, nil
-			}
-		}
-		j++
-	}
-	return 0, fmt.Errorf("unbalanced %q at offset %d", open, i)
-}
-
-// promqlMetricNames returns the metric names of a PromQL expression in
-// order: the identifiers that are not keywords, functions, label names (in
-// {...} matchers and by/without/on/ignoring/group_x lists), strings,
-// durations, numbers or Grafana variables ($x, ${x}).
+// promqlMetricNames returns the metric names of a dashboard query in order
+// of appearance, parsed by Prometheus' own PromQL parser after Grafana's
+// variable interpolation. A selector without a name (only matchers) adds
+// none.
 func promqlMetricNames(expr string) ([]string, error) {
-	var names []string
-	s := expr
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\'' || c == '`':
-			j, err := skipQuoted(s, i)
-			if err != nil {
-				return nil, err
-			}
-			i = j
-		case c == '{' || c == '[':
-			j, err := skipGroup(s, i)
-			if err != nil {
-				return nil, err
-			}
-			i = j
-		case c == '#':
-			if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
-				i += j
-			} else {
-				i = len(s)
-			}
-		case c == '$':
-			i++
-			if i < len(s) && s[i] == '{' {
-				j, err := skipGroup(s, i)
-				if err != nil {
-					return nil, err
-				}
-				i = j
-			}
-			for i < len(s) && isIdentChar(s[i]) {
-				i++
-			}
-		case '0' <= c && c <= '9' || c == '.':
-			for i++; i < len(s) && (isIdentChar(s[i]) || s[i] == '.' ||
-				(s[i] == '+' || s[i] == '-') && (s[i-1] == 'e' || s[i-1] == 'E')); i++ {
-			}
-		case isIdentStart(c):
-			j := i
-			for j < len(s) && isIdentChar(s[j]) {
-				j++
-			}
-			word := s[i:j]
-			k := j
-			for k < len(s) && strings.ContainsRune(" \t\r\n", rune(s[k])) {
-				k++
-			}
-			lw := strings.ToLower(word)
-			switch {
-			case promqlLabelLists[lw] && k < len(s) && s[k] == '(':
-				end, err := skipGroup(s, k)
-				if err != nil {
-					return nil, err
-				}
-				j = end
-			case k < len(s) && s[k] == '(', promqlKeywords[lw]:
-			default:
-				names = append(names, word)
-			}
-			i = j
-		default:
-			i++
-		}
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(grafanaInterpolate(expr))
+	if err != nil {
+		return nil, err
 	}
+	var names []string
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok && vs.Name != "" {
+			names = append(names, vs.Name)
+		}
+		return nil
+	})
 	return names, nil
 }
 
@@ -331,19 +233,21 @@ func TestDashboardPromQLNames(t *testing.T) {
 		{"without after", `sum(go_goroutines) without(instance, job)`, []string{"go_goroutines"}, false},
 		{"vector matching", `a_total / on (instance) group_left (version) tagstream_model_info`, []string{"a_total", "tagstream_model_info"}, false},
 		{"group_left without list", `a * on(x) group_left b`, []string{"a", "b"}, false},
-		{"strings hide brackets", `label_replace(up, "dst", "$1 (x) {y}", "src", '(.*)')`, []string{"up"}, false},
+		{"strings hide brackets", `label_replace(up, "dst", "(x) {y}", "src", '(.*)')`, []string{"up"}, false},
 		{"brace in matcher value", `x{a="}", b=~"\"{"} unless y`, []string{"x", "y"}, false},
 		{"numbers and offset", `x > 1e-3 and y offset 5m or z > 0x1F`, []string{"x", "y", "z"}, false},
 		{"subquery and at", `max_over_time(process_resident_memory_bytes[1h:5m] @ end())`, []string{"process_resident_memory_bytes"}, false},
 		{"keywords any case", `SUM BY (le) (a) AND ON(x) b`, []string{"a", "b"}, false},
 		{"count_values string", `count_values("version", tagstream_model_info)`, []string{"tagstream_model_info"}, false},
 		{"comment", "# tagstream_nope\ntagstream_yes", []string{"tagstream_yes"}, false},
-		{"variables", `x{i=~"${instance:regex}"}[$__range] / ${y} $z`, []string{"x"}, false},
+		{"variables", `rate(x{i=~"${instance:regex}", j="$job"}[$__rate_interval]) / max_over_time(y[$__range])`, []string{"x", "y"}, false},
 		{"name with colon", `job:requests:rate5m`, []string{"job:requests:rate5m"}, false},
 		{"no metric", `vector(0)`, nil, false},
 		{"unterminated string", `x{a="b}`, nil, true},
 		{"unbalanced brace", `x{a="b"`, nil, true},
 		{"unbalanced by", `sum by (le (x)`, nil, true},
+		{"unknown function", `rates(x[5m])`, nil, true},
+		{"range where an instant vector goes", `sum(x[5m])`, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
