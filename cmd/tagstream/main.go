@@ -1,5 +1,14 @@
-// Command tagstream labels live text streams with small LSTM models: it
-// trains and evaluates the classifier and runs predictions.
+// Command tagstream labels live text streams with small LSTM models.
+//
+// Serving: run (Kafka in, labels and entities out to NATS), trainer (the
+// stand-alone online fine-tuner), demo (everything embedded, with a live
+// view), healthcheck. Models: train classifier|ner, pretrain, eval,
+// predict, generate, quantize, model list|show|promote|rollback. Streams:
+// produce, tail, feedback. Measurement: bench e2e|curve|drift. config
+// prints the resolved configuration.
+//
+// Each command file is flags and wiring: the lifecycle is package server,
+// the models package model, the benchmarks internal/bench.
 package main
 
 import (
