@@ -71,10 +71,33 @@ func TestDefaultTaggers(t *testing.T) {
 			m := tg.Compile()
 			ws := m.NewWorkspace()
 			texts := map[string]string{"en": "Angela Merkel met Apple executives in Paris on Monday .", "zh": "我在北京见到了张三，他在阿里巴巴工作。"}
-			m.TagBatch(ws, []string{texts[tc2.lang]})
+			// required: entities the tagger must find, exact span and type;
+			// wanted: the rest of the gold entities, reported when missed
+			// (the shipped ner-zh misses 张三 and calls 阿里巴巴 LOC; the
+			// everyday checks in everyday_ner_test.go hold the quality floor).
+			required := map[string][]string{"en": {"Angela Merkel/PER", "Apple/ORG", "Paris/LOC"}, "zh": {"北京/LOC"}}
+			wanted := map[string][]string{"zh": {"张三/PER", "阿里巴巴/ORG"}}
+			text := texts[tc2.lang]
+			m.TagBatch(ws, []string{text})
+			got := map[string]bool{}
+			runes := []rune(text)
 			for _, e := range ws.Entities(0) {
 				if !slices.Contains([]string{"PER", "LOC", "ORG", "MISC"}, e.Type) {
 					t.Errorf("%s reports type %q, want one of PER, LOC, ORG, MISC", tc2.name, e.Type)
+				}
+				if e.Start < 0 || e.End > len(runes) || e.Start >= e.End || string(runes[e.Start:e.End]) != e.Text {
+					t.Errorf("%s: entity %+v does not match its rune span of %q", tc2.name, e, text)
+				}
+				got[e.Text+"/"+e.Type] = true
+			}
+			for _, r := range required[tc2.lang] {
+				if !got[r] {
+					t.Errorf("%s: %q: no entity %s; got %v", tc2.name, text, r, got)
+				}
+			}
+			for _, w := range wanted[tc2.lang] {
+				if !got[w] {
+					t.Logf("%s: known miss %s in %q (got %v)", tc2.name, w, text, got)
 				}
 			}
 		})
