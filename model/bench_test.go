@@ -3,7 +3,6 @@ package model
 import (
 	"bufio"
 	"encoding/json"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -54,21 +53,16 @@ func benchTweets(b *testing.B) []string { return benchData(b, "tweeteval_sentime
 // (everyday Weibo text), cycled.
 func benchChinese(b *testing.B) []string { return benchData(b, "weibo2018", 2048) }
 
-// benchModel loads the default English model, or a random one of the same
-// shape when the file is missing.
+// benchModel loads the built-in English sentiment model.
 func benchModel(b *testing.B) *CompiledClassifier {
 	b.Helper()
 	f, err := os.Open(filepath.Join("..", "models", "sentiment-en.safetensors"))
-	if err == nil {
-		defer f.Close()
-		var tc TokenizerCache
-		c, err := LoadClassifier(f, "sentiment-en.safetensors", &tc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return c.Compile()
+	if err != nil {
+		b.Fatal(err)
 	}
-	c, err := NewClassifier(DefaultClassifierConfig(), []string{"negative", "neutral", "positive"}, NewVocab(nil), tokenizer(b), rand.New(rand.NewPCG(1, 1)))
+	defer f.Close()
+	var tc TokenizerCache
+	c, err := LoadClassifier(f, "sentiment-en.safetensors", &tc)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package text
 
 import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -52,4 +56,41 @@ func checkOffsets(tb testing.TB, s string, toks []Token) {
 			tb.Fatalf("token %d: empty text, span [%d:%d]", i, t.Start, t.End)
 		}
 	}
+}
+
+// dataRoot is ../shared/data seen from this package's directory: the data
+// sets beside the repository (never copied into it).
+var dataRoot = filepath.Join("..", "..", "..", "shared", "data")
+
+// readDataTexts returns the texts of up to n lines of a JSONL data file:
+// the "text" field, or the "tokens" joined without spaces (NER data). It
+// returns nil if the file does not exist; lines that do not decode are
+// skipped.
+func readDataTexts(tb testing.TB, path string, n int) []string {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for len(out) < n && sc.Scan() {
+		var ex struct {
+			Text   string   `json:"text"`
+			Tokens []string `json:"tokens"`
+		}
+		if json.Unmarshal(sc.Bytes(), &ex) != nil {
+			continue
+		}
+		if ex.Text == "" {
+			ex.Text = strings.Join(ex.Tokens, "")
+		}
+		out = append(out, ex.Text)
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatalf("read %s: %v", path, err)
+	}
+	return out
 }

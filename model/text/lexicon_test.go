@@ -150,9 +150,9 @@ func TestHanLexMatchesChars(t *testing.T) {
 		"中华人民共和国国务院总理李克强在人民大会堂会见了来访的外国领导人" + strings.Repeat("北京欢迎你，上海浦东新区陆家嘴金融贸易区", 20),
 		"", "a", "中", "@马云 马云", "中 国 中国 China中国", "的的的的的的的的的的", "張三說上海的天氣不錯𠀀𠀁",
 	}
-	root := filepath.Join("..", "..", "..", "shared", "data")
+	root := dataRoot
 	for _, name := range []string{"weibo_ner", "chnsenticorp", "waimai_10k"} {
-		lines = append(lines, readLines(t, filepath.Join(root, name, "dev.jsonl"), 300)...)
+		lines = append(lines, readDataTexts(t, filepath.Join(root, name, "dev.jsonl"), 300)...)
 	}
 	var b1, b2 Buffer
 	for _, s := range lines {
@@ -178,35 +178,6 @@ func TestHanLexMatchesChars(t *testing.T) {
 			t.Fatalf("%q: HanLex after Tokenize %x, Chars %x", s, got, want)
 		}
 	}
-}
-
-// readLines returns the text of up to n lines of a JSONL data file (its
-// "text" field, or its "tokens" joined without spaces); nil if the file is
-// missing.
-func readLines(tb testing.TB, path string, n int) []string {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for len(out) < n && sc.Scan() {
-		var ex struct {
-			Text   string   `json:"text"`
-			Tokens []string `json:"tokens"`
-		}
-		if json.Unmarshal(sc.Bytes(), &ex) != nil {
-			continue
-		}
-		if ex.Text == "" {
-			ex.Text = strings.Join(ex.Tokens, "")
-		}
-		out = append(out, ex.Text)
-	}
-	return out
 }
 
 // TestLexiconWeiboRates logs how often the bits are on for the Han
