@@ -170,7 +170,10 @@ controller.listener.names=CONTROLLER
 controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
 log.dirs=$data
 num.partitions=1
-auto.create.topics.enable=true
+# Topics are created explicitly (produce --create-topic, the deployment), as
+# on production clusters that turn auto-creation off; the consumer's wait for
+# a missing topic is tested against it.
+auto.create.topics.enable=false
 offsets.topic.replication.factor=1
 # Fewer than the default 50 partitions: the first consumer group starts faster.
 offsets.topic.num.partitions=4

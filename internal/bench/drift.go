@@ -127,8 +127,14 @@ func Drift(ctx context.Context, cfg config.Config, o DriftOptions, logw io.Write
 	}
 	// Replay and guard come from disjoint parts of the original training
 	// split; the original dev split is only reported, never used.
-	guardSet := origTrain[:1000]
-	replay := origTrain[1000:6000]
+	// 1,000 and 5,000 of tweeteval's 45,615; a smaller split keeps the
+	// same one-to-five proportion.
+	if len(origTrain) < 10 {
+		return nil, fmt.Errorf("bench drift: tweeteval_sentiment train split has %d examples, want at least 10", len(origTrain))
+	}
+	nGuard := min(1000, len(origTrain)/6)
+	guardSet := origTrain[:nGuard]
+	replay := origTrain[nGuard:min(nGuard+5000, len(origTrain))]
 
 	snap, err := server.LoadSnapshot(cfg.Models)
 	if err != nil {
