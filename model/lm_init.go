@@ -17,7 +17,8 @@ type Pretrained struct {
 	// embedding width, hidden size and sub-word buckets replace the
 	// model's; its view must be the model's (words for a classifier, chars
 	// for a tagger) and its tokenizer settings the training tokenizer's.
-	LM *LanguageModel
+	// A trained model records the LM's checksum in its Info, not the LM.
+	LM *LanguageModel `json:"-"`
 	// LayerLR divides the learning rate layer by layer below the output:
 	// the LSTMs train at LR/LayerLR, the embedding at LR/LayerLR². Values
 	// <= 1 train every layer at LR.

@@ -131,6 +131,10 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	if cfg.Init.LM != nil {
 		hooks.OnEpochStart = cfg.Init.initialise(clf.Info, clf.net.emb, clf.net.fwd, clf.net.bwd, hooks.OnEpochStart)
 	}
+	cfg.Model = clf.Config // the architecture the model got
+	if err := recordTrainConfig(clf.Info, cfg); err != nil {
+		return nil, nil, err
+	}
 
 	data := make([]encoded, len(train))
 	classCount := make([]int, len(labels))

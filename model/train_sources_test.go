@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -137,5 +138,36 @@ func TestCaseAugment(t *testing.T) {
 	}
 	if &out[0] == &train[0] && len(out) > len(train) && cap(train) >= len(out) {
 		t.Fatal("caseAugment wrote into the caller's array")
+	}
+}
+
+// TestTrainConfigRecordsResolvedSettings: the train_config a tagger
+// records is what training used, not what it was given: a Chinese tagger
+// given no language and the character CNN on records lang "zh" and the CNN
+// off, as its config does.
+func TestTrainConfigRecordsResolvedSettings(t *testing.T) {
+	t.Parallel()
+	var train []TaggedSentence
+	for i := 0; i < 40; i++ {
+		train = append(train, TaggedSentence{Tokens: []string{"我", "在", "北", "京"}, Tags: []string{"O", "O", "B-LOC", "I-LOC"}})
+	}
+	cfg := smallTaggerConfig()
+	cfg.Epochs, cfg.Lang, cfg.Model.NoCharCNN = 1, "", false
+	tg, _, err := TrainTagger(context.Background(), tokenizer(t), train, train[:5], cfg, TrainHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec TaggerTrainConfig
+	if err := json.Unmarshal([]byte(tg.Info["train_config"]), &rec); err != nil {
+		t.Fatalf("train_config %q: %v", tg.Info["train_config"], err)
+	}
+	if rec.Lang != "zh" || tg.Lang != "zh" {
+		t.Errorf("recorded lang %q, model lang %q; want zh", rec.Lang, tg.Lang)
+	}
+	if !rec.Model.NoCharCNN || rec.Model != tg.Config {
+		t.Errorf("recorded model settings %+v, the model's %+v; want them equal with the CNN off", rec.Model, tg.Config)
+	}
+	if rec.Epochs != 1 || rec.Seed != cfg.Seed {
+		t.Errorf("recorded epochs %d seed %d, want 1 and %d", rec.Epochs, rec.Seed, cfg.Seed)
 	}
 }

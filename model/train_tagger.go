@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -187,6 +188,12 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 		hooks.OnEpochStart = cfg.Init.initialise(tg.Info, tg.net.emb, tg.net.fwd, tg.net.bwd, hooks.OnEpochStart)
 	}
 	tg.TypeMap = tagMap
+	// The settings as resolved (defaults, detected language, the character
+	// CNN off for Chinese, the architecture the model got), not as given.
+	cfg.Model, cfg.Lang = tg.Config, tg.Lang
+	if err := recordTrainConfig(tg.Info, cfg); err != nil {
+		return nil, nil, err
+	}
 
 	data := make([]taggedEncoded, len(train))
 	for i, s := range train {
@@ -388,4 +395,15 @@ func (w *tagWorker) forwardBackward(data []taggedEncoded, idx []int, dropout, wo
 	if net.cnn != nil {
 		net.cnn.Backward(f.cids, f.coffs, w.dxt, in, cfg.Embed, &w.cc)
 	}
+}
+
+// recordTrainConfig records the resolved training settings cfg in a new
+// model's metadata as "train_config" (JSON).
+func recordTrainConfig(info map[string]string, cfg any) error {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("record train_config: %w", err)
+	}
+	info["train_config"] = string(b)
+	return nil
 }

@@ -172,7 +172,11 @@ func recordTrainingInfo(info map[string]string, dataHash string, n int, reports 
 	if best.DevNER != nil {
 		dev = best.DevNER
 	}
-	for k, v := range map[string]any{"dev_metrics": dev, "train_config": cfg, "epochs": reports} {
+	values := map[string]any{"dev_metrics": dev, "epochs": reports}
+	if _, ok := info["train_config"]; !ok { // the trainer records the resolved settings
+		values["train_config"] = cfg
+	}
+	for k, v := range values {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return err
