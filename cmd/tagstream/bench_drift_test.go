@@ -72,7 +72,7 @@ func TestBenchDrift(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &keys); err != nil {
 		t.Fatalf("output %q: %v", out, err)
 	}
-	for _, k := range []string{"new_domain_before", "new_domain_after", "original_before", "original_after", "promotions", "rejections", "events", "feedback", "version", "seconds"} {
+	for _, k := range []string{"new_domain_before", "new_domain_after", "original_before", "original_after", "promotions", "rejections", "events", "feedback", "version", "seconds", "peak_rss_mb"} {
 		if _, ok := keys[k]; !ok {
 			t.Errorf("output lacks %q: %s", k, out)
 		}

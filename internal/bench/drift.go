@@ -28,6 +28,9 @@ type DriftReport struct {
 	Feedback        int     `json:"feedback"`
 	Version         string  `json:"version"`
 	Seconds         float64 `json:"seconds"`
+	// PeakRSSMB is the process's peak resident set size, MiB (what a
+	// trainer round with its replay and guard data needs).
+	PeakRSSMB float64 `json:"peak_rss_mb"`
 }
 
 // agNewsToSentiment is the drift scenario's fixed relabelling of the news
