@@ -183,6 +183,7 @@ func Drift(ctx context.Context, cfg config.Config, o DriftOptions, logw io.Write
 	if rep.OriginalAfter, err = accuracy(en.Analyzer.Classifier(), origDev); err != nil {
 		return nil, err
 	}
-	rep.Seconds = time.Now().Sub(start).Seconds()
+	rep.Seconds = time.Since(start).Seconds()
+	rep.PeakRSSMB = peakRSSMB()
 	return rep, nil
 }
