@@ -1,9 +1,9 @@
 package pipeline
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/tagstream/tagstream/internal/testutil"
 )
 
 // TestPipelineImportsNoTransport enforces the dependency arrows: the
@@ -11,25 +11,10 @@ import (
 // the NATS client, nor the consumer and producer that wrap them.
 func TestPipelineImportsNoTransport(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command("go", "list", "-deps", "github.com/tagstream/tagstream/pipeline").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	forbidden := []string{
+	testutil.ForbidDeps(t, "github.com/tagstream/tagstream/pipeline", []string{
 		"github.com/segmentio/kafka-go", "github.com/nats-io/", "github.com/twmb/franz-go",
 		"github.com/tagstream/tagstream/consumer", "github.com/tagstream/tagstream/producer",
 		"github.com/tagstream/tagstream/config", "github.com/tagstream/tagstream/cmd",
 		"github.com/spf13/viper", "github.com/spf13/cobra",
-	}
-	deps := strings.Fields(string(out))
-	if len(deps) < 10 {
-		t.Fatalf("go list returned only %d packages: %q", len(deps), out)
-	}
-	for _, d := range deps {
-		for _, f := range forbidden {
-			if d == f || strings.HasPrefix(d, f) {
-				t.Errorf("pipeline depends on %s", d)
-			}
-		}
-	}
+	})
 }

@@ -1,13 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 
 	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/internal/modelfile"
+	"github.com/tagstream/tagstream/internal/testutil"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/model/text"
 	"github.com/tagstream/tagstream/pipeline"
@@ -30,12 +29,12 @@ func TestPretrainSaveDir(t *testing.T) {
 	lm := writeTinyLM(t, dir, corpus)
 	saveDir := filepath.Join(dir, "refreshed") // created by the job
 	saved := filepath.Join(saveDir, "lm-en.safetensors")
-	start := func() (*Server, *syncBuffer, error) {
+	start := func() (*Server, *testutil.SyncBuffer, error) {
 		cfg := config.Default()
 		cfg.Finetune.Enabled = true
 		cfg.Pretrain = config.Pretrain{Enabled: true, LMEN: lm, SaveDir: saveDir, Sample: 1, Buffer: 1000,
 			Interval: time.Hour, MinTexts: 1, Duty: 1}
-		logs := &syncBuffer{}
+		logs := &testutil.SyncBuffer{}
 		s := &Server{cfg: cfg, log: slog.New(slog.NewTextHandler(logs, nil)), reg: prometheus.NewRegistry()}
 		snap, err := pipeline.NewSnapshot(map[string]*pipeline.LangModels{"en": {}})
 		if err != nil {
@@ -133,22 +132,4 @@ func writeTinyLM(t *testing.T, dir, corpus string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes (a log sink).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tagstream/tagstream/config"
+	"github.com/tagstream/tagstream/internal/testutil"
 )
 
 // TestServerLifecycle starts a server on embedded brokers with the built-in
@@ -27,7 +28,7 @@ func TestServerLifecycle(t *testing.T) {
 	cfg.Embedded.KafkaAddr, cfg.Embedded.NATSAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.ShutdownTimeout = 10 * time.Second
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	s, err := New(t.Context(), cfg, log, Options{})
 	if err != nil {

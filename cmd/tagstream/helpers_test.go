@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/tagstream/tagstream/event"
+	"github.com/tagstream/tagstream/internal/testutil"
 	"github.com/tagstream/tagstream/producer"
 )
 
@@ -34,24 +33,8 @@ func uniqueName(prefix string) string {
 	return fmt.Sprintf("%s%d_%d", prefix, time.Now().UnixNano()%1e9, toolSeq.Add(1))
 }
 
-// syncBuffer is a bytes.Buffer safe for a command writing on one goroutine
-// while the test polls it on another.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is the goroutine-safe buffer of a command's output.
+type syncBuffer = testutil.SyncBuffer
 
 // toolRun is a command running on its own goroutine.
 type toolRun struct {
