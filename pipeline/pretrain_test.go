@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,26 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tagstream/tagstream/event"
+	tu "github.com/tagstream/tagstream/internal/testutil"
 	"github.com/tagstream/tagstream/model"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // pretrainFixture is a small words-view language model pretrained for one
 // epoch on generated sentences, a classifier trained with --init from it
@@ -116,7 +98,7 @@ func holderFor(t *testing.T, c *model.Classifier, name string) *ModelHolder {
 // classifier trained from scratch keeps its own (logged once, counted).
 func TestPretrainerRefreshesAndHandsOver(t *testing.T) {
 	f := newPretrainFixture(t)
-	var logs syncBuffer
+	var logs tu.SyncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	var (
 		savedMu sync.Mutex
