@@ -461,6 +461,9 @@ func (p *chaosProc) kill() {
 // drain, commit, leave the group.
 func (p *chaosProc) stop(t *testing.T, timeout time.Duration) time.Duration {
 	t.Helper()
+	if hwm, err := p.status("VmHWM:"); err == nil {
+		t.Logf("chaos %s: peak RSS %.0f MiB (VmHWM) before SIGTERM", p.name, float64(hwm)/(1<<20))
+	}
 	t0 := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM %s: %v", p.name, err)
@@ -530,13 +533,17 @@ func (p *chaosProc) metrics(names ...string) (map[string]float64, error) {
 }
 
 // rss reads VmRSS from /proc, in bytes.
-func (p *chaosProc) rss() (int64, error) {
+func (p *chaosProc) rss() (int64, error) { return p.status("VmRSS:") }
+
+// status reads a memory field ("VmRSS:", "VmHWM:") of the process's
+// /proc status, in bytes.
+func (p *chaosProc) status(field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			f := strings.Fields(rest) // "123456 kB"
 			kb, err := strconv.ParseInt(f[0], 10, 64)
 			if err != nil {
@@ -545,7 +552,7 @@ func (p *chaosProc) rss() (int64, error) {
 			return kb << 10, nil
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", p.cmd.Process.Pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, p.cmd.Process.Pid)
 }
 
 // chaosReadyz polls a process's /readyz every 100 ms on its own goroutine
