@@ -98,3 +98,60 @@ func DropoutBackward(dx, mask []float64) {
 		dx[i] *= mask[i]
 	}
 }
+
+// SigmoidInPlace replaces every element of x by Sigmoid of it.
+func SigmoidInPlace[T Float](x []T) {
+	for i, v := range x {
+		x[i] = Sigmoid(v)
+	}
+}
+
+// SigmoidBCE computes the mean binary cross-entropy of logits (n×k) against
+// the 0/1 targets y (n×k), one independent sigmoid per column (multi-label
+// classification), and writes ∂L/∂logits into dLogits:
+//
+//	p = σ(z),  L = Σ_{r,j} w_j·(-y·log p - (1-y)·log(1-p)) / n
+//	∂L/∂z_{r,j} = w_j·(p - y) / n
+//
+// posWeight, when not nil, weighs the positive term of column j by
+// posWeight[j] instead (rare labels): L_j = -w⁺_j·y·log p - (1-y)·log(1-p),
+// ∂L/∂z = (w⁺_j·y·(p-1) + (1-y)·p) / n. The loss is computed from z
+// directly (log σ(z) = -softplus(-z)), so it is finite for any logit. It
+// returns L and leaves the probabilities in probs (n×k) when probs is not
+// nil.
+func SigmoidBCE(logits []float64, n, k int, y []float64, posWeight, probs, dLogits []float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	var loss float64
+	inv := 1 / float64(n)
+	for i, z := range logits[:n*k] {
+		wp := 1.0
+		if posWeight != nil {
+			wp = posWeight[i%k]
+		}
+		t := y[i]
+		// -log σ(z) = softplus(-z), -log(1-σ(z)) = softplus(z).
+		loss += wp*t*softplus(-z) + (1-t)*softplus(z)
+		var p float64
+		if z >= 0 {
+			p = 1 / (1 + math.Exp(-z))
+		} else {
+			e := math.Exp(z)
+			p = e / (1 + e)
+		}
+		if probs != nil {
+			probs[i] = p
+		}
+		dLogits[i] = (wp*t*(p-1) + (1-t)*p) * inv
+	}
+	return loss * inv
+}
+
+// softplus is log(1+e^x), stable for large |x|.
+func softplus(x float64) float64 {
+	if x > 0 {
+		return x + math.Log1p(math.Exp(-x))
+	}
+	return math.Log1p(math.Exp(x))
+}

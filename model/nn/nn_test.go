@@ -295,3 +295,53 @@ func TestAdamLearnsQuadratic(t *testing.T) {
 		}
 	}
 }
+
+func TestSigmoidBCEGradient(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(17, 18))
+	const n, k = 4, 5
+	logits := randSlice(rng, n*k)
+	for i := range logits {
+		logits[i] *= 3
+	}
+	y := make([]float64, n*k)
+	for i := range y {
+		if rng.IntN(3) == 0 {
+			y[i] = 1
+		}
+	}
+	for _, pw := range [][]float64{nil, {1, 2, 0.5, 4, 1}} {
+		d := make([]float64, n*k)
+		loss := func() float64 { return SigmoidBCE(logits, n, k, y, pw, nil, d) }
+		loss()
+		g := append([]float64(nil), d...)
+		gradCheck(t, fmt.Sprintf("logits pos=%v", pw), logits, g, loss)
+	}
+}
+
+// TestSigmoidBCEValues checks the loss against the textbook formula, the
+// probabilities against Sigmoid, and that extreme logits stay finite.
+func TestSigmoidBCEValues(t *testing.T) {
+	t.Parallel()
+	logits := []float64{0, 2, -3, 800, -800, 40}
+	y := []float64{1, 0, 0, 1, 1, 0}
+	probs := make([]float64, 6)
+	d := make([]float64, 6)
+	got := SigmoidBCE(logits, 1, 6, y, nil, probs, d)
+	var want float64
+	for i, z := range logits[:3] {
+		p := 1 / (1 + math.Exp(-z))
+		want -= y[i]*math.Log(p) + (1-y[i])*math.Log(1-p)
+	}
+	want += 0 + 800 + 40 // z=800, y=1: ~0; z=-800, y=1: 800; z=40, y=0: 40
+	if math.Abs(got-want) > 1e-9 || math.IsInf(got, 0) || math.IsNaN(got) {
+		t.Fatalf("loss %v, want %v", got, want)
+	}
+	s := append([]float64(nil), logits...)
+	SigmoidInPlace(s)
+	for i := range s {
+		if math.Abs(s[i]-probs[i]) > 1e-12 || s[i] < 0 || s[i] > 1 {
+			t.Fatalf("probs[%d] %v, Sigmoid %v", i, probs[i], s[i])
+		}
+	}
+}
