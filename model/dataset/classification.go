@@ -84,11 +84,43 @@ func parseClassificationJSON(line []byte) (Example, error) {
 	if err != nil {
 		return Example{}, err
 	}
+	if raw, ok := obj["labels"]; ok {
+		if _, both := obj["label"]; both {
+			return Example{}, fmt.Errorf("both \"label\" and \"labels\": %w", ErrField)
+		}
+		labels, err := stringList(raw, "labels")
+		if err != nil {
+			return Example{}, err
+		}
+		return Example{Text: text, Labels: labels}, nil
+	}
 	label, err := stringField(obj, "label")
 	if err != nil {
 		return Example{}, err
 	}
 	return Example{Text: text, Label: label}, nil
+}
+
+// stringList decodes a non-empty JSON array of distinct non-blank strings.
+func stringList(raw json.RawMessage, key string) ([]string, error) {
+	var list []string
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &list) != nil {
+		return nil, fmt.Errorf("%q is not an array of strings: %w", key, ErrField)
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("empty %q: %w", key, ErrField)
+	}
+	seen := make(map[string]bool, len(list))
+	for _, l := range list {
+		if strings.TrimSpace(l) == "" {
+			return nil, fmt.Errorf("blank label in %q: %w", key, ErrField)
+		}
+		if seen[l] {
+			return nil, fmt.Errorf("label %q twice in %q: %w", l, key, ErrField)
+		}
+		seen[l] = true
+	}
+	return list, nil
 }
 
 // parseObject checks that line is valid UTF-8 holding one JSON object and

@@ -24,7 +24,7 @@ func TestReadClassification(t *testing.T) {
 			name: "jsonl", file: "train.jsonl",
 			input:  "{\"text\": \"good food\", \"label\": \"positive\"}\n\n   \n{\"label\":\"negative\",\"text\":\"cold\",\"extra\":1}\n",
 			format: FormatJSONL,
-			want:   []Example{{"good food", "positive", 1}, {"cold", "negative", 4}},
+			want:   []Example{{"good food", "positive", 1, nil}, {"cold", "negative", 4, nil}},
 		},
 		{
 			name: "jsonl bad lines", file: "x.jsonl",
@@ -42,27 +42,43 @@ func TestReadClassification(t *testing.T) {
 				`{"text": "ok2", "label": "b"}`,
 			}, "\n"),
 			format:    FormatJSONL,
-			want:      []Example{{"ok", "a", 1}, {"ok2", "b", 11}},
+			want:      []Example{{"ok", "a", 1, nil}, {"ok2", "b", 11, nil}},
 			badLines:  []int{2, 3, 4, 5, 6, 7, 8, 9, 10},
 			badErrors: []error{ErrField, ErrField, ErrField, ErrField, ErrSyntax, ErrSyntax, ErrSyntax, ErrEncoding, ErrSyntax},
+		},
+		{
+			name: "jsonl multi-label", file: "goemotions.jsonl",
+			input: strings.Join([]string{
+				`{"text": "yay thanks", "labels": ["joy", "gratitude"]}`,
+				`{"text": "empty", "labels": []}`,
+				`{"text": "twice", "labels": ["joy", "joy"]}`,
+				`{"text": "blank", "labels": ["joy", " "]}`,
+				`{"text": "not strings", "labels": [1]}`,
+				`{"text": "both", "label": "joy", "labels": ["joy"]}`,
+				`{"text": "one", "labels": ["neutral"]}`,
+			}, "\n"),
+			format:    FormatJSONL,
+			want:      []Example{{Text: "yay thanks", Line: 1, Labels: []string{"joy", "gratitude"}}, {Text: "one", Line: 7, Labels: []string{"neutral"}}},
+			badLines:  []int{2, 3, 4, 5, 6},
+			badErrors: []error{ErrField, ErrField, ErrField, ErrField, ErrField},
 		},
 		{
 			name: "jsonl crlf and bom", file: "data",
 			input:  "\xef\xbb\xbf{\"text\":\"a\",\"label\":\"l\"}\r\n\r\n{\"text\":\"b\",\"label\":\"m\"}\r\n",
 			format: FormatJSONL,
-			want:   []Example{{"a", "l", 1}, {"b", "m", 3}},
+			want:   []Example{{"a", "l", 1, nil}, {"b", "m", 3, nil}},
 		},
 		{
 			name: "jsonl sniffed", file: "data.txt",
 			input:  "\n  {\"text\":\"a\",\"label\":\"l\"}",
 			format: FormatJSONL,
-			want:   []Example{{"a", "l", 2}},
+			want:   []Example{{"a", "l", 2, nil}},
 		},
 		{
 			name: "jsonl line too long", file: "x.jsonl", opts: Options{MaxLineBytes: 30},
 			input:     `{"text":"short","label":"a"}` + "\n" + `{"text":"this one is far too long","label":"a"}` + "\n" + `{"text":"s2","label":"a"}`,
 			format:    FormatJSONL,
-			want:      []Example{{"short", "a", 1}, {"s2", "a", 3}},
+			want:      []Example{{"short", "a", 1, nil}, {"s2", "a", 3, nil}},
 			badLines:  []int{2},
 			badErrors: []error{ErrLineTooLong},
 		},
@@ -74,19 +90,19 @@ func TestReadClassification(t *testing.T) {
 				"\n" +
 				"pos,3,plain\n",
 			format: FormatCSV,
-			want:   []Example{{"hello, world", "pos", 2}, {"two\nlines with \"quotes\"", "neg", 3}, {"plain", "pos", 6}},
+			want:   []Example{{"hello, world", "pos", 2, nil}, {"two\nlines with \"quotes\"", "neg", 3, nil}, {"plain", "pos", 6, nil}},
 		},
 		{
 			name: "csv crlf bom header case", file: "a.CSV",
 			input:  "\xef\xbb\xbf Text ,Label\r\n\"a\r\nb\",x\r\nc,y\r\n",
 			format: FormatCSV,
-			want:   []Example{{"a\nb", "x", 2}, {"c", "y", 4}},
+			want:   []Example{{"a\nb", "x", 2, nil}, {"c", "y", 4, nil}},
 		},
 		{
 			name: "csv bad records", file: "a.csv",
 			input:     "text,label\nok,a\nshort\n,a\nb,\nbad \"quote,a\n\xff,a\nfine,b\n",
 			format:    FormatCSV,
-			want:      []Example{{"ok", "a", 2}, {"fine", "b", 8}},
+			want:      []Example{{"ok", "a", 2, nil}, {"fine", "b", 8, nil}},
 			badLines:  []int{3, 4, 5, 6, 7},
 			badErrors: []error{ErrField, ErrField, ErrField, ErrSyntax, ErrEncoding},
 		},
@@ -94,7 +110,7 @@ func TestReadClassification(t *testing.T) {
 			name: "csv sniffed", file: "data",
 			input:  "text,label\nhi,a\n",
 			format: FormatCSV,
-			want:   []Example{{"hi", "a", 2}},
+			want:   []Example{{"hi", "a", 2, nil}},
 		},
 		{name: "empty", file: "x.jsonl", input: "", format: FormatJSONL},
 		{name: "empty csv", file: "x.csv", input: "", format: FormatCSV},
@@ -107,7 +123,9 @@ func TestReadClassification(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(got, tt.want) {
+			if !slices.EqualFunc(got, tt.want, func(a, b Example) bool {
+				return a.Text == b.Text && a.Label == b.Label && a.Line == b.Line && slices.Equal(a.Labels, b.Labels)
+			}) {
 				t.Errorf("examples = %+v, want %+v", got, tt.want)
 			}
 			if rep.Format != tt.format || rep.Read != len(tt.want) || rep.Skipped != len(tt.badLines) {

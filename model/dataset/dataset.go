@@ -47,6 +47,9 @@ type Example struct {
 	Label string
 	// Line is the 1-based line where the record starts.
 	Line int
+	// Labels holds the labels of a multi-label record (JSONL "labels": a
+	// non-empty array of distinct non-blank strings); Label is then empty.
+	Labels []string
 }
 
 // NERExample is one tagged sentence; len(Tokens) == len(Tags) > 0.

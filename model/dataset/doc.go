@@ -5,9 +5,10 @@
 //
 // # Formats
 //
-// Classification: JSON Lines with string fields "text" and "label", or CSV
-// (RFC 4180, via encoding/csv) whose header row names a "text" and a
-// "label" column in any order. NER: JSON Lines with string arrays "tokens"
+// Classification: JSON Lines with string fields "text" and "label" (or, for
+// multi-label data, "labels": a non-empty array of distinct strings, as
+// GoEmotions), or CSV (RFC 4180, via encoding/csv) whose header row names a
+// "text" and a "label" column in any order. NER: JSON Lines with string arrays "tokens"
 // and "tags", or CoNLL column files (whitespace-separated columns, token
 // first, tag last, a blank line between sentences, "-DOCSTART-" lines
 // skipped). Tags must be "O", "B-TYPE" or "I-TYPE".
