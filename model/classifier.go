@@ -100,6 +100,12 @@ type Classifier struct {
 	// model was loaded from ("" for a model built in memory). It
 	// identifies the weights: a model version.
 	Checksum string
+	// MultiLabel marks a multi-label classifier: one sigmoid per label
+	// instead of a softmax over them, trained with binary cross-entropy;
+	// label j applies to a text when its probability reaches
+	// Thresholds[j] (chosen on data the model was not trained on).
+	MultiLabel bool
+	Thresholds []float64
 
 	net clsNet
 }

@@ -23,6 +23,8 @@ type CompiledClassifier struct {
 	tokenizer *text.Tokenizer
 	// the LSTM weights packed once for the GEMM kernels
 	pfwx, pfwh, pbwx, pbwh *nn.PackedB
+	multi                  bool
+	thresholds             []float64
 }
 
 func to32(s []float64) []float32 {
@@ -44,6 +46,7 @@ func (c *Classifier) Compile() *CompiledClassifier {
 		fwx: to32(n.fwd.Wx.W), fwh: to32(n.fwd.Wh.W), fb: to32(n.fwd.B.W),
 		bwx: to32(n.bwd.Wx.W), bwh: to32(n.bwd.Wh.W), bb: to32(n.bwd.B.W),
 		ow: to32(n.out.W.W), ob: to32(n.out.B.W),
+		multi: c.MultiLabel, thresholds: c.Thresholds,
 	}
 	d, h := m.d, m.h
 	m.pfwx, m.pfwh = nn.PackB(m.fwx, d, 4*h), nn.PackB(m.fwh, h, 4*h)
@@ -53,6 +56,37 @@ func (c *Classifier) Compile() *CompiledClassifier {
 
 // Labels returns the class labels in score order. Do not modify.
 func (m *CompiledClassifier) Labels() []string { return m.labels }
+
+// MultiLabel reports whether the model is multi-label: its probabilities
+// are independent per label (ClassifyBatch's best is then the most
+// probable label, and the labels that apply are those whose probability
+// reaches their threshold: LabelsOver).
+func (m *CompiledClassifier) MultiLabel() bool { return m.multi }
+
+// Thresholds returns a multi-label model's decision threshold per label
+// (nil for a single-label model). Do not modify.
+func (m *CompiledClassifier) Thresholds() []float64 { return m.thresholds }
+
+// LabelsOver appends to dst the indices of the labels whose probability in
+// probs (one text's row) reaches their threshold, in label order; for a
+// single-label model, the most probable one.
+func (m *CompiledClassifier) LabelsOver(dst []int, probs []float32) []int {
+	if !m.multi {
+		bi := 0
+		for j, v := range probs {
+			if v > probs[bi] {
+				bi = j
+			}
+		}
+		return append(dst, bi)
+	}
+	for j, v := range probs {
+		if float64(v) >= m.thresholds[j] {
+			dst = append(dst, j)
+		}
+	}
+	return dst
+}
 
 // ClassifierWorkspace is one worker's scratch memory for ClassifyBatch. It
 // grows to the largest batch seen and is then reused, so steady-state
@@ -137,12 +171,17 @@ func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best 
 		}
 	}
 
-	// 5. Pool, project, softmax; scatter back to text order.
+	// 5. Pool, project, softmax (a sigmoid per label for a multi-label
+	// model); scatter back to text order.
 	ws.pooled = nn.Grow(ws.pooled, B*2*W)
 	nn.MaxMeanPool32(ws.seq, steps, B, W, ws.slen, ws.pooled)
 	ws.prob = nn.Grow(ws.prob, B*nc)
 	nn.Affine(ws.pooled, B, 2*W, m.ow, m.ob, nc, ws.prob)
-	nn.Softmax(ws.prob, B, nc)
+	if m.multi {
+		nn.SigmoidInPlace(ws.prob[:B*nc])
+	} else {
+		nn.Softmax(ws.prob, B, nc)
+	}
 	for p, o := range ws.ord {
 		row := ws.prob[p*nc : (p+1)*nc]
 		copy(probs[int(o)*nc:(int(o)+1)*nc], row)

@@ -37,6 +37,7 @@ const (
 	metaLang          = "lang"
 	metaChars         = "chars"
 	metaTypeMap       = "type_map"
+	metaThresholds    = "thresholds" // a multi-label classifier's, per label
 	formatName        = "tagstream-model"
 	// KindClassifier is the kind of a sentence classifier file.
 	KindClassifier = "classifier"
@@ -50,17 +51,25 @@ const (
 var reservedMeta = map[string]bool{
 	metaFormat: true, metaFormatVersion: true, metaKind: true, metaLabels: true, metaVocab: true,
 	metaTokenizer: true, metaTokVersion: true, metaConfig: true, metaDType: true, "sha256": true,
-	metaTags: true, metaLang: true, metaChars: true, metaTypeMap: true,
+	metaTags: true, metaLang: true, metaChars: true, metaTypeMap: true, metaThresholds: true,
 }
 
 // Save writes the classifier as a safetensors file: float32 tensors and
 // metadata (kind, labels, vocabulary, tokenizer settings, hyper-parameters,
 // format version and Info, e.g. dev metrics and the training-data hash). A
 // SHA-256 of the tensor payload is added by the writer.
+//
+// A multi-label classifier's file holds its thresholds (metadata
+// "thresholds"), which is what marks it multi-label.
 func (c *Classifier) Save(w io.Writer) error {
-	return writeModel(w, KindClassifier, c.Info, c.Tokenizer, map[string]any{
-		metaLabels: c.Labels, metaVocab: c.Vocab.Words(), metaConfig: c.Config,
-	}, c.net.params())
+	values := map[string]any{metaLabels: c.Labels, metaVocab: c.Vocab.Words(), metaConfig: c.Config}
+	if c.MultiLabel {
+		if len(c.Thresholds) != len(c.Labels) {
+			return fmt.Errorf("%w: multi-label classifier with %d thresholds for %d labels", ErrConfig, len(c.Thresholds), len(c.Labels))
+		}
+		values[metaThresholds] = c.Thresholds
+	}
+	return writeModel(w, KindClassifier, c.Info, c.Tokenizer, values, c.net.params())
 }
 
 // Save writes the tagger as a safetensors file (see Classifier.Save); the
@@ -352,6 +361,21 @@ func (h *header) classifier(tc *TokenizerCache) (*Classifier, error) {
 	}
 	if err := h.fill(c.net.params()); err != nil {
 		return nil, err
+	}
+	if _, ok := h.meta[metaThresholds]; ok {
+		var th []float64
+		if err := h.json(metaThresholds, &th); err != nil {
+			return nil, err
+		}
+		if len(th) != len(labels) {
+			return nil, fmt.Errorf("%w: %d thresholds for %d labels", ErrFormat, len(th), len(labels))
+		}
+		for j, t := range th {
+			if !(t > 0 && t < 1) {
+				return nil, fmt.Errorf("%w: threshold of label %q is %v, want one in (0, 1)", ErrFormat, labels[j], t)
+			}
+		}
+		c.MultiLabel, c.Thresholds = true, th
 	}
 	c.Info = h.info()
 	c.Checksum = h.meta["sha256"]

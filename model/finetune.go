@@ -118,6 +118,9 @@ func FineTuneClassifier(ctx context.Context, base *Classifier, feedback, replay 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if base.MultiLabel {
+		return nil, fmt.Errorf("%w: fine-tuning a multi-label classifier is not supported", ErrConfig)
+	}
 	if len(feedback) == 0 {
 		return nil, fmt.Errorf("%w: no feedback examples", ErrData)
 	}

@@ -122,6 +122,7 @@ type EpochReport struct {
 	Seconds        float64                 `json:"seconds"`
 	ExamplesPerSec float64                 `json:"examples_per_sec"`
 	Dev            *metrics.Classification `json:"dev,omitempty"`
+	DevMulti       *metrics.MultiLabel     `json:"dev_multi,omitempty"`
 	DevNER         *metrics.NER            `json:"dev_ner,omitempty"`
 	// DevSets holds a tagger's per-data-set dev scores when it has several
 	// dev sets; Score is then the mean of their F1 and DevNER the pooled

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -14,9 +15,12 @@ import (
 	"github.com/tagstream/tagstream/model/text"
 )
 
-// LabeledText is one training or evaluation example.
+// LabeledText is one training or evaluation example: Label for a
+// single-label classifier, Labels (any number, none included) for a
+// multi-label one.
 type LabeledText struct {
 	Text, Label string
+	Labels      []string
 }
 
 // TrainConfig holds the classifier's training settings. Zero fields take
@@ -30,6 +34,12 @@ type TrainConfig struct {
 	// Init, with an LM of the words view, starts the embedding and the
 	// BiLSTM from a pretrained language model.
 	Init Pretrained
+	// MultiLabel trains a multi-label classifier from the examples' Labels:
+	// one sigmoid per label, binary cross-entropy ("balanced" weighs each
+	// label's positives by min(sqrt(negatives/positives), 10)), epochs
+	// chosen by dev macro-F1 with per-label thresholds tuned on dev, and
+	// those thresholds stored in the model.
+	MultiLabel bool
 }
 
 // DefaultTrainConfig returns the default classifier training settings.
@@ -67,9 +77,10 @@ func (c TrainConfig) Validate() error {
 
 // encoded is a tokenized example: bags of embedding rows per token.
 type encoded struct {
-	ids   []int32
-	offs  []int32 // len = tokens+1, offs[0] = 0
-	label int
+	ids    []int32
+	offs   []int32 // len = tokens+1, offs[0] = 0
+	label  int
+	labels []int // a multi-label example's labels
 }
 
 func (e *encoded) len() int { return len(e.offs) - 1 }
@@ -88,9 +99,25 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	if len(train) == 0 || len(dev) == 0 {
 		return nil, nil, fmt.Errorf("%w: %d training and %d dev examples, want both > 0", ErrData, len(train), len(dev))
 	}
+	labelsOf := func(ex LabeledText) []string {
+		if cfg.MultiLabel {
+			return ex.Labels
+		}
+		return []string{ex.Label}
+	}
+	for i, ex := range append(train[:len(train):len(train)], dev...) {
+		switch {
+		case cfg.MultiLabel && ex.Label != "":
+			return nil, nil, fmt.Errorf("%w: example %d has a single label %q; a multi-label classifier reads Labels", ErrData, i+1, ex.Label)
+		case !cfg.MultiLabel && len(ex.Labels) > 0:
+			return nil, nil, fmt.Errorf("%w: example %d has several labels %v; train a multi-label classifier (MultiLabel)", ErrData, i+1, ex.Labels)
+		}
+	}
 	labelIdx := map[string]int{}
 	for _, ex := range train {
-		labelIdx[ex.Label] = 0
+		for _, l := range labelsOf(ex) {
+			labelIdx[l] = 0
+		}
 	}
 	labels := make([]string, 0, len(labelIdx))
 	for l := range labelIdx {
@@ -101,8 +128,10 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 		labelIdx[l] = i
 	}
 	for i, ex := range dev {
-		if _, ok := labelIdx[ex.Label]; !ok {
-			return nil, nil, fmt.Errorf("%w: dev example %d has label %q not seen in training (labels %v)", ErrData, i+1, ex.Label, labels)
+		for _, l := range labelsOf(ex) {
+			if _, ok := labelIdx[l]; !ok {
+				return nil, nil, fmt.Errorf("%w: dev example %d has label %q not seen in training (labels %v)", ErrData, i+1, l, labels)
+			}
 		}
 	}
 
@@ -131,6 +160,7 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	if cfg.Init.LM != nil {
 		hooks.OnEpochStart = cfg.Init.initialise(clf.Info, clf.net.emb, clf.net.fwd, clf.net.bwd, hooks.OnEpochStart)
 	}
+	clf.MultiLabel = cfg.MultiLabel
 	cfg.Model = clf.Config // the architecture the model got
 	if err := recordTrainConfig(clf.Info, cfg); err != nil {
 		return nil, nil, err
@@ -143,37 +173,91 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 		e := &data[i]
 		e.offs = []int32{0}
 		e.ids, e.offs, _ = appendBags(vocab, cfg.Model.Buckets, toks, cfg.Model.MaxTokens, nil, e.offs)
-		e.label = labelIdx[ex.Label]
-		classCount[e.label]++
+		for _, l := range labelsOf(ex) {
+			e.labels = append(e.labels, labelIdx[l])
+			classCount[labelIdx[l]]++
+		}
+		if !cfg.MultiLabel {
+			e.label, e.labels = e.labels[0], nil
+		}
 	}
-	var classWeight []float64
+	var classWeight []float64 // per class; a multi-label model's positive weights
 	if cfg.ClassWeight == "balanced" {
 		classWeight = make([]float64, len(labels))
 		for c, n := range classCount {
-			if n > 0 {
+			switch {
+			case n == 0:
+			case cfg.MultiLabel:
+				classWeight[c] = min(math.Sqrt(float64(len(train)-n)/float64(n)), 10)
+			default:
 				classWeight[c] = float64(len(train)) / float64(len(labels)*n)
 			}
 		}
 	}
 	devTexts := make([]string, len(dev))
 	devGold := make([]int, len(dev))
+	devSets := make([]bool, len(dev)*len(labels))
 	for i, ex := range dev {
-		devTexts[i], devGold[i] = ex.Text, labelIdx[ex.Label]
+		devTexts[i] = ex.Text
+		if !cfg.MultiLabel {
+			devGold[i] = labelIdx[ex.Label]
+			continue
+		}
+		for _, l := range ex.Labels {
+			devSets[i*len(labels)+labelIdx[l]] = true
+		}
 	}
 
 	tr := newClsTrainer(clf, cfg, classWeight)
 	var best *Classifier
+	var thresholds []float64 // tuned on dev for the epoch just evaluated
 	reports, err := trainEpochs(ctx, cfg.Settings, len(data), func(i int) int { return data[i].len() }, tr.master, tr.opt, rng,
 		func(idx []int) float64 { return tr.step(data, idx) },
 		func() (EpochReport, error) {
-			devM, err := clf.Compile().Evaluate(devTexts, devGold)
-			return EpochReport{Dev: &devM, Score: devM.MacroF1}, err
+			m := clf.Compile()
+			if !cfg.MultiLabel {
+				devM, err := m.Evaluate(devTexts, devGold)
+				return EpochReport{Dev: &devM, Score: devM.MacroF1}, err
+			}
+			probs := m.Probabilities(devTexts)
+			thresholds = metrics.TuneThresholds(devSets, probs, len(labels))
+			devM, err := metrics.EvalMultiLabel(labels, devSets, probs, thresholds)
+			return EpochReport{DevMulti: &devM, Score: devM.MacroF1}, err
 		},
-		func() { best = clf.clone() }, hooks)
+		func() {
+			best = clf.clone()
+			if cfg.MultiLabel {
+				best.Thresholds = slices.Clone(thresholds)
+			}
+		}, hooks)
 	if errors.Is(err, ErrDiverged) {
 		return nil, reports, err
 	}
 	return best, reports, err
+}
+
+// Probabilities classifies texts in batches of 64 and returns their
+// probabilities, len(texts) rows of one per label.
+func (m *CompiledClassifier) Probabilities(texts []string) []float32 {
+	ws := m.NewWorkspace()
+	nc := len(m.labels)
+	probs := make([]float32, len(texts)*nc)
+	best := make([]int, 64)
+	for i := 0; i < len(texts); i += 64 {
+		j := min(i+64, len(texts))
+		m.ClassifyBatch(ws, texts[i:j], probs[i*nc:j*nc], best[:j-i])
+	}
+	return probs
+}
+
+// EvaluateMultiLabel scores a multi-label model on texts against the gold
+// label sets gold (len(texts)×len(Labels()), true where a text carries the
+// label) at the model's thresholds.
+func (m *CompiledClassifier) EvaluateMultiLabel(texts []string, gold []bool) (metrics.MultiLabel, error) {
+	if !m.multi {
+		return metrics.MultiLabel{}, fmt.Errorf("%w: not a multi-label classifier", ErrConfig)
+	}
+	return metrics.EvalMultiLabel(m.labels, gold, m.Probabilities(texts), m.thresholds)
 }
 
 // Evaluate classifies texts in batches of 64 and scores them against gold.
@@ -219,6 +303,8 @@ type clsWorker struct {
 
 	ids, offs, lens         []int32
 	y                       []int
+	multi                   bool // multi-label: targets in yv, B×labels
+	yv                      []float64
 	x, xmask, seq, dseq, dx []float64
 	pooled, pmask, dpooled  []float64
 	logits, dlogits         []float64
@@ -229,7 +315,7 @@ type clsWorker struct {
 func newClsTrainer(clf *Classifier, cfg TrainConfig, cw []float64) *clsTrainer {
 	t := &clsTrainer{clf: clf, cfg: cfg, cw: cw, opt: nn.NewAdam(cfg.LR, cfg.WeightDecay, cfg.Clip), master: clf.net.params()}
 	for i := 0; i < cfg.Workers; i++ {
-		w := &clsWorker{cfg: clf.Config, net: clf.net.gradView(), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+100)), vocab: int32(clf.Vocab.Len())}
+		w := &clsWorker{cfg: clf.Config, net: clf.net.gradView(), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+100)), vocab: int32(clf.Vocab.Len()), multi: cfg.MultiLabel}
 		t.workers = append(t.workers, w)
 		t.grads = append(t.grads, w.net.params())
 	}
@@ -255,6 +341,15 @@ func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout, wordDrop
 	for _, i := range sorted {
 		w.lens = append(w.lens, int32(data[i].len()))
 		w.y = append(w.y, data[i].label)
+	}
+	if w.multi {
+		C := w.net.out.Out
+		w.yv = nn.GrowZero(w.yv, B*C)
+		for r, i := range sorted {
+			for _, l := range data[i].labels {
+				w.yv[r*C+l] = 1
+			}
+		}
 	}
 	// Time-major bags.
 	w.ids, w.offs = w.ids[:0], append(w.offs[:0], 0)
@@ -296,7 +391,11 @@ func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout, wordDrop
 	w.logits = nn.Grow(w.logits, B*C)
 	w.dlogits = nn.Grow(w.dlogits, B*C)
 	net.out.Forward(w.pooled, B, w.logits)
-	w.loss = nn.SoftmaxCrossEntropy(w.logits, B, C, w.y, cw, nil, w.dlogits)
+	if w.multi {
+		w.loss = nn.SigmoidBCE(w.logits, B, C, w.yv, cw, nil, w.dlogits)
+	} else {
+		w.loss = nn.SoftmaxCrossEntropy(w.logits, B, C, w.y, cw, nil, w.dlogits)
+	}
 
 	w.dpooled = nn.Grow(w.dpooled, B*2*W)
 	net.out.Backward(w.pooled, B, w.dlogits, w.dpooled)

@@ -105,6 +105,11 @@ func NewLangModels(cls *model.Classifier, clsName string, ner *model.Tagger, ner
 	var ct *model.CompiledTagger
 	lm := &LangModels{Classifier: cls, Tagger: ner, ClassifierName: baseName(clsName), NERName: baseName(nerName)}
 	if cls != nil {
+		if cls.MultiLabel {
+			// A result has one label per language today; multi-label
+			// models serve once a stream has several tasks (issue 22).
+			return nil, fmt.Errorf("classifier %s is multi-label: the pipeline serves single-label classifiers only (a result carries one label)", baseName(clsName))
+		}
 		cc = cls.Compile()
 		lm.ClassifierVersion = Version(clsName, cls.Checksum)
 	}

@@ -26,7 +26,11 @@ func newEvalCmd() *cobra.Command {
 		Long: `Evaluate a classifier on JSONL {"text","label"} or CSV data: accuracy, macro
 precision/recall/F1, per-class scores and the confusion matrix (rows gold, columns predicted).
 With --json it prints one JSON object with keys accuracy, macro_precision, macro_recall,
-macro_f1, n, per_class and confusion; scores are fractions between 0 and 1.
+macro_f1, n, per_class and confusion; scores are fractions between 0 and 1. A multi-label
+classifier is scored on JSONL {"text","labels":[...]} at its own thresholds: micro and macro
+F1, subset accuracy, Hamming loss and per-label scores; --json keys micro_precision,
+micro_recall, micro_f1, macro_f1, subset_accuracy, hamming_loss, n and per_label (precision,
+recall, f1, threshold, support).
 
 Evaluate a tagger on JSONL {"tokens","tags"} or CoNLL data: entity-level exact-match
 precision/recall/F1 (conlleval semantics), per-type scores and token accuracy. With --json it
@@ -71,11 +75,20 @@ types with the gold types as they are.`,
 				if typeMap != "" || textMode || goldTypesOnly {
 					return fmt.Errorf("eval: --type-map and --text apply to a tagger; %s is a %s", modelPath, model.KindClassifier)
 				}
-				r, err := evalClassifier(cmd, m.Classifier.Compile(), dataPath, opts)
-				if err != nil {
-					return err
+				cm := m.Classifier.Compile()
+				if cm.MultiLabel() {
+					r, err := evalMultiLabel(cmd, cm, dataPath, opts)
+					if err != nil {
+						return err
+					}
+					res = r
+				} else {
+					r, err := evalClassifier(cmd, cm, dataPath, opts)
+					if err != nil {
+						return err
+					}
+					res = r
 				}
-				res = r
 			}
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
@@ -94,6 +107,37 @@ types with the gold types as they are.`,
 	return cmd
 }
 
+// evalMultiLabel scores a multi-label classifier on the "labels" records
+// of path; a record with a single "label" or a label the model lacks is an
+// error naming the line.
+func evalMultiLabel(cmd *cobra.Command, m *model.CompiledClassifier, path string, opts dataset.Options) (metrics.MultiLabel, error) {
+	ex, err := readExamples(cmd, path, opts)
+	if err != nil {
+		return metrics.MultiLabel{}, err
+	}
+	labels := m.Labels()
+	index := make(map[string]int, len(labels))
+	for i, l := range labels {
+		index[l] = i
+	}
+	texts := make([]string, len(ex))
+	gold := make([]bool, len(ex)*len(labels))
+	for i, e := range ex {
+		if e.Label != "" {
+			return metrics.MultiLabel{}, fmt.Errorf("eval: %s line %d: a single \"label\"; the multi-label model reads \"labels\"", path, e.Line)
+		}
+		for _, l := range e.Labels {
+			j, ok := index[l]
+			if !ok {
+				return metrics.MultiLabel{}, fmt.Errorf("eval: %s line %d: label %q is not one of the model's labels %v", path, e.Line, l, labels)
+			}
+			gold[i*len(labels)+j] = true
+		}
+		texts[i] = e.Text
+	}
+	return m.EvaluateMultiLabel(texts, gold)
+}
+
 func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string, opts dataset.Options) (metrics.Classification, error) {
 	ex, err := readExamples(cmd, path, opts)
 	if err != nil {
@@ -106,6 +150,9 @@ func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string
 	texts := make([]string, len(ex))
 	gold := make([]int, len(ex))
 	for i, e := range ex {
+		if len(e.Labels) > 0 {
+			return metrics.Classification{}, fmt.Errorf("eval: %s line %d: a multi-label record (\"labels\"); %v is a single-label model", path, e.Line, m.Labels())
+		}
 		g, ok := index[e.Label]
 		if !ok {
 			return metrics.Classification{}, fmt.Errorf("eval: %s line %d: label %q is not one of the model's labels %v", path, e.Line, e.Label, m.Labels())

@@ -20,6 +20,7 @@ import (
 type prediction struct {
 	Text     string             `json:"text"`
 	Label    string             `json:"label,omitempty"`
+	Labels   *[]string          `json:"labels,omitempty"` // a multi-label model's labels over threshold ([] for none)
 	Scores   map[string]float64 `json:"scores,omitempty"`
 	Entities *[]model.Entity    `json:"entities,omitempty"` // nil without a tagger; [] when it found none
 	Lang     string             `json:"lang,omitempty"`
@@ -34,8 +35,9 @@ func newPredictCmd() *cobra.Command {
 		Short: "Label text read from stdin",
 		Long: `Read plain text lines or JSONL {"text": ...} objects on stdin and write one JSON line
 per input: {"text","label","scores":{label:probability},"entities":[{"text","type","start","end"}]}
-where start/end are rune offsets into the input text. --model and --ner may be given alone or
-together. Without either, it uses the built-in English and Chinese models and routes each line
+where start/end are rune offsets into the input text; a multi-label classifier writes "labels"
+(those whose probability reaches their threshold, possibly none) instead of "label", and
+"scores" holds every label's probability. --model and --ner may be given alone or together. Without either, it uses the built-in English and Chinese models and routes each line
 by its script.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -147,11 +149,21 @@ func predictStream(r io.Reader, w io.Writer, route *router, batch int) error {
 				best := make([]int, len(texts))
 				m.cls.ClassifyBatch(m.clsWS, texts, probs, best)
 				for k, i := range idx {
+					row := probs[k*len(labels) : (k+1)*len(labels)]
 					sc := make(map[string]float64, len(labels))
 					for j, l := range labels {
-						sc[l] = float64(probs[k*len(labels)+j])
+						sc[l] = float64(row[j])
 					}
-					results[i].Label, results[i].Scores = labels[best[k]], sc
+					results[i].Scores = sc
+					if !m.cls.MultiLabel() {
+						results[i].Label = labels[best[k]]
+						continue
+					}
+					over := []string{}
+					for _, j := range m.cls.LabelsOver(nil, row) {
+						over = append(over, labels[j])
+					}
+					results[i].Labels = &over
 				}
 			}
 			if m.ner != nil {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,7 +33,12 @@ func newTrainClassifierCmd() *cobra.Command {
 		Short: "Train the BiLSTM sentence classifier",
 		Long: `Train the BiLSTM sentence classifier on JSONL {"text","label"} or CSV (text,label header)
 data. After each epoch it evaluates on --dev and keeps the epoch with the best dev macro-F1;
-it stops early after --patience epochs without improvement. Labels come from the data.`,
+it stops early after --patience epochs without improvement. Labels come from the data.
+
+--multi-label trains on JSONL {"text","labels":[...]} (e.g. ../shared/data/goemotions): one
+sigmoid per label and binary cross-entropy; after each epoch a decision threshold per label is
+tuned on --dev (the F1-best of 0.05..0.95) and the epoch with the best dev macro-F1 at its
+thresholds is kept, thresholds included in the model file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(trainPaths) == 0 || len(devPaths) == 0 || out == "" {
@@ -60,6 +67,12 @@ it stops early after --patience epochs without improvement. Labels come from the
 			fmt.Fprintf(stderr, "train %d examples, dev %d, seed %d, %d workers (tokenizer ready in %.1fs)\n",
 				len(train), len(dev), cfg.Seed, cfg.Workers, time.Since(start).Seconds())
 			hooks := progressHooks(stderr, quiet)
+			if multi := slices.ContainsFunc(train, func(e dataset.Example) bool { return len(e.Labels) > 0 }); multi != cfg.MultiLabel {
+				if multi {
+					return fmt.Errorf("train classifier: %s holds multi-label records (\"labels\"): give --multi-label", strings.Join(trainPaths, ","))
+				}
+				return fmt.Errorf("train classifier: --multi-label needs records with \"labels\"; %s has single labels", strings.Join(trainPaths, ","))
+			}
 			clf, reports, err := model.TrainClassifier(cmd.Context(), tok, toLabeled(train), toLabeled(dev), cfg, hooks)
 			if err != nil && clf == nil {
 				return fmt.Errorf("train classifier: %w", err)
@@ -81,6 +94,7 @@ it stops early after --patience epochs without improvement. Labels come from the
 	addSettingsFlags(f, &cfg.Settings)
 	pretrainedFlags(f, &initPath, &cfg.Init)
 	f.StringVar(&cfg.ClassWeight, "class-weight", cfg.ClassWeight, "loss class weights: none or balanced")
+	f.BoolVar(&cfg.MultiLabel, "multi-label", false, `multi-label: JSONL {"text","labels":[...]}, a sigmoid per label, thresholds tuned on --dev`)
 	f.IntVar(&cfg.Model.Embed, "embed", cfg.Model.Embed, "embedding width")
 	f.IntVar(&cfg.Model.Hidden, "hidden", cfg.Model.Hidden, "LSTM units per direction")
 	f.IntVar(&cfg.Model.Buckets, "buckets", cfg.Model.Buckets, "hashed sub-word buckets")
@@ -139,7 +153,7 @@ func readDataFile[T any](cmd *cobra.Command, path string, opts dataset.Options,
 func toLabeled(ex []dataset.Example) []model.LabeledText {
 	out := make([]model.LabeledText, len(ex))
 	for i, e := range ex {
-		out[i] = model.LabeledText{Text: e.Text, Label: e.Label}
+		out[i] = model.LabeledText{Text: e.Text, Label: e.Label, Labels: e.Labels}
 	}
 	return out
 }
@@ -169,8 +183,11 @@ func recordTrainingInfo(info map[string]string, dataHash string, n int, reports 
 		return fmt.Errorf("no epoch finished")
 	}
 	var dev any = best.Dev
-	if best.DevNER != nil {
+	switch {
+	case best.DevNER != nil:
 		dev = best.DevNER
+	case best.DevMulti != nil:
+		dev = best.DevMulti
 	}
 	values := map[string]any{"dev_metrics": dev, "epochs": reports}
 	if _, ok := info["train_config"]; !ok { // the trainer records the resolved settings

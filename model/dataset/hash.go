@@ -8,7 +8,7 @@ import (
 )
 
 // HashExamples returns the lower-case hex SHA-256 of the texts and labels
-// of examples, in order. Line numbers are not hashed, so the same data read
+// (or label lists) of examples, in order. Line numbers are not hashed, so the same data read
 // from JSON Lines or CSV hashes the same. Each string is length-prefixed,
 // so field boundaries cannot be shifted without changing the hash.
 func HashExamples(examples []Example) string {
@@ -18,6 +18,12 @@ func HashExamples(examples []Example) string {
 	for _, ex := range examples {
 		writeString(h, ex.Text)
 		writeString(h, ex.Label)
+		if len(ex.Labels) > 0 { // multi-label (Label is then ""): the set in order
+			writeUvarint(h, uint64(len(ex.Labels)))
+			for _, l := range ex.Labels {
+				writeString(h, l)
+			}
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
