@@ -134,7 +134,7 @@ func Decode(src Source, value []byte, opt DecodeOptions) (Event, error) {
 			return fail(ReasonWrongType, err, "lang: %v", err)
 		}
 		if lang != "en" && lang != "zh" {
-			return fail(ReasonBadLang, nil, "lang %q, want \"en\" or \"zh\"", truncate(lang, 32))
+			return fail(ReasonBadLang, nil, "lang %q, want \"en\" or \"zh\"", Truncate(lang, 32))
 		}
 		ev.Lang = lang
 	}
@@ -185,8 +185,9 @@ func jsonKind(raw []byte) string {
 	}
 }
 
-// truncate shortens s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
+// Truncate shortens s to at most n bytes on a rune boundary and marks the
+// cut with "…": how decode errors and dead letters quote a long value.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tagstream/tagstream/event"
 )
@@ -77,7 +76,7 @@ func (p *Publisher) encode(it *event.Item) (encoded, error) {
 		d := it.DeadLetter
 		w := deadLetterWire{Reason: d.Reason, Source: d.Source, RawBytes: len(d.Raw)}
 		if d.Err != nil {
-			w.Error = truncate(d.Err.Error(), 4096)
+			w.Error = event.Truncate(d.Err.Error(), 4096)
 		}
 		limit := p.maxPayload()
 		raw := d.Raw
@@ -104,15 +103,4 @@ func (p *Publisher) maxPayload() int64 {
 		return m
 	}
 	return 1 << 20
-}
-
-// truncate cuts s to at most n bytes at a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
