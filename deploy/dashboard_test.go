@@ -1,4 +1,4 @@
-package main
+package deploy
 
 import (
 	"bufio"
@@ -25,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tagstream/tagstream/config"
+	"github.com/tagstream/tagstream/internal/testutil"
 	"github.com/tagstream/tagstream/server"
 )
 
@@ -49,7 +50,7 @@ var checkedPrefixes = []string{"tagstream_", "process_", "go_"}
 
 func deployFile(t *testing.T, parts ...string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(append([]string{"..", "..", "deploy"}, parts...)...))
+	b, err := os.ReadFile(filepath.Join(parts...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func startExported(t *testing.T, paths []string) *exportedMetrics {
 	cfg.Embedded.KafkaAddr, cfg.Embedded.NATSAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Finetune.Enabled = true
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	s, err := server.New(t.Context(), cfg, server.NewLogger(cfg.Log, &logs), server.Options{})
 	if err != nil {
 		t.Fatalf("start service: %v\n%s", err, logs.String())
@@ -752,7 +753,7 @@ func TestGrafanaComposeProblems(t *testing.T) {
 // files once it runs Grafana.
 func TestGrafanaPrometheusCompose(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
+	b, err := os.ReadFile(filepath.Join("..", "docker-compose.yml"))
 	if errors.Is(err, os.ErrNotExist) {
 		t.Skip("no docker-compose.yml")
 	} else if err != nil {

@@ -1,11 +1,13 @@
-package main
+package deploy
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -24,7 +26,7 @@ import (
 
 func TestDockerfile(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "Dockerfile"))
+	b, err := os.ReadFile("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +36,9 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
 	}
-	root := newRootCmd()
 	for _, name := range []string{"healthcheck", "run"} {
-		if c, _, err := root.Find([]string{name}); err != nil || c.Name() != name {
-			t.Errorf("the Dockerfile uses command %q, which the binary lacks", name)
+		if err := runsAs(t, name); err != nil {
+			t.Errorf("the Dockerfile uses command %q, which the binary lacks: %v", name, err)
 		}
 	}
 }
@@ -45,7 +46,7 @@ func TestDockerfile(t *testing.T) {
 // k8sDocs returns every YAML document of deploy/k8s.
 func k8sDocs(t *testing.T) []map[string]any {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "deploy", "k8s", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("k8s", "*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no manifests: %v", err)
 	}
@@ -121,7 +122,6 @@ func TestK8sManifests(t *testing.T) {
 			t.Errorf("Secret key %s names no config key", k)
 		}
 	}
-	root := newRootCmd()
 	for _, d := range docs {
 		if d["kind"] != "Deployment" {
 			continue
@@ -132,9 +132,12 @@ func TestK8sManifests(t *testing.T) {
 			t.Errorf("%v: terminationGracePeriodSeconds %d <= shutdown_timeout %v", get(d, "metadata", "name"), grace, cfg.ShutdownTimeout)
 		}
 		for _, c := range get(spec, "containers").([]any) {
-			args := get(c, "args").([]any)
-			if cmd, _, err := root.Find([]string{args[0].(string)}); err != nil || cmd.Name() != args[0] {
-				t.Errorf("container runs %q, not a tagstream command", args[0])
+			var args []string
+			for _, a := range get(c, "args").([]any) {
+				args = append(args, a.(string))
+			}
+			if err := runsAs(t, args...); err != nil {
+				t.Errorf("container runs %q, not a tagstream command line: %v", args, err)
 			}
 			for _, pr := range get(c, "ports").([]any) {
 				if p := get(pr, "containerPort"); p != mustAtoi(t, port) {
@@ -168,7 +171,7 @@ func mustAtoi(t *testing.T, s string) int {
 // listener, and that the two serving replicas share one group while one
 // trainer learns. Not parallel: it sets TAGSTREAM_* variables to load them.
 func TestCompose(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
+	b, err := os.ReadFile(filepath.Join("..", "docker-compose.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +205,7 @@ func TestCompose(t *testing.T) {
 	if !strings.Contains(kafka["KAFKA_CONTROLLER_QUORUM_VOTERS"], kafka["KAFKA_NODE_ID"]+"@") || kafka["KAFKA_PROCESS_ROLES"] != "broker,controller" {
 		t.Errorf("kafka is not a single KRaft node: %v", kafka)
 	}
-	df, err := os.ReadFile(filepath.Join("..", "..", "deploy", "Dockerfile"))
+	df, err := os.ReadFile("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,20 +213,15 @@ func TestCompose(t *testing.T) {
 	if httpPort == nil {
 		t.Fatal("the Dockerfile sets no TAGSTREAM_HTTP_ADDR")
 	}
-	root := newRootCmd()
 	groups := map[string]string{}
 	trainers := 0
 	for name, s := range c.Services {
 		if s.Image != "tagstream:local" {
 			continue
 		}
-		cmd, rest, err := root.Find(s.Command)
-		if err != nil || cmd == root || cmd.Name() != s.Command[0] {
-			t.Errorf("service %s runs %q, not a tagstream command", name, s.Command)
+		if err := runsAs(t, s.Command...); err != nil {
+			t.Errorf("service %s runs %q, not a tagstream command line: %v", name, s.Command, err)
 			continue
-		}
-		if err := cmd.ParseFlags(rest); err != nil {
-			t.Errorf("service %s: %q: %v", name, s.Command, err)
 		}
 		// The environment must load as a configuration.
 		for _, kv := range os.Environ() {
@@ -279,5 +277,60 @@ func TestCompose(t *testing.T) {
 	}
 	if len(groups) != 2 || groups["tagstream-1"] != groups["tagstream-2"] || trainers != 1 {
 		t.Errorf("serving replicas and groups %v, %d trainers: want 2 replicas in one group and 1 trainer", groups, trainers)
+	}
+}
+
+// bin is the tagstream binary TestMain builds for the checks of the
+// command lines the deployment files run.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tagstream-deploy-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "tagstream")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/tagstream").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build tagstream: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// runsAs reports whether the binary accepts args as a command line: the
+// command exists and takes those flags (it runs with --help added, so
+// nothing starts). A bare root is not a command.
+func runsAs(t *testing.T, args ...string) error {
+	t.Helper()
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("no command in %q", args)
+	}
+	cmd := exec.Command(bin, append(slices.Clone(args), "--help")...)
+	cmd.Env = []string{"HOME=" + t.TempDir()} // no TAGSTREAM_* from the test's environment
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "tagstream "+args[0]) {
+		return fmt.Errorf("help of %q does not name the command:\n%s", args[0], out)
+	}
+	return nil
+}
+
+// TestRunsAs: the command-line check refuses an unknown command, an
+// unknown flag and a bare flag list, so the checks above can fail.
+func TestRunsAs(t *testing.T) {
+	t.Parallel()
+	if err := runsAs(t, "run", "--config", "/etc/tagstream/tagstream.yaml"); err != nil {
+		t.Fatalf("run --config: %v", err)
+	}
+	for _, bad := range [][]string{{"runn"}, {"run", "--no-such-flag"}, {"--config", "x"}, {"produce", "--partitions", "many"}} {
+		if err := runsAs(t, bad...); err == nil {
+			t.Errorf("runsAs(%q) accepted it", bad)
+		}
 	}
 }
