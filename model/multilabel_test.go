@@ -126,3 +126,33 @@ func TestMultiLabelExamplesChecked(t *testing.T) {
 		t.Errorf("multi-label training on Label: %v", err)
 	}
 }
+
+// TestMultiLabelThresholdsNotFromDev: the thresholds come from a held-out
+// share of train, never from dev. Over one epoch (dev then chooses
+// nothing) two dev sets, one with its labels scrambled, give the same
+// thresholds; a dev-tuned threshold would follow the scrambled labels.
+func TestMultiLabelThresholdsNotFromDev(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(41, 42))
+	train, dev := multiTask(rng, 600), multiTask(rng, 200)
+	scrambled := slices.Clone(dev)
+	for i := range scrambled {
+		scrambled[i].Labels = dev[(i+7)%len(dev)].Labels
+	}
+	cfg := TrainConfig{
+		Model:      ClassifierConfig{Embed: 8, Hidden: 8, Buckets: 50, MaxTokens: 32},
+		Settings:   Settings{Epochs: 1, Batch: 16, LR: 1e-2, Dropout: -1, Seed: 5, Workers: 1},
+		MultiLabel: true,
+	}
+	var th [2][]float64
+	for k, d := range [][]LabeledText{dev, scrambled} {
+		clf, _, err := TrainClassifier(context.Background(), tokenizer(t), train, d, cfg, TrainHooks{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		th[k] = clf.Thresholds
+	}
+	if !slices.Equal(th[0], th[1]) {
+		t.Fatalf("thresholds depend on dev: %v with the real dev labels, %v with scrambled ones", th[0], th[1])
+	}
+}

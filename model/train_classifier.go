@@ -36,10 +36,14 @@ type TrainConfig struct {
 	Init Pretrained
 	// MultiLabel trains a multi-label classifier from the examples' Labels:
 	// one sigmoid per label, binary cross-entropy ("balanced" weighs each
-	// label's positives by min(sqrt(negatives/positives), 10)), epochs
-	// chosen by dev macro-F1 with per-label thresholds tuned on dev, and
-	// those thresholds stored in the model.
+	// label's positives by min(sqrt(negatives/positives), 10)). A seeded
+	// ThresholdHoldout share of train is set aside and never trained on:
+	// after each epoch the per-label thresholds are tuned on it, dev is
+	// scored at those thresholds (so dev figures never choose them), the
+	// epoch with the best dev macro-F1 is kept, thresholds included.
 	MultiLabel bool
+	// ThresholdHoldout is that share (default 0.1, range 0.01..0.5).
+	ThresholdHoldout float64
 }
 
 // DefaultTrainConfig returns the default classifier training settings.
@@ -61,6 +65,9 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	if c.ClassWeight == "" {
 		c.ClassWeight = d.ClassWeight
 	}
+	if c.MultiLabel && c.ThresholdHoldout == 0 {
+		c.ThresholdHoldout = 0.1
+	}
 	return c
 }
 
@@ -71,6 +78,9 @@ func (c TrainConfig) Validate() error {
 	}
 	if c.ClassWeight != "none" && c.ClassWeight != "balanced" {
 		return fmt.Errorf("%w: class weight = %q, want none or balanced", ErrConfig, c.ClassWeight)
+	}
+	if c.MultiLabel && (c.ThresholdHoldout < 0.01 || c.ThresholdHoldout > 0.5) {
+		return fmt.Errorf("%w: threshold holdout = %v, want 0.01..0.5", ErrConfig, c.ThresholdHoldout)
 	}
 	return c.Model.Validate()
 }
@@ -126,6 +136,23 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	slices.Sort(labels)
 	for i, l := range labels {
 		labelIdx[l] = i
+	}
+	var calib []LabeledText // a multi-label model's threshold data, not trained on
+	if cfg.MultiLabel {
+		perm := rand.New(rand.NewPCG(cfg.Seed, 0x7a8)).Perm(len(train))
+		nc := max(1, int(float64(len(train))*cfg.ThresholdHoldout))
+		if nc >= len(train) {
+			return nil, nil, fmt.Errorf("%w: %d training examples leave none to train on after the threshold holdout", ErrData, len(train))
+		}
+		fit := make([]LabeledText, 0, len(train)-nc)
+		for k, i := range perm {
+			if k < nc {
+				calib = append(calib, train[i])
+			} else {
+				fit = append(fit, train[i])
+			}
+		}
+		train = fit
 	}
 	for i, ex := range dev {
 		for _, l := range labelsOf(ex) {
@@ -196,21 +223,30 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	}
 	devTexts := make([]string, len(dev))
 	devGold := make([]int, len(dev))
-	devSets := make([]bool, len(dev)*len(labels))
 	for i, ex := range dev {
 		devTexts[i] = ex.Text
 		if !cfg.MultiLabel {
 			devGold[i] = labelIdx[ex.Label]
-			continue
 		}
-		for _, l := range ex.Labels {
-			devSets[i*len(labels)+labelIdx[l]] = true
+	}
+	labelSets := func(exs []LabeledText) []bool {
+		sets := make([]bool, len(exs)*len(labels))
+		for i, ex := range exs {
+			for _, l := range ex.Labels {
+				sets[i*len(labels)+labelIdx[l]] = true
+			}
 		}
+		return sets
+	}
+	devSets, calibSets := labelSets(dev), labelSets(calib)
+	calibTexts := make([]string, len(calib))
+	for i, ex := range calib {
+		calibTexts[i] = ex.Text
 	}
 
 	tr := newClsTrainer(clf, cfg, classWeight)
 	var best *Classifier
-	var thresholds []float64 // tuned on dev for the epoch just evaluated
+	var thresholds []float64 // tuned on calib for the epoch just evaluated
 	reports, err := trainEpochs(ctx, cfg.Settings, len(data), func(i int) int { return data[i].len() }, tr.master, tr.opt, rng,
 		func(idx []int) float64 { return tr.step(data, idx) },
 		func() (EpochReport, error) {
@@ -219,9 +255,8 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 				devM, err := m.Evaluate(devTexts, devGold)
 				return EpochReport{Dev: &devM, Score: devM.MacroF1}, err
 			}
-			probs := m.Probabilities(devTexts)
-			thresholds = metrics.TuneThresholds(devSets, probs, len(labels))
-			devM, err := metrics.EvalMultiLabel(labels, devSets, probs, thresholds)
+			thresholds = metrics.TuneThresholds(calibSets, m.Probabilities(calibTexts), len(labels))
+			devM, err := metrics.EvalMultiLabel(labels, devSets, m.Probabilities(devTexts), thresholds)
 			return EpochReport{DevMulti: &devM, Score: devM.MacroF1}, err
 		},
 		func() {

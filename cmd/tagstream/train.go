@@ -36,9 +36,10 @@ data. After each epoch it evaluates on --dev and keeps the epoch with the best d
 it stops early after --patience epochs without improvement. Labels come from the data.
 
 --multi-label trains on JSONL {"text","labels":[...]} (e.g. ../shared/data/goemotions): one
-sigmoid per label and binary cross-entropy; after each epoch a decision threshold per label is
-tuned on --dev (the F1-best of 0.05..0.95) and the epoch with the best dev macro-F1 at its
-thresholds is kept, thresholds included in the model file.`,
+sigmoid per label and binary cross-entropy. A seeded tenth of --train (--threshold-holdout) is
+set aside and never trained on; after each epoch a decision threshold per label is tuned on it
+(the F1-best of 0.05..0.95), --dev is scored at those thresholds, and the epoch with the best dev
+macro-F1 is kept, thresholds included in the model file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(trainPaths) == 0 || len(devPaths) == 0 || out == "" {
@@ -94,7 +95,8 @@ thresholds is kept, thresholds included in the model file.`,
 	addSettingsFlags(f, &cfg.Settings)
 	pretrainedFlags(f, &initPath, &cfg.Init)
 	f.StringVar(&cfg.ClassWeight, "class-weight", cfg.ClassWeight, "loss class weights: none or balanced")
-	f.BoolVar(&cfg.MultiLabel, "multi-label", false, `multi-label: JSONL {"text","labels":[...]}, a sigmoid per label, thresholds tuned on --dev`)
+	f.BoolVar(&cfg.MultiLabel, "multi-label", false, `multi-label: JSONL {"text","labels":[...]}, a sigmoid per label, thresholds tuned on held-out training data`)
+	f.Float64Var(&cfg.ThresholdHoldout, "threshold-holdout", 0.1, "multi-label: share of --train held out to tune the thresholds (0.01..0.5)")
 	f.IntVar(&cfg.Model.Embed, "embed", cfg.Model.Embed, "embedding width")
 	f.IntVar(&cfg.Model.Hidden, "hidden", cfg.Model.Hidden, "LSTM units per direction")
 	f.IntVar(&cfg.Model.Buckets, "buckets", cfg.Model.Buckets, "hashed sub-word buckets")
