@@ -33,19 +33,9 @@ func TestCRFNLLPartialBruteForce(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 5))
 	for trial := 0; trial < 60; trial++ {
-		k := 1 + rng.IntN(4)
-		steps := 1 + rng.IntN(5)
-		batch := 1 + rng.IntN(3)
-		lens := make([]int32, batch)
-		for b := range lens {
-			lens[b] = int32(rng.IntN(steps + 1))
-		}
-		var mask *CRFMask
-		if trial%2 == 1 {
-			mask = randMask(rng, k, 0.7)
-			if !mask.hasPath(k, steps) {
-				continue
-			}
+		k, steps, batch, lens, mask, ok := randCRFCase(rng, trial)
+		if !ok {
+			continue
 		}
 		scale := []float64{1, 30}[trial%2]
 		t.Run(fmt.Sprintf("k%d_steps%d_lens%v_mask%v", k, steps, lens, mask != nil), func(t *testing.T) {

@@ -178,19 +178,9 @@ func TestCRFNLLBruteForce(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 3))
 	for trial := 0; trial < 60; trial++ {
-		k := 1 + rng.IntN(4)
-		steps := 1 + rng.IntN(5)
-		batch := 1 + rng.IntN(3)
-		lens := make([]int32, batch)
-		for b := range lens {
-			lens[b] = int32(rng.IntN(steps + 1))
-		}
-		var mask *CRFMask
-		if trial%2 == 1 {
-			mask = randMask(rng, k, 0.7)
-			if !mask.hasPath(k, steps) {
-				continue
-			}
+		k, steps, batch, lens, mask, ok := randCRFCase(rng, trial)
+		if !ok {
+			continue
 		}
 		scale := []float64{1, 30, 300}[trial%3]
 		name := fmt.Sprintf("k%d_steps%d_lens%v_mask%v_scale%v", k, steps, lens, mask != nil, scale)
@@ -579,4 +569,24 @@ func BenchmarkViterbi(b *testing.B) {
 			b.ReportMetric(float64(steps*batch*b.N)/b.Elapsed().Seconds(), "tokens/s")
 		})
 	}
+}
+
+// randCRFCase draws a brute-force test case: 1-4 tags, 1-5 steps, 1-3
+// sequences of random lengths (zero included) and, on odd trials, a random
+// transition mask; ok is false when the mask allows no path.
+func randCRFCase(rng *rand.Rand, trial int) (k, steps, batch int, lens []int32, mask *CRFMask, ok bool) {
+	k = 1 + rng.IntN(4)
+	steps = 1 + rng.IntN(5)
+	batch = 1 + rng.IntN(3)
+	lens = make([]int32, batch)
+	for b := range lens {
+		lens[b] = int32(rng.IntN(steps + 1))
+	}
+	if trial%2 == 1 {
+		mask = randMask(rng, k, 0.7)
+		if !mask.hasPath(k, steps) {
+			return k, steps, batch, lens, mask, false
+		}
+	}
+	return k, steps, batch, lens, mask, true
 }
