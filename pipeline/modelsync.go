@@ -160,19 +160,7 @@ func (s *ModelSync) apply(ctx context.Context, o event.ModelObject) error {
 		return refuse(fmt.Errorf("weights hash to version %s, the object claims %s", lm.ClassifierVersion, obj.Version))
 	}
 	lm.NERVersion = cur.NERVersion
-	s.mu.Lock()
-	if obj.Seq <= s.applied[key] {
-		s.mu.Unlock()
-		return nil
-	}
-	s.applied[key] = obj.Seq
-	hook := s.swapHook
-	s.mu.Unlock()
-	s.models.SetModels(s.models.Models().With(obj.Lang, lm))
-	s.log.Info("model from the bucket in service", "version", obj.Version, "parent", obj.Parent, "object", obj.Name)
-	if hook != nil {
-		hook(obj)
-	}
+	s.swapIn(key, obj, lm, "model from the bucket in service")
 	return nil
 }
 
@@ -198,18 +186,25 @@ func (s *ModelSync) applyTagger(obj event.ModelObject, data []byte, lang string,
 	}
 	lm.ClassifierVersion = cur.ClassifierVersion
 	key := obj.Lang + ".ner"
+	s.swapIn(key, obj, lm, "tagger from the bucket in service")
+	return nil
+}
+
+// swapIn puts lm in service for obj's language unless a promotion of the
+// same key with a sequence at least obj's was applied already, logs msg
+// and calls the swap hook.
+func (s *ModelSync) swapIn(key string, obj event.ModelObject, lm *LangModels, msg string) {
 	s.mu.Lock()
 	if obj.Seq <= s.applied[key] {
 		s.mu.Unlock()
-		return nil
+		return
 	}
 	s.applied[key] = obj.Seq
 	hook := s.swapHook
 	s.mu.Unlock()
 	s.models.SetModels(s.models.Models().With(obj.Lang, lm))
-	s.log.Info("tagger from the bucket in service", "version", obj.Version, "parent", obj.Parent, "object", obj.Name)
+	s.log.Info(msg, "version", obj.Version, "parent", obj.Parent, "object", obj.Name)
 	if hook != nil {
 		hook(obj)
 	}
-	return nil
 }
