@@ -207,7 +207,7 @@ func grafanaInterpolate(expr string) string {
 // variable interpolation. A selector without a name (only matchers) adds
 // none.
 func promqlMetricNames(expr string) ([]string, error) {
-	e, err := parser.NewParser(parser.Options{}).ParseExpr(grafanaInterpolate(expr))
+	e, err := parser.ParseExpr(grafanaInterpolate(expr))
 	if err != nil {
 		return nil, err
 	}

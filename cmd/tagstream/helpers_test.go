@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/testutil"
+	"github.com/tagstream/tagstream/models"
 	"github.com/tagstream/tagstream/producer"
 )
 
@@ -321,4 +323,37 @@ func tailResult(offset int64, label, lang, text string, ents ...event.Entity) *e
 		EventTime:    time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
 		ProcessedAt:  time.Date(2025, 3, 1, 12, 0, 1, 0, time.UTC),
 	}
+}
+
+// loggedAddrs waits (up to a minute: start-up loads the models) for a
+// run or trainer started with embedded servers to log its Kafka and HTTP
+// addresses, and returns them.
+func loggedAddrs(t *testing.T, r *toolRun) (kafkaAddr, httpAddr string) {
+	t.Helper()
+	pollUntil(t, 60*time.Second, func() error {
+		logs := r.stderr.String()
+		k := regexp.MustCompile(`kafka=\[(127\.0\.0\.1:\d+)\]`).FindStringSubmatch(logs)
+		h := regexp.MustCompile(`"http listening" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(logs)
+		if k == nil || h == nil {
+			return fmt.Errorf("addresses not logged yet:\n%s", logs)
+		}
+		kafkaAddr, httpAddr = k[1], h[1]
+		return nil
+	})
+	return kafkaAddr, httpAddr
+}
+
+// builtinModel returns the bytes of a built-in model file.
+func builtinModel(t *testing.T, name string) []byte {
+	t.Helper()
+	f, err := models.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -70,15 +70,7 @@ func TestTwoInstancesSwapWithinTwoSeconds(t *testing.T) {
 		})
 	}
 
-	f, err := models.Open(models.SentimentEN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := builtinModel(t, models.SentimentEN)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	store, err := producer.OpenModelStore(ctx, producer.Config{URL: natsURL}, "tagstream_models")

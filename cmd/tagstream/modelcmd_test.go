@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -32,15 +31,7 @@ func TestModelCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	builtin := pipeline.Version(defs["en"].ClassifierName, defs["en"].Classifier.Checksum)
-	f, err := models.Open(models.SentimentEN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := builtinModel(t, models.SentimentEN)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	store, err := producer.OpenModelStore(ctx, producer.Config{URL: url}, bucket)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,17 +48,7 @@ pretrain: {enabled: true, lm_en: %q, sample: 1}
 // offsets: events are produced until it has joined.
 func runPretrainJob(t *testing.T, command, conf, lm string) {
 	r := startTool(t, strings.NewReader(""), command, "--config", conf)
-	var kafkaAddr, httpAddr string
-	pollUntil(t, 30*time.Second, func() error {
-		logs := r.stderr.String()
-		k := regexp.MustCompile(`kafka=\[(127\.0\.0\.1:\d+)\]`).FindStringSubmatch(logs)
-		h := regexp.MustCompile(`"http listening" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(logs)
-		if k == nil || h == nil {
-			return fmt.Errorf("addresses not logged yet:\n%s", logs)
-		}
-		kafkaAddr, httpAddr = k[1], h[1]
-		return nil
-	})
+	kafkaAddr, httpAddr := loggedAddrs(t, r)
 	if !strings.Contains(r.stderr.String(), `"live-stream pretraining on" lm_en=`+lm) {
 		t.Fatalf("job start not logged:\n%s", r.stderr.String())
 	}

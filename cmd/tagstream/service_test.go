@@ -65,17 +65,7 @@ func TestRunEmbedded(t *testing.T) {
 	// Not parallel: it sends SIGHUP to the test process.
 	r := startTool(t, strings.NewReader(""), "run", "--embedded",
 		"--embedded.kafka_addr", "127.0.0.1:0", "--embedded.nats_addr", "127.0.0.1:0", "--http.addr", "127.0.0.1:0")
-	var kafkaAddr, httpAddr string
-	pollUntil(t, 30*time.Second, func() error {
-		logs := r.stderr.String()
-		k := regexp.MustCompile(`kafka=\[(127\.0\.0\.1:\d+)\]`).FindStringSubmatch(logs)
-		h := regexp.MustCompile(`"http listening" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(logs)
-		if k == nil || h == nil {
-			return fmt.Errorf("addresses not logged yet:\n%s", logs)
-		}
-		kafkaAddr, httpAddr = k[1], h[1]
-		return nil
-	})
+	kafkaAddr, httpAddr := loggedAddrs(t, r)
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + httpAddr + path)
 		if err != nil {
