@@ -17,10 +17,16 @@ const (
 	SentimentEN = "sentiment-en.safetensors"
 	// SentimentZH is the Chinese sentiment classifier (chnsenticorp + waimai_10k).
 	SentimentZH = "sentiment-zh.safetensors"
-	// NEREN is the English NER tagger (conll2003_en: PER, LOC, ORG, MISC).
+	// NEREN is the English NER tagger (conll2003_en + btc + wnut17: PER, LOC,
+	// ORG, MISC).
 	NEREN = "ner-en.safetensors"
-	// NERZH is the Chinese NER tagger (weibo_ner, types mapped to PER/LOC/ORG).
+	// NERZH is the Chinese NER tagger (weibo_ner + cluener, types mapped to
+	// PER/LOC/ORG/MISC).
 	NERZH = "ner-zh.safetensors"
+	// EmotionEN is the English multi-label emotion classifier (goemotions:
+	// 27 emotions and neutral). Served by predict and eval; the stream
+	// pipeline runs single-label classifiers only until it has tasks.
+	EmotionEN = "emotion-en.safetensors"
 )
 
 //go:embed *.safetensors

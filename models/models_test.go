@@ -176,3 +176,49 @@ func classifyBuiltin(t *testing.T, name string, cases []labelled) (labels []stri
 	m.ClassifyBatch(m.NewWorkspace(), texts, probs, best)
 	return labels, probs, best
 }
+
+// TestEmotionEN checks the built-in multi-label emotion model: 28 labels
+// with a threshold each in (0, 1), its training metadata, and plain
+// sentences whose obvious emotion is over its threshold (a smoke check:
+// the dev figures are in models/README.md).
+func TestEmotionEN(t *testing.T) {
+	t.Parallel()
+	f, err := Open(EmotionEN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := model.LoadClassifier(f.(io.Reader), EmotionEN, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.MultiLabel || len(c.Labels) != 28 || len(c.Thresholds) != 28 || !slices.Contains(c.Labels, "gratitude") || !slices.Contains(c.Labels, "neutral") {
+		t.Fatalf("emotion-en: multi %v, %d labels, %d thresholds", c.MultiLabel, len(c.Labels), len(c.Thresholds))
+	}
+	for _, k := range []string{"dev_metrics", "train_data_sha256", "created_at", "train_config"} {
+		if c.Info[k] == "" {
+			t.Errorf("metadata %q missing", k)
+		}
+	}
+	m := c.Compile()
+	cases := []struct{ text, label string }{
+		{"Thank you so much, this really helped me!", "gratitude"},
+		{"I love this song so much", "love"},
+		{"Why would anyone do that? I don't get it", "confusion"},
+	}
+	texts := make([]string, len(cases))
+	for i, cs := range cases {
+		texts[i] = cs.text
+	}
+	probs := m.Probabilities(texts)
+	for i, cs := range cases {
+		row := probs[i*28 : (i+1)*28]
+		var got []string
+		for _, j := range m.LabelsOver(nil, row) {
+			got = append(got, c.Labels[j])
+		}
+		if !slices.Contains(got, cs.label) {
+			t.Errorf("%q: labels %v, want %s among them", cs.text, got, cs.label)
+		}
+	}
+}
