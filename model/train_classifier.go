@@ -274,15 +274,23 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 // Probabilities classifies texts in batches of 64 and returns their
 // probabilities, len(texts) rows of one per label.
 func (m *CompiledClassifier) Probabilities(texts []string) []float32 {
+	probs, _ := m.classifyAll(texts)
+	return probs
+}
+
+// classifyAll classifies texts in batches of 64 with one workspace and
+// returns every text's probabilities (len(texts) rows of one per label) and
+// most probable label.
+func (m *CompiledClassifier) classifyAll(texts []string) (probs []float32, best []int) {
 	ws := m.NewWorkspace()
 	nc := len(m.labels)
-	probs := make([]float32, len(texts)*nc)
-	best := make([]int, 64)
+	probs = make([]float32, len(texts)*nc)
+	best = make([]int, len(texts))
 	for i := 0; i < len(texts); i += 64 {
 		j := min(i+64, len(texts))
-		m.ClassifyBatch(ws, texts[i:j], probs[i*nc:j*nc], best[:j-i])
+		m.ClassifyBatch(ws, texts[i:j], probs[i*nc:j*nc], best[i:j])
 	}
-	return probs
+	return probs, best
 }
 
 // EvaluateMultiLabel scores a multi-label model on texts against the gold
@@ -297,13 +305,7 @@ func (m *CompiledClassifier) EvaluateMultiLabel(texts []string, gold []bool) (me
 
 // Evaluate classifies texts in batches of 64 and scores them against gold.
 func (m *CompiledClassifier) Evaluate(texts []string, gold []int) (metrics.Classification, error) {
-	ws := m.NewWorkspace()
-	pred := make([]int, len(texts))
-	probs := make([]float32, 64*len(m.labels))
-	for i := 0; i < len(texts); i += 64 {
-		j := min(i+64, len(texts))
-		m.ClassifyBatch(ws, texts[i:j], probs, pred[i:j])
-	}
+	_, pred := m.classifyAll(texts)
 	return metrics.Classify(m.labels, gold, pred)
 }
 

@@ -86,33 +86,19 @@ func EvalMultiLabel(labels []string, gold []bool, probs []float32, thresholds []
 	m := MultiLabel{N: n, PerLabel: make(map[string]LabelScore, k)}
 	var TP, FP, FN int
 	for j, l := range labels {
-		s := LabelScore{Threshold: thresholds[j], Support: tp[j] + fn[j]}
-		s.Precision, s.Recall, s.F1 = prf(tp[j], fp[j], fn[j])
+		cs := score(tp[j], tp[j]+fp[j], tp[j]+fn[j])
+		s := LabelScore{Precision: cs.Precision, Recall: cs.Recall, F1: cs.F1, Threshold: thresholds[j], Support: cs.Support}
 		m.PerLabel[l] = s
 		m.MacroF1 += s.F1 / float64(k)
 		TP, FP, FN = TP+tp[j], FP+fp[j], FN+fn[j]
 	}
-	m.MicroPrecision, m.MicroRecall, m.MicroF1 = prf(TP, FP, FN)
+	micro := score(TP, TP+FP, TP+FN)
+	m.MicroPrecision, m.MicroRecall, m.MicroF1 = micro.Precision, micro.Recall, micro.F1
 	if n > 0 {
 		m.SubsetAccuracy = float64(exact) / float64(n)
 		m.HammingLoss = float64(wrong) / float64(n*k)
 	}
 	return m, nil
-}
-
-// prf returns precision, recall and F1 (2TP/(2TP+FP+FN)), 0 for an empty
-// denominator.
-func prf(tp, fp, fn int) (p, r, f1 float64) {
-	if tp+fp > 0 {
-		p = float64(tp) / float64(tp+fp)
-	}
-	if tp+fn > 0 {
-		r = float64(tp) / float64(tp+fn)
-	}
-	if d := 2*tp + fp + fn; d > 0 {
-		f1 = float64(2*tp) / float64(d)
-	}
-	return p, r, f1
 }
 
 // ThresholdGrid is the set of decision thresholds TuneThresholds tries:
@@ -159,8 +145,7 @@ func TuneThresholds(gold []bool, probs []float32, k int) []float64 {
 					fn++
 				}
 			}
-			_, _, f1 := prf(tp, fp, fn)
-			c := cand{f1, math.Abs(t - 0.5), t}
+			c := cand{score(tp, tp+fp, tp+fn).F1, math.Abs(t - 0.5), t}
 			if c.f1 > best.f1+1e-12 || math.Abs(c.f1-best.f1) <= 1e-12 && c.dist < best.dist {
 				best = c
 			}
