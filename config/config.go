@@ -36,7 +36,15 @@ type Config struct {
 	// queue_size + nats.max_pending_acks it bounds the memory held by
 	// records. Default 67108864 (64 MiB), range 1024..68719476736.
 	MaxInFlightBytes int64 `mapstructure:"max_in_flight_bytes" yaml:"max_in_flight_bytes"`
-	// Models names the model weight files.
+	// Tasks are the classification tasks run on every event, each with its
+	// own models per language (at least one task; see Task). Set in the
+	// file, or a task's model and data files by
+	// TAGSTREAM_TASKS_<NAME>_MODELS_<LANG> and TAGSTREAM_TASKS_<NAME>_DATA_<LANG>
+	// (name and language upper-cased) for a task the file or the default
+	// defines. Default one task, sentiment, with the built-in
+	// sentiment-en and sentiment-zh.
+	Tasks []Task `mapstructure:"tasks" yaml:"tasks"`
+	// Models names the NER taggers and the model bucket.
 	Models Models `mapstructure:"models" yaml:"models"`
 	// HTTP configures the metrics and health endpoint.
 	HTTP HTTP `mapstructure:"http" yaml:"http"`
@@ -171,7 +179,44 @@ type Output struct {
 	DLQSubject string `mapstructure:"dlq_subject" yaml:"dlq_subject"`
 	// IncludeText copies the input text into each result. Default false.
 	IncludeText bool `mapstructure:"include_text" yaml:"include_text"`
+	// RouteTask names the single-label task whose label is the result's
+	// top-level label and subject token; it must have a model for every
+	// language (en and zh). Default "sentiment".
+	RouteTask string `mapstructure:"route_task" yaml:"route_task"`
 }
+
+// Task is one classification task: a name, its classifier per language
+// and its settings. Every result carries every task's output under
+// "tasks".<name>; a language without a model for the task leaves it out.
+type Task struct {
+	// Name names the task in results, feedback, metrics and the model
+	// bucket: [a-z][a-z0-9_]*, at most 64 bytes, unique among the tasks.
+	Name string `mapstructure:"name" yaml:"name"`
+	// Models maps a language ("en", "zh") to its classifier: a file path,
+	// or "builtin:NAME" for a model built into the binary (sentiment-en,
+	// sentiment-zh, emotion-en). At least one language. The models of one
+	// task are all single-label or all multi-label.
+	Models map[string]string `mapstructure:"models" yaml:"models"`
+	// Finetune lets online fine-tuning (finetune.enabled) train this
+	// task from feedback. Default true.
+	Finetune *bool `mapstructure:"finetune" yaml:"finetune"`
+	// Thresholds overrides the decision thresholds stored in a
+	// multi-label task's models, per label (above 0, below 1). Only for
+	// multi-label tasks; every label must be one of the models'. Default
+	// none.
+	Thresholds map[string]float64 `mapstructure:"thresholds" yaml:"thresholds"`
+	// Data maps a language to an optional JSONL file of the original
+	// training data of its classifier ({"text","label"} or
+	// {"text","labels"}): the first 1000 lines are the fixed guard set of
+	// fine-tuning, the next 5000 are replayed in every round against
+	// forgetting. Default none: no replay, and candidates are guarded on
+	// held-out feedback only.
+	Data map[string]string `mapstructure:"data" yaml:"data"`
+}
+
+// FinetuneOn reports whether the task may be fine-tuned (Finetune unset
+// means yes).
+func (t Task) FinetuneOn() bool { return t.Finetune == nil || *t.Finetune }
 
 // Batch controls how records are grouped before classification.
 type Batch struct {
@@ -187,16 +232,14 @@ type Batch struct {
 	MaxBytes int64 `mapstructure:"max_bytes" yaml:"max_bytes"`
 }
 
-// Models names model weight files. Empty (the default) means the model
-// built into the binary; any non-empty string is taken as a path.
+// Models names the NER taggers (one per language) and the model bucket.
+// The classifiers are configured per task (Config.Tasks).
 type Models struct {
-	// ClassifierEN is the English classifier weight file. Default empty.
-	ClassifierEN string `mapstructure:"classifier_en" yaml:"classifier_en"`
-	// ClassifierZH is the Chinese classifier weight file. Default empty.
-	ClassifierZH string `mapstructure:"classifier_zh" yaml:"classifier_zh"`
-	// NEREN is the English NER tagger weight file. Default empty.
+	// NEREN is the English NER tagger: a file path, or "builtin:NAME".
+	// Default empty: the built-in ner-en.
 	NEREN string `mapstructure:"ner_en" yaml:"ner_en"`
-	// NERZH is the Chinese NER tagger weight file. Default empty.
+	// NERZH is the Chinese NER tagger, as NEREN. Default empty: the
+	// built-in ner-zh.
 	NERZH string `mapstructure:"ner_zh" yaml:"ner_zh"`
 	// Bucket is the JetStream Object Store bucket through which promoted
 	// fine-tuned models reach every instance (jetstream mode only).
@@ -245,18 +288,10 @@ type Finetune struct {
 	// MaxProcs is the number of goroutines a round may use. Default 1,
 	// range 1..256.
 	MaxProcs int `mapstructure:"max_procs" yaml:"max_procs"`
-	// MaxRegression is the largest drop in held-out accuracy (a fraction)
-	// for which a fine-tuned model is still swapped in. Default 0.01, range
-	// 0..1.
+	// MaxRegression is the largest drop in guard-set accuracy (a
+	// fraction; exact-set accuracy for multi-label tasks) for which a
+	// fine-tuned model is still swapped in. Default 0.01, range 0..1.
 	MaxRegression float64 `mapstructure:"max_regression" yaml:"max_regression"`
-	// DataEN is an optional JSONL file {"text","label"} of the original
-	// training data of the English classifier: the first 1000 lines are the
-	// fixed guard set, the next 5000 are replayed in every round against
-	// forgetting. Default empty: no replay, and candidates are guarded on
-	// held-out feedback only.
-	DataEN string `mapstructure:"data_en" yaml:"data_en"`
-	// DataZH is the same for the Chinese classifier. Default empty.
-	DataZH string `mapstructure:"data_zh" yaml:"data_zh"`
 }
 
 // Pretrain configures the background job that keeps pretraining the
@@ -324,7 +359,13 @@ func Default() Config {
 		Output: Output{
 			SubjectPrefix: "tagstream.results",
 			DLQSubject:    "tagstream.dlq",
+			RouteTask:     "sentiment",
 		},
+		Tasks: []Task{{
+			Name:     "sentiment",
+			Models:   map[string]string{"en": "builtin:sentiment-en", "zh": "builtin:sentiment-zh"},
+			Finetune: new(true),
+		}},
 		Batch: Batch{
 			MaxSize:  64,
 			MaxDelay: 5 * time.Millisecond,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -82,6 +83,10 @@ func Load(path string, flags *pflag.FlagSet) (Config, error) {
 		}
 	}
 
+	if err := removedKeys(v); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", src, err)
+	}
+
 	var c Config
 	hook := mapstructure.ComposeDecodeHookFunc(durationHook, commaSliceHook)
 	if err := v.UnmarshalExact(&c, viper.DecodeHook(hook)); err != nil {
@@ -89,6 +94,16 @@ func Load(path string, flags *pflag.FlagSet) (Config, error) {
 	}
 	if c.Workers == 0 {
 		c.Workers = defaultWorkers()
+	}
+	c.Tasks = cloneTasks(c.Tasks)
+	if err := taskEnv(c.Tasks, os.Environ()); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", src, err)
+	}
+	for i := range c.Tasks {
+		if c.Tasks[i].Finetune == nil {
+			on := true
+			c.Tasks[i].Finetune = &on
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", src, err)
@@ -212,4 +227,102 @@ func quoteValue(v any) string {
 		s = s[:77] + "..."
 	}
 	return s
+}
+
+// replaced maps the keys of earlier versions to what replaced them. Load
+// refuses them with a message naming the replacement rather than as
+// unknown keys.
+var replaced = map[string]string{
+	"models.classifier_en": "tasks[].models.en (a task, e.g. {name: sentiment, models: {en: FILE}}; env TAGSTREAM_TASKS_SENTIMENT_MODELS_EN)",
+	"models.classifier_zh": "tasks[].models.zh (a task, e.g. {name: sentiment, models: {zh: FILE}}; env TAGSTREAM_TASKS_SENTIMENT_MODELS_ZH)",
+	"finetune.data_en":     "tasks[].data.en (env TAGSTREAM_TASKS_<NAME>_DATA_EN)",
+	"finetune.data_zh":     "tasks[].data.zh (env TAGSTREAM_TASKS_<NAME>_DATA_ZH)",
+}
+
+// removedKeys reports every replaced key set in the file or the
+// environment.
+func removedKeys(v *viper.Viper) error {
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(replaced)) {
+		env := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		switch {
+		case v.InConfig(key):
+			errs = append(errs, fmt.Errorf("%w: %s is no longer a key: use %s", ErrInvalid, key, replaced[key]))
+		case os.Getenv(env) != "":
+			errs = append(errs, fmt.Errorf("%w: %s is no longer read: use %s", ErrInvalid, env, replaced[key]))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// cloneTasks copies tasks and their maps, so that a Config never shares
+// them with Default or another Load. Empty maps become nil.
+func cloneTasks(tasks []Task) []Task {
+	if tasks == nil {
+		return nil
+	}
+	out := make([]Task, len(tasks))
+	for i, t := range tasks {
+		t.Models = cloneMap(t.Models)
+		t.Thresholds = cloneMap(t.Thresholds)
+		t.Data = cloneMap(t.Data)
+		if t.Finetune != nil {
+			on := *t.Finetune
+			t.Finetune = &on
+		}
+		out[i] = t
+	}
+	return out
+}
+
+// taskEnv applies the variables TAGSTREAM_TASKS_<NAME>_MODELS_<LANG> and
+// TAGSTREAM_TASKS_<NAME>_DATA_<LANG> of env (KEY=VALUE strings) to the
+// tasks of the same name. Empty variables are ignored; one naming no task
+// is an error.
+func taskEnv(tasks []Task, env []string) error {
+	const prefix = EnvPrefix + "_TASKS_"
+	var errs []error
+	for _, kv := range env {
+		k, val, _ := strings.Cut(kv, "=")
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok || val == "" {
+			continue
+		}
+		var name, lang, field string
+		for _, f := range []string{"_MODELS_", "_DATA_"} {
+			if i := strings.LastIndex(rest, f); i > 0 {
+				name, lang, field = strings.ToLower(rest[:i]), strings.ToLower(rest[i+len(f):]), strings.ToLower(strings.Trim(f, "_"))
+				break
+			}
+		}
+		if name == "" || lang == "" {
+			errs = append(errs, fmt.Errorf("%w: environment variable %s: want %s<NAME>_MODELS_<LANG> or %s<NAME>_DATA_<LANG>", ErrInvalid, k, prefix, prefix))
+			continue
+		}
+		i := slices.IndexFunc(tasks, func(t Task) bool { return t.Name == name })
+		if i < 0 {
+			names := make([]string, len(tasks))
+			for j, t := range tasks {
+				names[j] = t.Name
+			}
+			errs = append(errs, fmt.Errorf("%w: environment variable %s: no task %q (tasks: %s); add it in the file first", ErrInvalid, k, name, strings.Join(names, ", ")))
+			continue
+		}
+		m := &tasks[i].Models
+		if field == "data" {
+			m = &tasks[i].Data
+		}
+		if *m == nil {
+			*m = map[string]string{}
+		}
+		(*m)[lang] = strings.TrimSpace(val)
+	}
+	return errors.Join(errs...)
+}
+
+func cloneMap[V any](m map[string]V) map[string]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
 }

@@ -42,6 +42,7 @@ func (c Config) YAML() ([]byte, error) {
 func (c Config) clone() Config {
 	c.Kafka.Brokers = slices.Clone(c.Kafka.Brokers)
 	c.Kafka.Topics = slices.Clone(c.Kafka.Topics)
+	c.Tasks = cloneTasks(c.Tasks)
 	return c
 }
 

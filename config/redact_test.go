@@ -137,11 +137,15 @@ func TestYAMLRoundTrip(t *testing.T) {
 			c.NATS = NATS{URL: "tls://n:4222", Mode: "core", DuplicateWindow: 90 * time.Second, Token: "t", MaxPendingAcks: 1,
 				TLS: TLS{Enabled: true}}
 			c.Input = Input{Format: "text", MaxBytes: 7, MaxTokens: 9}
-			c.Output = Output{SubjectPrefix: "r", DLQSubject: "d.q", IncludeText: true}
+			c.Output = Output{SubjectPrefix: "r", DLQSubject: "d.q", IncludeText: true, RouteTask: "sentiment"}
 			c.Batch = Batch{MaxSize: 4096, MaxDelay: 1500 * time.Microsecond, MaxBytes: 5000}
 			c.MaxInFlightBytes = 1 << 10
 			c.Workers, c.QueueSize = 7, 8
-			c.Models = Models{ClassifierEN: "/m/c en.bin", ClassifierZH: "分类.bin", NEREN: "null", NERZH: "~"}
+			c.Models = Models{NEREN: "null", NERZH: "~"}
+			c.Tasks = []Task{
+				{Name: "sentiment", Models: map[string]string{"en": "/m/c en.bin", "zh": "分类.bin"}, Finetune: new(false), Data: map[string]string{"en": "d: x.jsonl"}},
+				{Name: "emotion_2", Models: map[string]string{"en": "builtin:emotion-en"}, Finetune: new(true), Thresholds: map[string]float64{"joy": 0.25}},
+			}
 			c.HTTP.Addr = ":0"
 			c.Log = Log{Level: "debug", Format: "json"}
 			c.ShutdownTimeout = time.Millisecond

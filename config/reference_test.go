@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -94,8 +95,29 @@ func configReference() (string, error) {
 		if !ok {
 			def = formatDefault(v)
 		}
-		env := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-		fmt.Fprintf(&sb, "| `%s` | `%s` | %s | %s |\n", key, env, def, strings.ReplaceAll(doc, "|", `\|`))
+		env := "`" + EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_")) + "`"
+		if f.Type == reflect.TypeFor[[]Task]() {
+			env = "(per field)"
+		}
+		fmt.Fprintf(&sb, "| `%s` | %s | %s | %s |\n", key, env, def, strings.ReplaceAll(doc, "|", `\|`))
+		if f.Type != reflect.TypeFor[[]Task]() {
+			return
+		}
+		// The fields of one task, as rows "tasks[].<field>".
+		tt := reflect.TypeFor[Task]()
+		for i := range tt.NumField() {
+			tf := tt.Field(i)
+			sub := key + "[]." + tf.Tag.Get("mapstructure")
+			doc := docs["Task."+tf.Name]
+			if doc == "" {
+				missing = append(missing, fmt.Sprintf("%s (Task.%s)", sub, tf.Name))
+			}
+			env := "—"
+			if tf.Type == reflect.TypeFor[map[string]string]() {
+				env = "`" + EnvPrefix + "_TASKS_<NAME>_" + strings.ToUpper(tf.Tag.Get("mapstructure")) + "_<LANG>`"
+			}
+			fmt.Fprintf(&sb, "| `%s` | %s | — | %s |\n", sub, env, strings.ReplaceAll(doc, "|", `\|`))
+		}
 	})
 	if len(missing) > 0 {
 		return "", fmt.Errorf("config/config.go: fields without a doc comment: %s", strings.Join(missing, ", "))
@@ -113,6 +135,16 @@ func formatDefault(v reflect.Value) string {
 		return "`" + x.String() + "`"
 	case []string:
 		return "`" + strings.Join(x, ",") + "`"
+	case []Task:
+		var parts []string
+		for _, t := range x {
+			var langs []string
+			for _, l := range slices.Sorted(maps.Keys(t.Models)) {
+				langs = append(langs, l+": "+t.Models[l])
+			}
+			parts = append(parts, "`"+t.Name+"` ("+strings.Join(langs, ", ")+")")
+		}
+		return strings.Join(parts, "; ")
 	case string:
 		if x == "" {
 			return "(empty)"

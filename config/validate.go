@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,6 +108,7 @@ func (c Config) Validate() error {
 
 	v.subject("output.subject_prefix", c.Output.SubjectPrefix)
 	v.subject("output.dlq_subject", c.Output.DLQSubject)
+	v.tasks(c.Tasks, c.Output.RouteTask)
 
 	v.intRange("batch.max_size", int64(c.Batch.MaxSize), 1, 4096)
 	v.durRange("batch.max_delay", c.Batch.MaxDelay, 0, 10*time.Second)
@@ -146,6 +149,85 @@ func (c Config) Validate() error {
 	}
 
 	return errors.Join(v.errs...)
+}
+
+// Languages are the languages a task may have models for.
+var Languages = []string{"en", "zh"}
+
+// tasks checks the task list and the route task. Whether a model is
+// multi-label is known only once it is loaded: the server refuses a
+// multi-label route task then.
+func (v *validator) tasks(tasks []Task, route string) {
+	if len(tasks) == 0 {
+		v.fail("tasks", "[]", "at least one task")
+	}
+	seen := map[string]int{}
+	for i, t := range tasks {
+		key := fmt.Sprintf("tasks[%d]", i)
+		if !validTaskName(t.Name) {
+			v.fail(key+".name", t.Name, "[a-z][a-z0-9_]*, at most 64 bytes")
+		} else if j, dup := seen[t.Name]; dup {
+			v.fail(key+".name", t.Name, fmt.Sprintf("a name no other task has (tasks[%d] is %q too)", j, t.Name))
+		} else {
+			seen[t.Name] = i
+		}
+		if len(t.Models) == 0 {
+			v.fail(key+".models", "{}", "a model for at least one language (en, zh)")
+		}
+		for _, lang := range slices.Sorted(maps.Keys(t.Models)) {
+			if !slices.Contains(Languages, lang) {
+				v.fail(key+".models."+lang, t.Models[lang], "languages en and zh only")
+			} else if strings.TrimSpace(t.Models[lang]) == "" {
+				v.fail(key+".models."+lang, "", `a file path or "builtin:NAME"`)
+			}
+		}
+		for _, lang := range slices.Sorted(maps.Keys(t.Data)) {
+			if !slices.Contains(Languages, lang) {
+				v.fail(key+".data."+lang, t.Data[lang], "languages en and zh only")
+			} else if _, ok := t.Models[lang]; !ok {
+				v.fail(key+".data."+lang, t.Data[lang], "data only for a language the task has a model for")
+			}
+		}
+		for _, l := range slices.Sorted(maps.Keys(t.Thresholds)) {
+			if x := t.Thresholds[l]; !(x > 0 && x < 1) {
+				v.fail(key+".thresholds."+l, x, "above 0 and below 1")
+			}
+		}
+	}
+	i := slices.IndexFunc(tasks, func(t Task) bool { return t.Name == route })
+	switch {
+	case len(tasks) == 0:
+	case i < 0:
+		names := make([]string, len(tasks))
+		for j, t := range tasks {
+			names[j] = strconv.Quote(t.Name)
+		}
+		v.fail("output.route_task", route, "the name of a task ("+strings.Join(names, ", ")+")")
+	default:
+		for _, lang := range Languages {
+			if _, ok := tasks[i].Models[lang]; !ok {
+				v.fail("output.route_task", route, fmt.Sprintf("a task with a model for every language (%s has none for %s)", route, lang))
+				break
+			}
+		}
+		if len(tasks[i].Thresholds) > 0 {
+			v.fail("output.route_task", route, "a single-label task (it has thresholds)")
+		}
+	}
+}
+
+// validTaskName reports whether s matches [a-z][a-z0-9_]* and is at most
+// 64 bytes.
+func validTaskName(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // validator collects Validate's problems.
