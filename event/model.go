@@ -8,11 +8,15 @@ import (
 // ModelObject describes one promoted model file in the model bucket. The
 // fields are kept as object metadata.
 type ModelObject struct {
-	// Name is the object name: "<lang>.<kind>.<seq, 8 digits>".
+	// Name is the object name: "<lang>.<kind>.<seq, 8 digits>" for a
+	// tagger, "<lang>.classifier-<task>.<seq>" for a task's classifier.
 	Name string
 	// Lang is "en" or "zh"; Kind is "classifier" or "ner".
 	Lang, Kind string
-	// Seq is the promotion number of (Lang, Kind): monotonic.
+	// Task is the task of a classifier ("" for a tagger; an object stored
+	// before tasks existed has none and belongs to the route task).
+	Task string
+	// Seq is the promotion number of (Lang, Kind, Task): monotonic.
 	Seq int
 	// Version is the model version results carry, "<name>.ftN@<hash>".
 	Version string
@@ -27,6 +31,18 @@ type ModelObject struct {
 }
 
 // ModelObjectName returns the object name of a promotion.
-func ModelObjectName(lang, kind string, seq int) string {
+func ModelObjectName(lang, kind, task string, seq int) string {
+	if task != "" {
+		kind += "-" + task
+	}
 	return fmt.Sprintf("%s.%s.%08d", lang, kind, seq)
+}
+
+// Slot returns the key of what o replaces when it is applied:
+// "<lang>.<kind>" or "<lang>.classifier.<task>".
+func (o ModelObject) Slot() string {
+	if o.Task != "" {
+		return o.Lang + "." + o.Kind + "." + o.Task
+	}
+	return o.Lang + "." + o.Kind
 }

@@ -14,10 +14,15 @@ import (
 type Result struct {
 	// ID is the event id.
 	ID string
-	// Label is the classifier's label; it also names the subject.
+	// Label is the route task's label; it also names the subject.
 	Label string
-	// Scores maps each label to its probability. nil is published as {}.
+	// Scores maps each label of the route task to its probability. nil is
+	// published as {}.
 	Scores map[string]float64
+	// Tasks is every task's output by task name (the route task's too); a
+	// task without a model for the result's language is absent. nil is
+	// published as {}.
+	Tasks map[string]TaskResult
 	// Entities are the NER spans. nil is published as [].
 	Entities []Entity
 	// Lang is the event language, "en" or "zh".
@@ -51,10 +56,48 @@ type Entity struct {
 	Nominal *bool  `json:"nominal,omitempty"`
 }
 
-// ModelVersion names the classifier and NER models of a Result.
+// TaskResult is one task's output for one event: Label for a single-label
+// task, Labels (every label over its threshold, possibly none) for a
+// multi-label one, and Scores, each label's probability (softmax for a
+// single-label task, an independent sigmoid per label for a multi-label
+// one). It is published as {"label","scores"} or {"labels","scores"}.
+type TaskResult struct {
+	Label      string
+	Labels     []string
+	MultiLabel bool
+	Scores     map[string]float64
+}
+
+// MarshalJSON encodes r as published.
+func (r TaskResult) MarshalJSON() ([]byte, error) {
+	var w struct {
+		Label  *string            `json:"label,omitempty"`
+		Labels *[]string          `json:"labels,omitempty"`
+		Scores map[string]float64 `json:"scores"`
+	}
+	if r.MultiLabel {
+		labels := r.Labels
+		if labels == nil {
+			labels = []string{}
+		}
+		w.Labels = &labels
+	} else {
+		w.Label = &r.Label
+	}
+	w.Scores = r.Scores
+	if w.Scores == nil {
+		w.Scores = map[string]float64{}
+	}
+	return json.Marshal(w)
+}
+
+// ModelVersion names the models of a Result: Classifier the route task's
+// classifier (what a one-task consumer reads), NER the tagger, Tasks every
+// task's classifier by task name (nil is published as {}).
 type ModelVersion struct {
-	Classifier string `json:"classifier"`
-	NER        string `json:"ner"`
+	Classifier string            `json:"classifier"`
+	NER        string            `json:"ner"`
+	Tasks      map[string]string `json:"tasks"`
 }
 
 // Source is the Kafka coordinates of an event: where a value was read (in a

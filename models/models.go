@@ -7,6 +7,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/tagstream/tagstream/model"
 )
@@ -24,10 +25,27 @@ const (
 	// PER/LOC/ORG/MISC).
 	NERZH = "ner-zh.safetensors"
 	// EmotionEN is the English multi-label emotion classifier (goemotions:
-	// 27 emotions and neutral). Served by predict and eval; the stream
-	// pipeline runs single-label classifiers only until it has tasks.
+	// 27 emotions and neutral), the built-in second task.
 	EmotionEN = "emotion-en.safetensors"
 )
+
+// Names returns the file names of every built-in model.
+func Names() []string {
+	return []string{SentimentEN, SentimentZH, NEREN, NERZH, EmotionEN}
+}
+
+// BuiltinRefs returns every built-in model as the configuration names it:
+// "builtin:sentiment-en", ...
+func BuiltinRefs() []string {
+	var out []string
+	for _, n := range Names() {
+		out = append(out, "builtin:"+strings.TrimSuffix(n, ".safetensors"))
+	}
+	return out
+}
+
+// Load loads the built-in model file name, sharing tokenizers through tc.
+func Load(name string, tc *model.TokenizerCache) (model.Loaded, error) { return load(name, tc) }
 
 //go:embed *.safetensors
 var files embed.FS

@@ -54,6 +54,18 @@ func (p *Pipeline) ack(a event.Ack) {
 			for i := range r.Entities {
 				p.m.entities.WithLabelValues(lang, r.Entities[i].Type).Inc()
 			}
+			for task, tr := range r.Tasks {
+				switch {
+				case !tr.MultiLabel:
+					p.m.taskLabels.WithLabelValues(task, lang, tr.Label).Inc()
+				case len(tr.Labels) == 0:
+					p.m.taskLabels.WithLabelValues(task, lang, IdentityLabel).Inc()
+				default:
+					for _, l := range tr.Labels {
+						p.m.taskLabels.WithLabelValues(task, lang, l).Inc()
+					}
+				}
+			}
 		}
 		p.m.published.WithLabelValues(lang, pd.label).Inc()
 		if !pd.start.IsZero() {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -16,18 +18,27 @@ import (
 
 // Feedback dead-letter reasons, beside the consumer's decode reasons.
 const (
-	ReasonNoCorrection = "no_correction" // neither label nor entities
-	ReasonBadLabel     = "bad_label"     // label unknown to the model of the language
+	ReasonNoCorrection = "no_correction" // neither label, labels nor entities
+	ReasonBadTask      = "bad_task"      // a task unknown, without a model for the language, or with fine-tuning off
+	ReasonBadLabel     = "bad_label"     // a label unknown to the task's model of the language, or label/labels not matching the task's kind
 	ReasonBadEntities  = "bad_entities"  // entity spans the language's tagger cannot learn: outside the text, overlapping, an unknown type, no whole token, or no tagger
 )
 
 // Feedback is one decoded correction from the feedback topic.
 type Feedback struct {
-	ID       string
-	Text     string
-	Lang     string // "en" or "zh"; detected from the text when absent
-	Label    string // corrected class label, or ""
-	Entities []FeedbackEntity
+	ID   string
+	Text string
+	Lang string // "en" or "zh"; detected from the text when absent
+	// Task is the task the label or labels correct (the route task when
+	// the record names none).
+	Task string
+	// Label is the corrected label of a single-label task, or "".
+	Label string
+	// Labels are the corrected labels of a multi-label task (possibly
+	// none: no label applies); HasLabels says the record carried them.
+	Labels    []string
+	HasLabels bool
+	Entities  []FeedbackEntity
 }
 
 // FeedbackEntity is a corrected entity span in rune offsets, End exclusive.
@@ -37,41 +48,47 @@ type FeedbackEntity struct {
 	Type  string `json:"type"`
 }
 
-// ParseFeedback decodes a feedback record: JSON {"id"?, "text", "label"?,
-// "entities"?: [{"start","end","type"}], "lang"?}. The record's Event (the
-// consumer's decoding of id, text and lang) must be valid. It returns a
-// reason and an error for feedback to dead-letter.
-func ParseFeedback(r event.Record, s *Snapshot) (Feedback, string, error) {
+// ParseFeedback decodes a feedback record: JSON {"id"?, "text", "lang"?,
+// "task"?, "label"? or "labels"?, "entities"?: [{"start","end","type"}]}.
+// "label" corrects a single-label task, "labels" a multi-label one; "task"
+// absent means the route task. The record's Event (the consumer's decoding
+// of id, text and lang) must be valid. frozen, when not nil, reports tasks
+// with fine-tuning off, whose corrections are refused. It returns a reason
+// and an error for feedback to dead-letter.
+func ParseFeedback(r event.Record, s *Snapshot, frozen func(task string) bool) (Feedback, string, error) {
 	if r.Err != nil {
 		return Feedback{}, string(r.Err.Reason), r.Err
 	}
 	var extra struct {
+		Task     *string          `json:"task"`
 		Label    *string          `json:"label"`
+		Labels   []string         `json:"labels"`
 		Entities []FeedbackEntity `json:"entities"`
 	}
 	if err := json.Unmarshal(r.Value, &extra); err != nil {
 		return Feedback{}, string(event.ReasonWrongType), fmt.Errorf("feedback %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
 	}
-	fb := Feedback{ID: r.Event.ID, Text: r.Event.Text, Lang: r.Event.Lang, Entities: extra.Entities}
+	fb := Feedback{ID: r.Event.ID, Text: r.Event.Text, Lang: r.Event.Lang, Entities: extra.Entities, Task: s.Route()}
 	if fb.Lang == "" {
 		fb.Lang = text.DetectLang(fb.Text)
 	}
 	if extra.Label != nil {
 		fb.Label = *extra.Label
 	}
-	if fb.Label == "" && fb.Entities == nil { // "entities": [] is a correction: no entity in this text
-		return fb, ReasonNoCorrection, fmt.Errorf("feedback %s[%d]@%d: neither label nor entities", r.Topic, r.Partition, r.Offset)
+	fb.Labels, fb.HasLabels = extra.Labels, extra.Labels != nil
+	where := fmt.Sprintf("feedback %s[%d]@%d", r.Topic, r.Partition, r.Offset)
+	if fb.Label == "" && !fb.HasLabels && fb.Entities == nil { // "entities": [] is a correction: no entity in this text
+		return fb, ReasonNoCorrection, fmt.Errorf("%s: neither label, labels nor entities", where)
 	}
-	if fb.Label != "" {
-		_, lm := s.For(fb.Lang)
-		ok := false
-		if lm.Analyzer != nil && lm.Analyzer.Classifier() != nil {
-			for _, l := range lm.Analyzer.Classifier().Labels() {
-				ok = ok || l == fb.Label
-			}
+	if extra.Task != nil {
+		fb.Task = *extra.Task
+		if !slices.Contains(s.tasks, fb.Task) {
+			return fb, ReasonBadTask, fmt.Errorf("%s: task %q unknown (tasks: %s)", where, event.Truncate(fb.Task, 64), strings.Join(s.tasks, ", "))
 		}
-		if !ok {
-			return fb, ReasonBadLabel, fmt.Errorf("feedback %s[%d]@%d: label %q unknown to the %s classifier", r.Topic, r.Partition, r.Offset, fb.Label, fb.Lang)
+	}
+	if fb.Label != "" || fb.HasLabels {
+		if reason, err := checkLabels(&fb, s, frozen); err != nil {
+			return fb, reason, fmt.Errorf("%s: %w", where, err)
 		}
 	}
 	n := utf8.RuneCountInString(fb.Text)
@@ -96,6 +113,39 @@ func ParseFeedback(r event.Record, s *Snapshot) (Feedback, string, error) {
 		}
 	}
 	return fb, "", nil
+}
+
+// checkLabels checks fb's label or labels against its task's model of its
+// language, returning a dead-letter reason with the error.
+func checkLabels(fb *Feedback, s *Snapshot, frozen func(string) bool) (string, error) {
+	served, lm := s.For(fb.Lang)
+	_, tm := lm.Task(fb.Task)
+	switch {
+	case tm == nil || served != fb.Lang:
+		return ReasonBadTask, fmt.Errorf("task %q has no %s model to correct", fb.Task, fb.Lang)
+	case frozen != nil && frozen(fb.Task):
+		return ReasonBadTask, fmt.Errorf("task %q has fine-tuning off (tasks[].finetune: false)", fb.Task)
+	case tm.MultiLabel && fb.Label != "":
+		return ReasonBadLabel, fmt.Errorf("task %q is multi-label: want \"labels\": [...], not \"label\"", fb.Task)
+	case !tm.MultiLabel && fb.HasLabels:
+		return ReasonBadLabel, fmt.Errorf("task %q is single-label: want \"label\", not a multi-label correction \"labels\"", fb.Task)
+	}
+	known := tm.Classifier.Labels
+	if !tm.MultiLabel {
+		if !slices.Contains(known, fb.Label) {
+			return ReasonBadLabel, fmt.Errorf("label %q unknown to the %s classifier of task %q", event.Truncate(fb.Label, 64), fb.Lang, fb.Task)
+		}
+		return "", nil
+	}
+	for i, l := range fb.Labels {
+		if !slices.Contains(known, l) {
+			return ReasonBadLabel, fmt.Errorf("labels[%d] %q unknown to the %s classifier of task %q", i, event.Truncate(l, 64), fb.Lang, fb.Task)
+		}
+		if slices.Contains(fb.Labels[:i], l) {
+			return ReasonBadLabel, fmt.Errorf("labels[%d] %q given twice", i, event.Truncate(l, 64))
+		}
+	}
+	return "", nil
 }
 
 // FeedbackStats counts what the feedback loop did.
@@ -166,7 +216,7 @@ func (t *Trainer) RunFeedback(ctx context.Context, src Source, dlq Sink, interva
 		}
 		var dead []event.Item
 		for _, r := range recs {
-			fb, reason, err := ParseFeedback(r, t.models.Models())
+			fb, reason, err := ParseFeedback(r, t.models.Models(), t.Frozen)
 			if err != nil {
 				dead = append(dead, event.Item{Token: r, DeadLetter: &event.DeadLetter{
 					Reason: reason, Err: err, Raw: r.Value,
@@ -174,8 +224,8 @@ func (t *Trainer) RunFeedback(ctx context.Context, src Source, dlq Sink, interva
 				}})
 				continue
 			}
-			if fb.Label != "" {
-				t.Add(fb.Lang, model.LabeledText{Text: fb.Text, Label: fb.Label})
+			if fb.Label != "" || fb.HasLabels {
+				t.Add(fb.Task, fb.Lang, model.LabeledText{Text: fb.Text, Label: fb.Label, Labels: fb.Labels})
 			}
 			if fb.Entities != nil {
 				ex := model.EntityExample{Text: fb.Text}
@@ -201,10 +251,13 @@ func (t *Trainer) RunFeedback(ctx context.Context, src Source, dlq Sink, interva
 			}
 		}
 		due := time.Since(last) >= interval
-		for _, lang := range t.models.Models().Langs() {
-			if t.Ready(lang) || due && t.hasFresh(lang) {
-				if _, err := t.RunRound(ctx, lang); err != nil && ctx.Err() == nil {
-					t.log.Warn("fine-tuning round", "lang", lang, "err", err)
+		snap := t.models.Models()
+		for _, lang := range snap.Langs() {
+			for _, task := range snap.Tasks() {
+				if t.Ready(task, lang) || due && t.hasFresh(TaskKey(task, lang)) {
+					if _, err := t.RunRound(ctx, task, lang); err != nil && ctx.Err() == nil {
+						t.log.Warn("fine-tuning round", "task", task, "lang", lang, "err", err)
+					}
 				}
 			}
 			if t.ReadyNER(lang) || due && t.hasFreshNER(lang) {
@@ -219,10 +272,10 @@ func (t *Trainer) RunFeedback(ctx context.Context, src Source, dlq Sink, interva
 	}
 }
 
-func (t *Trainer) hasFresh(lang string) bool {
+func (t *Trainer) hasFresh(key string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := t.langs[lang]
+	st := t.langs[key]
 	return st != nil && len(st.fresh) > 0
 }
 

@@ -28,7 +28,7 @@ func feedbackSnapshot(tb testing.TB) *Snapshot {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if langs[lang], err = NewLangModels(c, "fuzz-"+lang, nil, ""); err != nil {
+		if langs[lang], err = NewLangModels([]TaskSpec{{Task: "sentiment", Classifier: c, Name: "fuzz-"+lang}}, nil, ""); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -86,7 +86,7 @@ func FuzzParseFeedback(f *testing.F) {
 		} else {
 			r.Event = ev
 		}
-		fb, reason, err := ParseFeedback(r, snap)
+		fb, reason, err := ParseFeedback(r, snap, nil)
 		if (err == nil) != (reason == "") || err == nil && derr != nil {
 			t.Fatalf("ParseFeedback(%q): reason %q, error %v (decode error %v)", value, reason, err, derr)
 		}

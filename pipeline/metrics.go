@@ -25,6 +25,8 @@ type metrics struct {
 	latency       prometheus.Histogram
 	inFlight      prometheus.Gauge
 	modelInfo     *prometheus.GaugeVec
+	taskLabels    *prometheus.CounterVec
+	taskMissing   *prometheus.CounterVec
 }
 
 // statser is implemented by a Source that reports per-partition offsets
@@ -75,8 +77,14 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) (*metrics, error) {
 			Name: "tagstream_in_flight_events", Help: "Records fetched and not yet acknowledged.",
 		}),
 		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "tagstream_model_info", Help: "Models in service (value 1), by language, kind and version.",
-		}, []string{"lang", "kind", "version"}),
+			Name: "tagstream_model_info", Help: "Models in service (value 1), by language, kind (classifier or ner), task (classifiers) and version.",
+		}, []string{"lang", "kind", "task", "version"}),
+		taskLabels: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tagstream_task_labels_total", Help: "Labels in results acknowledged by NATS, by task, language and label (a multi-label result counts each of its labels, an empty set as \"none\").",
+		}, []string{"task", "lang", "label"}),
+		taskMissing: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tagstream_task_missing_total", Help: "Results without a task because their language has no model for it, by task and language.",
+		}, []string{"task", "lang"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -85,7 +93,7 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) (*metrics, error) {
 		Name: "tagstream_backpressure_seconds_total", Help: "Seconds fetching was paused because too many records or bytes were in flight (the current pause included).",
 	}, p.pausedSeconds)
 	cs := []prometheus.Collector{paused, m.consumed, m.published, m.entities, m.deadLetters, m.publishErrors, m.fetchErrors, m.throttled, m.dropped,
-		m.batchSize, m.inference, m.latency, m.inFlight, m.modelInfo}
+		m.batchSize, m.inference, m.latency, m.inFlight, m.modelInfo, m.taskLabels, m.taskMissing}
 	if s, ok := p.src.(statser); ok {
 		cs = append(cs, &offsetCollector{src: s})
 	}
@@ -101,11 +109,11 @@ func (m *metrics) setModels(s *Snapshot) {
 	m.modelInfo.Reset()
 	for _, l := range s.order {
 		lm := s.langs[l]
-		if lm.ClassifierVersion != "" {
-			m.modelInfo.WithLabelValues(l, "classifier", lm.ClassifierVersion).Set(1)
+		for _, t := range lm.Tasks {
+			m.modelInfo.WithLabelValues(l, "classifier", t.Task, t.Version).Set(1)
 		}
 		if lm.NERVersion != "" {
-			m.modelInfo.WithLabelValues(l, "ner", lm.NERVersion).Set(1)
+			m.modelInfo.WithLabelValues(l, "ner", "", lm.NERVersion).Set(1)
 		}
 	}
 }

@@ -57,10 +57,10 @@ func (s *ModelSync) Refused() (int, error) {
 // Publish stores a promotion made by this instance's trainer.
 func (s *ModelSync) Publish(ctx context.Context, p Promotion) error {
 	var b bytes.Buffer
-	kind, version := "classifier", p.Models.ClassifierVersion
+	kind, task, version := "classifier", p.Task, p.Models.Versions[p.Task]
 	var err error
 	if p.Tagger != nil {
-		kind, version = "ner", p.Models.NERVersion
+		kind, task, version = "ner", "", p.Models.NERVersion
 		err = p.Tagger.Save(&b)
 	} else {
 		err = p.Model.Save(&b)
@@ -69,11 +69,11 @@ func (s *ModelSync) Publish(ctx context.Context, p Promotion) error {
 		return err
 	}
 	obj := event.ModelObject{
-		Lang: p.Lang, Kind: kind, Seq: p.Seq, Version: version, Parent: p.Parent,
+		Lang: p.Lang, Kind: kind, Task: task, Seq: p.Seq, Version: version, Parent: p.Parent,
 		Metrics: p.Decision.Reason,
 	}
 	s.mu.Lock()
-	s.applied[p.Lang+"."+kind] = max(s.applied[p.Lang+"."+kind], p.Seq)
+	s.applied[obj.Slot()] = max(s.applied[obj.Slot()], p.Seq)
 	s.mu.Unlock()
 	_, err = s.bucket.Put(ctx, obj, b.Bytes())
 	return err
@@ -92,7 +92,7 @@ func (s *ModelSync) LoadNewest(ctx context.Context) (int, error) {
 		o := objs[i]
 		newest = max(newest, o.Seq)
 		s.mu.Lock()
-		done := s.applied[o.Lang+"."+o.Kind] > 0
+		done := s.applied[s.slot(o)] > 0
 		s.mu.Unlock()
 		if done {
 			continue
@@ -111,9 +111,18 @@ func (s *ModelSync) Run(ctx context.Context) error {
 	})
 }
 
+// slot returns o's Slot, reading an object without a task (stored before
+// tasks existed) as the route task's.
+func (s *ModelSync) slot(o event.ModelObject) string {
+	if o.Kind == "classifier" && o.Task == "" {
+		o.Task = s.models.Models().Route()
+	}
+	return o.Slot()
+}
+
 // apply verifies object o and swaps it in unless something newer serves.
 func (s *ModelSync) apply(ctx context.Context, o event.ModelObject) error {
-	key := o.Lang + "." + o.Kind
+	key := s.slot(o)
 	s.mu.Lock()
 	if o.Seq <= s.applied[key] {
 		s.mu.Unlock()
@@ -140,26 +149,32 @@ func (s *ModelSync) apply(ctx context.Context, o event.ModelObject) error {
 	if obj.Kind != "classifier" {
 		return refuse(fmt.Errorf("unknown model kind %q", obj.Kind))
 	}
-	if lang != obj.Lang || cur.Classifier == nil {
-		return refuse(fmt.Errorf("no %s classifier in service to replace", obj.Lang))
+	task := obj.Task
+	if task == "" {
+		task = snap.Route()
 	}
-	tc := model.NewTokenizerCache(cur.Classifier.Tokenizer)
+	ti, tm := cur.Task(task)
+	if lang != obj.Lang || tm == nil {
+		return refuse(fmt.Errorf("no %s classifier of task %q in service to replace", obj.Lang, task))
+	}
+	tc := model.NewTokenizerCache(tm.Classifier.Tokenizer)
 	cls, err := model.LoadClassifier(bytes.NewReader(data), "bucket object "+obj.Name, tc)
 	if err != nil {
 		return refuse(err)
 	}
-	if strings.Join(cls.Labels, ",") != strings.Join(cur.Classifier.Labels, ",") {
-		return refuse(fmt.Errorf("labels %v, the model in service has %v", cls.Labels, cur.Classifier.Labels))
+	if strings.Join(cls.Labels, ",") != strings.Join(tm.Classifier.Labels, ",") || cls.MultiLabel != tm.MultiLabel {
+		return refuse(fmt.Errorf("labels %v (multi-label %v), the %s model in service has %v (multi-label %v)", cls.Labels, cls.MultiLabel, task, tm.Classifier.Labels, tm.MultiLabel))
 	}
 	name, _, _ := strings.Cut(obj.Version, "@")
-	lm, err := NewLangModels(cls, name, cur.Tagger, cur.NERName)
+	specs := cur.Specs()
+	specs[ti] = TaskSpec{Task: task, Classifier: cls, Name: name}
+	lm, err := NewLangModels(specs, cur.Tagger, cur.NERName)
 	if err != nil {
 		return refuse(err)
 	}
-	if lm.ClassifierVersion != obj.Version {
-		return refuse(fmt.Errorf("weights hash to version %s, the object claims %s", lm.ClassifierVersion, obj.Version))
+	if lm.Versions[task] != obj.Version {
+		return refuse(fmt.Errorf("weights hash to version %s, the object claims %s", lm.Versions[task], obj.Version))
 	}
-	lm.NERVersion = cur.NERVersion
 	s.swapIn(key, obj, lm, "model from the bucket in service")
 	return nil
 }
@@ -177,16 +192,14 @@ func (s *ModelSync) applyTagger(obj event.ModelObject, data []byte, lang string,
 		return refuse(fmt.Errorf("tags %v, the tagger in service has %v", tg.Tags, cur.Tagger.Tags))
 	}
 	name, _, _ := strings.Cut(obj.Version, "@")
-	lm, err := NewLangModels(cur.Classifier, cur.ClassifierName, tg, name)
+	lm, err := NewLangModels(cur.Specs(), tg, name)
 	if err != nil {
 		return refuse(err)
 	}
 	if lm.NERVersion != obj.Version {
 		return refuse(fmt.Errorf("weights hash to version %s, the object claims %s", lm.NERVersion, obj.Version))
 	}
-	lm.ClassifierVersion = cur.ClassifierVersion
-	key := obj.Lang + ".ner"
-	s.swapIn(key, obj, lm, "tagger from the bucket in service")
+	s.swapIn(obj.Slot(), obj, lm, "tagger from the bucket in service")
 	return nil
 }
 
@@ -202,8 +215,13 @@ func (s *ModelSync) swapIn(key string, obj event.ModelObject, lm *LangModels, ms
 	s.applied[key] = obj.Seq
 	hook := s.swapHook
 	s.mu.Unlock()
-	s.models.SetModels(s.models.Models().With(obj.Lang, lm))
-	s.log.Info(msg, "version", obj.Version, "parent", obj.Parent, "object", obj.Name)
+	snap, err := s.models.Models().With(obj.Lang, lm)
+	if err != nil { // lm has every task of the model it replaces
+		s.log.Error("model from the bucket not swapped in", "object", obj.Name, "err", err)
+		return
+	}
+	s.models.SetModels(snap)
+	s.log.Info(msg, "task", obj.Task, "version", obj.Version, "parent", obj.Parent, "object", obj.Name)
 	if hook != nil {
 		hook(obj)
 	}

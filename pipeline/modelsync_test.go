@@ -68,9 +68,9 @@ func TestModelSyncAcrossInstances(t *testing.T) {
 	rng := rand.New(rand.NewPCG(51, 52))
 	var promoted Round
 	for _, ex := range keywordTexts(rng, 500, [2]string{"sunny", "rainy"}, false) {
-		tr.Add("en", ex)
-		if tr.Ready("en") {
-			if promoted, err = tr.RunRound(context.Background(), "en"); err != nil {
+		tr.Add("sentiment", "en", ex)
+		if tr.Ready("sentiment", "en") {
+			if promoted, err = tr.RunRound(context.Background(), "sentiment", "en"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -89,8 +89,8 @@ func TestModelSyncAcrossInstances(t *testing.T) {
 		t.Fatalf("second instance did not swap within 2s")
 	}
 	for name, h := range map[string]*ModelHolder{"a": a, "b": b} {
-		if _, lm := h.Models().For("en"); lm.ClassifierVersion != promoted.Version {
-			t.Fatalf("instance %s serves %s, want %s", name, lm.ClassifierVersion, promoted.Version)
+		if _, lm := h.Models().For("en"); lm.Versions["sentiment"] != promoted.Version {
+			t.Fatalf("instance %s serves %s, want %s", name, lm.Versions["sentiment"], promoted.Version)
 		}
 	}
 
@@ -121,8 +121,8 @@ func TestModelSyncAcrossInstances(t *testing.T) {
 	_, lastErr := syncB.Refused()
 	t.Logf("last refusal: %v", lastErr)
 	for name, h := range map[string]*ModelHolder{"a": a, "b": b} {
-		if _, lm := h.Models().For("en"); lm.ClassifierVersion != promoted.Version {
-			t.Fatalf("instance %s serves %s after bad models, want %s", name, lm.ClassifierVersion, promoted.Version)
+		if _, lm := h.Models().For("en"); lm.Versions["sentiment"] != promoted.Version {
+			t.Fatalf("instance %s serves %s after bad models, want %s", name, lm.Versions["sentiment"], promoted.Version)
 		}
 	}
 	// A fresh instance starting now loads the newest good promotion.
@@ -131,7 +131,7 @@ func TestModelSyncAcrossInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, lm := c.Models().For("en"); lm.ClassifierVersion != promoted.Version || newest != 101 {
-		t.Fatalf("a starting instance serves %s (newest seq %d), want %s", lm.ClassifierVersion, newest, promoted.Version)
+	if _, lm := c.Models().For("en"); lm.Versions["sentiment"] != promoted.Version || newest != 101 {
+		t.Fatalf("a starting instance serves %s (newest seq %d), want %s", lm.Versions["sentiment"], newest, promoted.Version)
 	}
 }

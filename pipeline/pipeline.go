@@ -235,7 +235,11 @@ func describeSnapshot(s *Snapshot) string {
 		if i > 0 {
 			out += ", "
 		}
-		out += fmt.Sprintf("%s: classifier %s, ner %s", l, m.ClassifierVersion, m.NERVersion)
+		out += l + ":"
+		for _, t := range m.Tasks {
+			out += fmt.Sprintf(" %s %s,", t.Task, t.Version)
+		}
+		out += " ner " + m.NERVersion
 	}
 	return out
 }

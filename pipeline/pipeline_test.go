@@ -36,7 +36,7 @@ func defaultSnapshot(t *testing.T) *Snapshot {
 		}
 		langs := map[string]*LangModels{}
 		for l, d := range defs {
-			lm, err := NewLangModels(d.Classifier, d.ClassifierName, d.Tagger, d.TaggerName)
+			lm, err := NewLangModels([]TaskSpec{{Task: "sentiment", Classifier: d.Classifier, Name: d.ClassifierName}}, d.Tagger, d.TaggerName)
 			if err != nil {
 				defaultsErr = err
 				return
@@ -109,8 +109,8 @@ func TestPipelineLabelsEveryRecordWithDefaultModels(t *testing.T) {
 				t.Errorf("%s: lang %q, want zh (script detection)", r.ID, r.Lang)
 			}
 		}
-		if r.ModelVersion.Classifier != want.ClassifierVersion || r.ModelVersion.NER != want.NERVersion {
-			t.Errorf("%s: model version %+v, want %s/%s", r.ID, r.ModelVersion, want.ClassifierVersion, want.NERVersion)
+		if r.ModelVersion.Classifier != want.Versions["sentiment"] || r.ModelVersion.NER != want.NERVersion {
+			t.Errorf("%s: model version %+v, want %s/%s", r.ID, r.ModelVersion, want.Versions["sentiment"], want.NERVersion)
 		}
 		if !strings.Contains(r.ModelVersion.Classifier, "@") {
 			t.Errorf("%s: classifier version %q has no checksum", r.ID, r.ModelVersion.Classifier)
@@ -377,8 +377,8 @@ func TestPipelineHotSwapLosesNothing(t *testing.T) {
 	t.Parallel()
 	src := newFakeSource()
 	sink := newFakeSink(t, 0)
-	v1 := &LangModels{ClassifierVersion: "v1", NERVersion: "v1"}
-	v2 := &LangModels{ClassifierVersion: "v2", NERVersion: "v2"}
+	v1 := &LangModels{NERVersion: "v1"}
+	v2 := &LangModels{NERVersion: "v2"}
 	s1, _ := NewSnapshot(map[string]*LangModels{"en": v1})
 	s2, _ := NewSnapshot(map[string]*LangModels{"en": v2})
 	p := newTestPipeline(t, Config{BatchMaxSize: 4, Workers: 2}, src, sink, s1)
@@ -429,7 +429,7 @@ func TestPipelineHotSwapLosesNothing(t *testing.T) {
 	checkAllDone(t, src, all)
 	seen := map[string]int{}
 	for _, it := range sink.published() {
-		seen[it.Result.ModelVersion.Classifier]++
+		seen[it.Result.ModelVersion.NER]++
 	}
 	if seen["v1"] != 100 || seen["v2"] != 300 {
 		t.Fatalf("versions %v, want v1 for the 100 records before the swap and v2 for the 300 after", seen)

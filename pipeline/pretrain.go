@@ -480,14 +480,14 @@ func (t *Trainer) UseEncoders(p *Pretrainer) {
 
 // roundBase returns the classifier lang's round fine-tunes and whether it
 // carries a refreshed encoder.
-func (t *Trainer) roundBase(lang string, lm *LangModels) (*model.Classifier, bool) {
+func (t *Trainer) roundBase(lang string, tm *TaskModel) (*model.Classifier, bool) {
 	t.mu.Lock()
 	p := t.encoders
 	t.mu.Unlock()
-	if p == nil {
-		return lm.Classifier, false
+	if p == nil || tm.MultiLabel {
+		return tm.Classifier, false
 	}
-	return p.baseFor(lang, lm.Classifier, lm.ClassifierVersion)
+	return p.baseFor(lang, tm.Classifier, tm.Version)
 }
 
 // pacer caps a goroutine's duty cycle: pace sleeps in proportion to the

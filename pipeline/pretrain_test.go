@@ -33,7 +33,7 @@ func newPretrainFixture(t *testing.T) pretrainFixture {
 	t.Helper()
 	f := pretrainLM(t)
 	_, en := defaultSnapshot(t).For("en")
-	tok := en.Classifier.Tokenizer
+	tok := en.Tasks[0].Classifier.Tokenizer
 	var err error
 	ccfg := model.TrainConfig{
 		Model:    model.ClassifierConfig{MaxTokens: 32},
@@ -57,7 +57,7 @@ func newPretrainFixture(t *testing.T) pretrainFixture {
 func pretrainLM(t *testing.T) pretrainFixture {
 	t.Helper()
 	_, en := defaultSnapshot(t).For("en")
-	tok := en.Classifier.Tokenizer // shares the loaded dictionary
+	tok := en.Tasks[0].Classifier.Tokenizer // shares the loaded dictionary
 	rng := rand.New(rand.NewPCG(41, 42))
 	var f pretrainFixture
 	f.labelled = keywordTexts(rng, 400, [2]string{"good", "bad"}, false)
@@ -80,7 +80,7 @@ func pretrainLM(t *testing.T) pretrainFixture {
 
 func holderFor(t *testing.T, c *model.Classifier, name string) *ModelHolder {
 	t.Helper()
-	lm, err := NewLangModels(c, name, nil, "")
+	lm, err := NewLangModels([]TaskSpec{{Task: "sentiment", Classifier: c, Name: name}}, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,9 +196,9 @@ func TestPretrainerRefreshesAndHandsOver(t *testing.T) {
 		}
 		tr.UseEncoders(pt)
 		for _, ex := range f.labelled[:40] {
-			tr.Add("en", ex)
+			tr.Add("sentiment", "en", ex)
 		}
-		r, err := tr.RunRound(context.Background(), "en")
+		r, err := tr.RunRound(context.Background(), "sentiment", "en")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -95,9 +95,14 @@ func (c TrainerConfig) withDefaults() TrainerConfig {
 	return c
 }
 
+// TaskKey is the key of one task's classifier of one language in the
+// Trainer's original and guard maps: "<task>/<lang>".
+func TaskKey(task, lang string) string { return task + "/" + lang }
+
 // Round is the outcome of one fine-tuning round.
 type Round struct {
 	model    *model.Classifier // the promoted candidate, nil if rejected
+	Task     string            // "" for a tagger round
 	Lang     string
 	Examples int // new training examples used
 	Decision model.GuardDecision
@@ -119,17 +124,18 @@ type Trainer struct {
 	cfg      TrainerConfig
 	models   ModelSwapper
 	log      *slog.Logger
-	original map[string][]model.LabeledText // replay of the original training data
-	guard    map[string][]model.LabeledText
+	original map[string][]model.LabeledText // by TaskKey: replay of the original training data
+	guard    map[string][]model.LabeledText // by TaskKey
+	frozen   map[string]bool                // tasks not fine-tuned
 
 	roundMu  sync.Mutex // one round at a time
 	mu       sync.Mutex // guards the fields below
-	langs    map[string]*feedbackState
+	langs    map[string]*feedbackState // classifier feedback by TaskKey, entity feedback by language
 	rng      *rand.Rand
 	gen      int // promotions so far: the fine-tuned version number
 	nerGen   int // tagger promotions so far
 	rounds   int
-	baseline map[string]float64 // guard accuracy of the first model per language
+	baseline map[string]float64 // guard accuracy of the first model per TaskKey
 
 	Promotions, Rejections int // read under mu via Stats
 
@@ -139,22 +145,23 @@ type Trainer struct {
 }
 
 // Register exports the trainer's round counter,
-// tagstream_finetune_rounds_total{lang,kind,decision}, on reg.
+// tagstream_finetune_rounds_total{lang,kind,task,decision}, on reg.
 func (t *Trainer) Register(reg prometheus.Registerer) error {
 	return reg.Register(t.roundsMetric)
 }
 
-func (t *Trainer) count(lang, kind string, promoted bool) {
+func (t *Trainer) count(lang, kind, task string, promoted bool) {
 	d := "rejected"
 	if promoted {
 		d = "promoted"
 	}
-	t.roundsMetric.WithLabelValues(lang, kind, d).Inc()
+	t.roundsMetric.WithLabelValues(lang, kind, task, d).Inc()
 }
 
 // Promotion describes a promoted model, for distribution: Model for a
 // classifier, Tagger for a tagger.
 type Promotion struct {
+	Task     string // the classifier's task ("" for a tagger)
 	Lang     string
 	Seq      int    // the promotion number (the N of .ftN)
 	Parent   string // the version it was fine-tuned from
@@ -196,8 +203,8 @@ type feedbackState struct {
 }
 
 // NewTrainer returns a Trainer for the models held by m. original and
-// guard map a language to a sample of its original training data (mixed
-// into every round) and to a fixed guard set; either may lack a language.
+// guard map a TaskKey to a sample of its original training data (mixed
+// into every round) and to a fixed guard set; either may lack a key.
 func NewTrainer(cfg TrainerConfig, m ModelSwapper, original, guard map[string][]model.LabeledText, log *slog.Logger) (*Trainer, error) {
 	cfg = cfg.withDefaults()
 	if cfg.MaxRegression < 0 || cfg.MaxRegression > 1 {
@@ -212,17 +219,34 @@ func NewTrainer(cfg TrainerConfig, m ModelSwapper, original, guard map[string][]
 	return &Trainer{
 		cfg: cfg, models: m, log: log, original: original, guard: guard,
 		roundsMetric: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tagstream_finetune_rounds_total", Help: "Fine-tuning rounds by language, model kind and guard decision.",
-		}, []string{"lang", "kind", "decision"}),
+			Name: "tagstream_finetune_rounds_total", Help: "Fine-tuning rounds by language, model kind, task (classifiers) and guard decision.",
+		}, []string{"lang", "kind", "task", "decision"}),
 		langs: map[string]*feedbackState{}, baseline: map[string]float64{}, rng: rand.New(rand.NewPCG(cfg.Seed, 0x7ee)),
+		frozen: map[string]bool{},
 	}, nil
 }
 
-// Add records one labelled feedback example for lang.
-func (t *Trainer) Add(lang string, ex model.LabeledText) {
+// Freeze keeps task out of fine-tuning: its feedback is refused
+// (ParseFeedback's bad_task) and no round runs for it.
+func (t *Trainer) Freeze(task string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := t.state(lang)
+	t.frozen[task] = true
+}
+
+// Frozen reports whether task is kept out of fine-tuning.
+func (t *Trainer) Frozen(task string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.frozen[task]
+}
+
+// Add records one labelled feedback example for task's classifier of lang
+// (ex.Labels for a multi-label task, ex.Label otherwise).
+func (t *Trainer) Add(task, lang string, ex model.LabeledText) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.state(TaskKey(task, lang))
 	st.count++
 	holdOrTrain(st.count, t.cfg.HoldoutEvery, t.cfg.HoldoutSize, &st.holdout, &st.fresh, ex)
 }
@@ -250,11 +274,12 @@ func holdOrTrain[T any](n, every, size int, holdout, fresh *[]T, ex T) {
 	}
 }
 
-// Ready reports whether lang has MinExamples new training examples.
-func (t *Trainer) Ready(lang string) bool {
+// Ready reports whether task's classifier of lang has MinExamples new
+// training examples.
+func (t *Trainer) Ready(task, lang string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := t.langs[lang]
+	st := t.langs[TaskKey(task, lang)]
 	return st != nil && len(st.fresh) >= t.cfg.MinExamples
 }
 
@@ -265,24 +290,26 @@ func (t *Trainer) Stats() (promotions, rejections int) {
 	return t.Promotions, t.Rejections
 }
 
-// RunRound fine-tunes lang's classifier on its new feedback (with replay),
-// guards the candidate and, if it passes, swaps it into service. The new
-// examples then join the replay reservoir whatever the decision.
-func (t *Trainer) RunRound(ctx context.Context, lang string) (Round, error) {
+// RunRound fine-tunes task's classifier of lang on its new feedback (with
+// replay), guards the candidate and, if it passes, swaps it into service.
+// The new examples then join the replay reservoir whatever the decision.
+func (t *Trainer) RunRound(ctx context.Context, task, lang string) (Round, error) {
 	t.roundMu.Lock()
 	defer t.roundMu.Unlock()
 	start := time.Now()
-	r := Round{Lang: lang}
+	r := Round{Task: task, Lang: lang}
+	key := TaskKey(task, lang)
 	snap := t.models.Models()
 	servedLang, lm := snap.For(lang)
-	if servedLang != lang || lm.Classifier == nil {
-		return r, fmt.Errorf("pipeline: no fine-tunable classifier for %q", lang)
+	_, tm := lm.Task(task)
+	if servedLang != lang || tm == nil {
+		return r, fmt.Errorf("pipeline: no fine-tunable %s classifier for %q", task, lang)
 	}
 	t.mu.Lock()
-	st := t.langs[lang]
+	st := t.langs[key]
 	if st == nil || len(st.fresh) == 0 {
 		t.mu.Unlock()
-		return r, fmt.Errorf("pipeline: no new feedback for %q", lang)
+		return r, fmt.Errorf("pipeline: no new %s feedback for %q", task, lang)
 	}
 	fresh := st.fresh
 	st.fresh = nil
@@ -290,10 +317,10 @@ func (t *Trainer) RunRound(ctx context.Context, lang string) (Round, error) {
 	// rejected round's examples still count next time); replay the
 	// original data against forgetting.
 	train := append(append([]model.LabeledText(nil), fresh...), st.reservoir...)
-	replay := t.original[lang]
+	replay := t.original[key]
 	holdout := append([]model.LabeledText(nil), st.holdout...)
 	t.mu.Unlock()
-	defer t.toReservoir(lang, fresh)
+	defer t.toReservoir(key, fresh)
 	r.Examples = len(fresh)
 
 	t.mu.Lock()
@@ -301,59 +328,73 @@ func (t *Trainer) RunRound(ctx context.Context, lang string) (Round, error) {
 	ft := t.cfg.FineTune
 	ft.Seed = t.cfg.Seed*1_000_003 + uint64(t.rounds) // reproducible, distinct per round
 	t.mu.Unlock()
-	from, enc := t.roundBase(lang, lm)
+	from, enc := t.roundBase(lang, tm)
 	r.Encoder = enc
 	cand, err := model.FineTuneClassifier(ctx, from, train, replay, ft)
 	if err != nil {
-		return r, fmt.Errorf("fine-tune %s: %w", lm.ClassifierVersion, err)
+		return r, fmt.Errorf("fine-tune %s: %w", tm.Version, err)
 	}
-	r.Decision = model.Guard(lm.Analyzer.Classifier(), cand.Compile(), holdout, t.guard[lang], t.cfg.MaxRegression)
+	ti, _ := lm.Task(task)
+	r.Decision = model.Guard(lm.Analyzer.Classifiers()[ti], cand.Compile(), holdout, t.guard[key], t.cfg.MaxRegression)
 	t.mu.Lock()
 	// Bound the cumulative regression: the guard accuracy of the first
-	// model this trainer saw for lang is the baseline every later
-	// candidate is held to, so small drops cannot add up.
-	base, ok := t.baseline[lang]
+	// model this trainer saw for the task and language is the baseline
+	// every later candidate is held to, so small drops cannot add up.
+	base, ok := t.baseline[key]
 	if !ok {
 		base = r.Decision.CurrentGuard
-		t.baseline[lang] = base
+		t.baseline[key] = base
 	}
 	t.mu.Unlock()
-	if r.Decision.Promote && len(t.guard[lang]) > 0 && r.Decision.CandidateGuard < base-t.cfg.MaxRegression {
+	if r.Decision.Promote && len(t.guard[key]) > 0 && r.Decision.CandidateGuard < base-t.cfg.MaxRegression {
 		r.Decision.Promote = false
 		r.Decision.Reason = fmt.Sprintf("guard accuracy %.3f is more than %.3f below the first model's %.3f", r.Decision.CandidateGuard, t.cfg.MaxRegression, base)
 	}
 	r.Took = time.Since(start)
 	t.mu.Lock()
-	t.count(lang, "classifier", r.Decision.Promote)
+	t.count(lang, "classifier", task, r.Decision.Promote)
 	if !r.Decision.Promote {
 		t.Rejections++
 		t.mu.Unlock()
-		t.log.Info("fine-tune candidate rejected", "lang", lang, "base", lm.ClassifierVersion, "examples", r.Examples, "refreshed_encoder", r.Encoder, "reason", r.Decision.Reason, "took", r.Took)
+		t.log.Info("fine-tune candidate rejected", "task", task, "lang", lang, "base", tm.Version, "examples", r.Examples, "refreshed_encoder", r.Encoder, "reason", r.Decision.Reason, "took", r.Took)
 		return r, nil
 	}
 	t.gen++
 	gen := t.gen
 	t.Promotions++
 	t.mu.Unlock()
-	name := fmt.Sprintf("%s.ft%d", trimFT(lm.ClassifierName), gen)
-	nlm, err := NewLangModels(cand, name, lm.Tagger, lm.NERName)
+	specs := lm.Specs()
+	specs[ti] = TaskSpec{Task: task, Classifier: cand, Name: fmt.Sprintf("%s.ft%d", trimFT(tm.Name), gen)}
+	nlm, err := NewLangModels(specs, lm.Tagger, lm.NERName)
 	if err != nil {
 		return r, err
 	}
-	nlm.NERVersion = lm.NERVersion
-	t.models.SetModels(t.models.Models().With(lang, nlm))
-	r.Version = nlm.ClassifierVersion
+	if err := t.swap(lang, nlm); err != nil {
+		return r, err
+	}
+	r.Version = nlm.Versions[task]
 	r.model = cand
 	t.mu.Lock()
 	hook := t.onPromote
 	t.mu.Unlock()
 	if hook != nil {
-		if err := hook(ctx, Promotion{Lang: lang, Seq: gen, Parent: lm.ClassifierVersion, Model: cand, Models: nlm, Decision: r.Decision}); err != nil {
+		if err := hook(ctx, Promotion{Task: task, Lang: lang, Seq: gen, Parent: tm.Version, Model: cand, Models: nlm, Decision: r.Decision}); err != nil {
 			t.log.Error("publish promoted model", "version", r.Version, "err", err)
 		}
 	}
-	t.log.Info("fine-tuned model promoted", "lang", lang, "version", r.Version, "parent", lm.ClassifierVersion, "examples", r.Examples, "refreshed_encoder", r.Encoder, "reason", r.Decision.Reason, "took", r.Took)
+	t.log.Info("fine-tuned model promoted", "task", task, "lang", lang, "version", r.Version, "parent", tm.Version, "examples", r.Examples, "refreshed_encoder", r.Encoder, "reason", r.Decision.Reason, "took", r.Took)
 	return r, nil
+}
+
+// swap puts nlm in service for lang, built from the models in service now
+// (a round or a bucket swap of another language may have happened since).
+func (t *Trainer) swap(lang string, nlm *LangModels) error {
+	snap, err := t.models.Models().With(lang, nlm)
+	if err != nil {
+		return err
+	}
+	t.models.SetModels(snap)
+	return nil
 }
 
 // trimFT drops a ".ftN" suffix so versions do not pile up suffixes.
@@ -369,12 +410,12 @@ func trimFT(name string) string {
 	return name
 }
 
-// toReservoir offers examples to lang's replay reservoir (Vitter's
+// toReservoir offers examples to key's replay reservoir (Vitter's
 // algorithm R: every example ever offered is kept with equal probability).
-func (t *Trainer) toReservoir(lang string, exs []model.LabeledText) {
+func (t *Trainer) toReservoir(key string, exs []model.LabeledText) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := t.langs[lang]
+	st := t.langs[key]
 	for _, ex := range exs {
 		st.seen++
 		if len(st.reservoir) < t.cfg.ReplaySize {
@@ -443,7 +484,7 @@ func (t *Trainer) RunNERRound(ctx context.Context, lang string) (Round, error) {
 	r.Decision = model.GuardTagger(lm.Analyzer.Tagger(), cand.Compile(), holdout)
 	r.Took = time.Since(start)
 	t.mu.Lock()
-	t.count(lang, "ner", r.Decision.Promote)
+	t.count(lang, "ner", "", r.Decision.Promote)
 	if !r.Decision.Promote {
 		t.Rejections++
 		t.mu.Unlock()
@@ -455,12 +496,13 @@ func (t *Trainer) RunNERRound(ctx context.Context, lang string) (Round, error) {
 	t.Promotions++
 	hook := t.onPromote
 	t.mu.Unlock()
-	nlm, err := NewLangModels(lm.Classifier, lm.ClassifierName, cand, fmt.Sprintf("%s.ft%d", trimFT(lm.NERName), gen))
+	nlm, err := NewLangModels(lm.Specs(), cand, fmt.Sprintf("%s.ft%d", trimFT(lm.NERName), gen))
 	if err != nil {
 		return r, err
 	}
-	nlm.ClassifierVersion = lm.ClassifierVersion
-	t.models.SetModels(t.models.Models().With(lang, nlm))
+	if err := t.swap(lang, nlm); err != nil {
+		return r, err
+	}
 	r.Version = nlm.NERVersion
 	t.log.Info("fine-tuned tagger promoted", "lang", lang, "version", r.Version, "parent", lm.NERVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
 	if hook != nil {

@@ -32,7 +32,7 @@ func tinyNER(t *testing.T) *model.Tagger {
 		Settings: model.Settings{Epochs: 4, Batch: 16, LR: 1e-2, Patience: 4, Seed: 4, Workers: 2, Dropout: 0.1},
 		Lang:     "en",
 	}
-	tg, _, err := model.TrainTagger(context.Background(), en.Classifier.Tokenizer, data, data[:100], cfg, model.TrainHooks{})
+	tg, _, err := model.TrainTagger(context.Background(), en.Tasks[0].Classifier.Tokenizer, data, data[:100], cfg, model.TrainHooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestTrainerTaggerRoundAndSync(t *testing.T) {
 	t.Parallel()
 	snap0, _ := tinySnapshot(t)
 	_, cls := snap0.For("en")
-	lm, err := NewLangModels(cls.Classifier, "tiny", tinyNER(t), "tinyner")
+	lm, err := NewLangModels([]TaskSpec{{Task: "sentiment", Classifier: cls.Tasks[0].Classifier, Name: "tiny"}}, tinyNER(t), "tinyner")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +102,8 @@ func TestTrainerTaggerRoundAndSync(t *testing.T) {
 	}
 	for name, h := range map[string]*ModelHolder{"a": a, "b": b} {
 		_, got := h.Models().For("en")
-		if got.NERVersion != promoted.Version || got.ClassifierVersion != lm.ClassifierVersion {
-			t.Fatalf("instance %s serves ner %s, classifier %s; want %s and the unchanged %s", name, got.NERVersion, got.ClassifierVersion, promoted.Version, lm.ClassifierVersion)
+		if got.NERVersion != promoted.Version || got.Versions["sentiment"] != lm.Versions["sentiment"] {
+			t.Fatalf("instance %s serves ner %s, classifier %s; want %s and the unchanged %s", name, got.NERVersion, got.Versions["sentiment"], promoted.Version, lm.Versions["sentiment"])
 		}
 		ws := got.Analyzer.NewWorkspace()
 		got.Analyzer.Analyze(ws, []string{"we met dr tanaka today"})

@@ -44,7 +44,7 @@ func keywordTexts(rng *rand.Rand, n int, cues [2]string, noise bool) []model.Lab
 func tinySnapshot(t *testing.T) (*Snapshot, []model.LabeledText) {
 	t.Helper()
 	_, en := defaultSnapshot(t).For("en")
-	tok := en.Classifier.Tokenizer // shares the loaded dictionary
+	tok := en.Tasks[0].Classifier.Tokenizer // shares the loaded dictionary
 	rng := rand.New(rand.NewPCG(5, 6))
 	train := keywordTexts(rng, 1500, [2]string{"good", "bad"}, false)
 	cfg := model.TrainConfig{
@@ -55,7 +55,7 @@ func tinySnapshot(t *testing.T) (*Snapshot, []model.LabeledText) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lm, err := NewLangModels(base, "tiny", nil, "")
+	lm, err := NewLangModels([]TaskSpec{{Task: "sentiment", Classifier: base, Name: "tiny"}}, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,9 +78,9 @@ func TestTrainerNeverPromotesRandomLabels(t *testing.T) {
 	}
 	rounds := 0
 	for _, ex := range keywordTexts(rng, 1000, [2]string{"sunny", "rainy"}, true) {
-		tr.Add("en", ex)
-		if tr.Ready("en") {
-			r, err := tr.RunRound(context.Background(), "en")
+		tr.Add("sentiment", "en", ex)
+		if tr.Ready("sentiment", "en") {
+			r, err := tr.RunRound(context.Background(), "sentiment", "en")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,9 +102,9 @@ func TestTrainerNeverPromotesRandomLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf(`
-# HELP tagstream_finetune_rounds_total Fine-tuning rounds by language, model kind and guard decision.
+# HELP tagstream_finetune_rounds_total Fine-tuning rounds by language, model kind, task (classifiers) and guard decision.
 # TYPE tagstream_finetune_rounds_total counter
-tagstream_finetune_rounds_total{decision="rejected",kind="classifier",lang="en"} %d
+tagstream_finetune_rounds_total{decision="rejected",kind="classifier",lang="en",task="sentiment"} %d
 `, rounds)
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "tagstream_finetune_rounds_total"); err != nil {
 		t.Fatalf("exported round counter: %v", err)
@@ -142,9 +142,9 @@ func TestTrainerPromotesIntoRunningPipeline(t *testing.T) {
 	})
 	var promoted Round
 	for _, ex := range keywordTexts(rng, 500, [2]string{"sunny", "rainy"}, false) {
-		tr.Add("en", ex)
-		if tr.Ready("en") {
-			r, err := tr.RunRound(context.Background(), "en")
+		tr.Add("sentiment", "en", ex)
+		if tr.Ready("sentiment", "en") {
+			r, err := tr.RunRound(context.Background(), "sentiment", "en")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,7 +171,7 @@ func TestTrainerPromotesIntoRunningPipeline(t *testing.T) {
 	}
 	for _, it := range sink.published() {
 		r := it.Result
-		want := before.ClassifierVersion
+		want := before.Versions["sentiment"]
 		if r.Source.Offset >= 50 {
 			want = promoted.Version
 		}
@@ -277,7 +277,7 @@ func TestParseFeedbackEntities(t *testing.T) {
 		}
 		ev.Lang = tc.lang
 		r := event.Record{Topic: "fb", Value: []byte(tc.value), Event: ev}
-		_, reason, err := ParseFeedback(r, snap)
+		_, reason, err := ParseFeedback(r, snap, nil)
 		if reason != tc.reason || (tc.errPart == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.errPart) {
 			t.Errorf("ParseFeedback(%s): reason %q, error %v; want %q with %q", tc.value, reason, err, tc.reason, tc.errPart)
 		}

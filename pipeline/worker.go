@@ -36,6 +36,7 @@ type worker struct {
 	texts []string
 	idx   []int
 	langs []string
+	over  []int // label indices over threshold, scratch
 }
 
 func newWorker(p *Pipeline) *worker {
@@ -115,9 +116,12 @@ func (w *worker) process(hard context.Context, batch []event.Record) {
 			t0 := time.Now()
 			m.Analyzer.Analyze(ws, w.texts)
 			p.m.inference.WithLabelValues(lang).Observe(time.Since(t0).Seconds())
+			for _, task := range snap.missing[lang] {
+				p.m.taskMissing.WithLabelValues(task, lang).Add(float64(len(w.idx)))
+			}
 		}
 		for k, i := range w.idx {
-			w.items = append(w.items, event.Item{Result: w.result(&batch[i], lang, m, ws, k, now)})
+			w.items = append(w.items, event.Item{Result: w.result(&batch[i], lang, snap, m, ws, k, now)})
 			w.raws = append(w.raws, batch[i].Value)
 		}
 	}
@@ -172,11 +176,11 @@ func (w *worker) process(hard context.Context, batch []event.Record) {
 }
 
 // result builds the Result of record r, text k of the analyzed group.
-func (w *worker) result(r *event.Record, lang string, m *LangModels, ws *model.AnalyzerWorkspace, k int, now time.Time) *event.Result {
+func (w *worker) result(r *event.Record, lang string, snap *Snapshot, m *LangModels, ws *model.AnalyzerWorkspace, k int, now time.Time) *event.Result {
 	res := &event.Result{
 		ID:           r.Event.ID,
 		Lang:         lang,
-		ModelVersion: event.ModelVersion{Classifier: m.ClassifierVersion, NER: m.NERVersion},
+		ModelVersion: event.ModelVersion{Classifier: m.Versions[snap.route], NER: m.NERVersion, Tasks: m.Versions},
 		Source:       r.Source(),
 		EventTime:    r.Time,
 		ProcessedAt:  now,
@@ -187,20 +191,36 @@ func (w *worker) result(r *event.Record, lang string, m *LangModels, ws *model.A
 	}
 	if ws == nil {
 		res.Label = IdentityLabel
+		res.ModelVersion.Classifier = IdentityLabel
 		return res
 	}
 	a := m.Analyzer
 	res.Truncated = ws.Truncated(k)
-	if cls := a.Classifier(); cls != nil {
+	res.Label = IdentityLabel
+	if len(m.Tasks) > 0 {
+		res.Tasks = make(map[string]event.TaskResult, len(m.Tasks))
+	}
+	for t, cls := range a.Classifiers() {
+		tm := &m.Tasks[t]
 		labels := cls.Labels()
-		probs := ws.Probs(k)
-		res.Scores = make(map[string]float64, len(labels))
+		probs := ws.ClassProbs(t, k)
+		tr := event.TaskResult{MultiLabel: tm.MultiLabel, Scores: make(map[string]float64, len(labels))}
 		for j, l := range labels {
-			res.Scores[l] = float64(probs[j])
+			tr.Scores[l] = float64(probs[j])
 		}
-		res.Label = labels[ws.Label(k)]
-	} else {
-		res.Label = IdentityLabel
+		if tm.MultiLabel {
+			w.over = cls.LabelsOver(w.over[:0], probs)
+			tr.Labels = make([]string, len(w.over))
+			for j, li := range w.over {
+				tr.Labels[j] = labels[li]
+			}
+		} else {
+			tr.Label = labels[ws.ClassBest(t, k)]
+		}
+		res.Tasks[tm.Task] = tr
+		if tm.Task == snap.route {
+			res.Label, res.Scores = tr.Label, tr.Scores
+		}
 	}
 	if a.Tagger() != nil {
 		ents := ws.Entities(k)

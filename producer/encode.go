@@ -23,24 +23,43 @@ func appendResult(b []byte, w *resultWire) ([]byte, error) {
 	b = appendString(b, w.ID)
 	b = append(b, `,"label":`...)
 	b = appendString(b, w.Label)
-	b = append(b, `,"scores":{`...)
-	var keysBuf [16]string
-	keys := keysBuf[:0]
-	for k := range w.Scores {
-		keys = append(keys, k)
+	b = append(b, `,"scores":`...)
+	var keysBuf [32]string
+	var err error
+	if b, err = appendScores(b, w.Scores, keysBuf[:0]); err != nil {
+		return b, err
 	}
-	slices.Sort(keys)
-	for i, k := range keys {
+	b = append(b, `,"tasks":{`...)
+	var namesBuf [8]string
+	names := namesBuf[:0]
+	for k := range w.Tasks {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for i, name := range names {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		v := w.Scores[k]
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return b, errNonFinite
+		b = appendString(b, name)
+		t := w.Tasks[name]
+		if t.MultiLabel {
+			b = append(b, `:{"labels":[`...)
+			for j, l := range t.Labels {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, l)
+			}
+			b = append(b, ']')
+		} else {
+			b = append(b, `:{"label":`...)
+			b = appendString(b, t.Label)
 		}
-		b = appendFloat(b, v)
+		b = append(b, `,"scores":`...)
+		if b, err = appendScores(b, t.Scores, keysBuf[:0]); err != nil {
+			return b, err
+		}
+		b = append(b, '}')
 	}
 	b = append(b, `},"entities":[`...)
 	for i, e := range w.Entities {
@@ -81,20 +100,56 @@ func appendResult(b []byte, w *resultWire) ([]byte, error) {
 	b = appendString(b, w.ModelVersion.Classifier)
 	b = append(b, `,"ner":`...)
 	b = appendString(b, w.ModelVersion.NER)
-	b = append(b, `},"source":{"topic":`...)
+	b = append(b, `,"tasks":{`...)
+	names = names[:0]
+	for k := range w.ModelVersion.Tasks {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for i, name := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, name)
+		b = append(b, ':')
+		b = appendString(b, w.ModelVersion.Tasks[name])
+	}
+	b = append(b, `}},"source":{"topic":`...)
 	b = appendString(b, w.Source.Topic)
 	b = append(b, `,"partition":`...)
 	b = strconv.AppendInt(b, int64(w.Source.Partition), 10)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, w.Source.Offset, 10)
 	b = append(b, `},"event_time":`...)
-	var err error
 	if b, err = appendTime(b, w.EventTime); err != nil {
 		return b, err
 	}
 	b = append(b, `,"processed_at":`...)
 	if b, err = appendTime(b, w.ProcessedAt); err != nil {
 		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// appendScores appends the JSON object of scores, keys sorted (keys is
+// scratch for them).
+func appendScores(b []byte, scores map[string]float64, keys []string) ([]byte, error) {
+	b = append(b, '{')
+	for k := range scores {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		v := scores[k]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return b, errNonFinite
+		}
+		b = appendFloat(b, v)
 	}
 	return append(b, '}'), nil
 }

@@ -45,9 +45,14 @@ func TestAppendResult(t *testing.T) {
 	text := "line\nbreak \"quoted\" \\ tab\t \x01 \u2028 é 中文 😀 <html>&"
 	base := resultWire{
 		ID: "id-1", Label: "positive", Lang: "en", Text: &text, Meta: json.RawMessage(`{"user":"dana","tags":["a","b"],"n":1.5}`),
-		Scores:       map[string]float64{"positive": 0.75, "negative": 0.25, "neutral": 1e-9, "big": 1e22, "zero": 0},
-		Entities:     []event.Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}, {Text: "他", Type: "PER", Start: 0, End: 1, Nominal: &yes}},
-		ModelVersion: event.ModelVersion{Classifier: "sentiment-en@abc", NER: "ner@def"},
+		Scores:   map[string]float64{"positive": 0.75, "negative": 0.25, "neutral": 1e-9, "big": 1e22, "zero": 0},
+		Entities: []event.Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}, {Text: "他", Type: "PER", Start: 0, End: 1, Nominal: &yes}},
+		Tasks: map[string]event.TaskResult{
+			"sentiment":   {Label: "positive", Scores: map[string]float64{"positive": 0.75, "negative": 0.25}},
+			"emotion":     {MultiLabel: true, Labels: []string{"joy", "gratitude"}, Scores: map[string]float64{"joy": 0.9, "gratitude": 0.6, "anger": 0.01}},
+			"needs_reply": {MultiLabel: true, Labels: []string{}, Scores: map[string]float64{"yes": 0.2}},
+		},
+		ModelVersion: event.ModelVersion{Classifier: "sentiment-en@abc", NER: "ner@def", Tasks: map[string]string{"sentiment": "sentiment-en@abc", "emotion": "emotion-en@123"}},
 		Source:       event.Source{Topic: "events", Partition: 7, Offset: 1 << 40},
 		EventTime:    time.Date(2026, 12, 1, 8, 0, 0, 123456789, time.UTC),
 		ProcessedAt:  time.Date(2026, 12, 1, 8, 0, 1, 0, time.FixedZone("x", 3600)),
@@ -61,6 +66,16 @@ func TestAppendResult(t *testing.T) {
 		{"truncated", func(w *resultWire) { w.Truncated = true }},
 		{"invalid utf-8", func(w *resultWire) { s := "bad \xff\xfe bytes"; w.Text = &s; w.ID = "\xc3" }},
 		{"empty scores", func(w *resultWire) { w.Scores = map[string]float64{} }},
+		{"no tasks", func(w *resultWire) {
+			w.Tasks = map[string]event.TaskResult{}
+			w.ModelVersion.Tasks = map[string]string{}
+		}},
+		{"multi-label task with nil labels", func(w *resultWire) {
+			w.Tasks = map[string]event.TaskResult{"emotion": {MultiLabel: true, Scores: map[string]float64{"joy": 0.1}}}
+		}},
+		{"NaN task score", func(w *resultWire) {
+			w.Tasks = map[string]event.TaskResult{"emotion": {MultiLabel: true, Scores: map[string]float64{"joy": math.NaN()}}}
+		}},
 		{"many scores", func(w *resultWire) {
 			w.Scores = map[string]float64{}
 			for i := 0; i < 40; i++ {
@@ -86,10 +101,15 @@ func FuzzAppendResult(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, label, text, ent string, score float64, ns int64) {
 		w := resultWire{
 			ID: id, Label: label, Text: &text, Lang: "zh",
-			Scores:    map[string]float64{label: score, "other": 1 - score},
-			Entities:  []event.Entity{{Text: ent, Type: label, Start: 1, End: 2}},
-			Source:    event.Source{Topic: id, Partition: 1, Offset: ns},
-			EventTime: time.Unix(0, ns).UTC(), ProcessedAt: time.Unix(0, ns),
+			Scores:   map[string]float64{label: score, "other": 1 - score},
+			Entities: []event.Entity{{Text: ent, Type: label, Start: 1, End: 2}},
+			Tasks: map[string]event.TaskResult{
+				"t":  {Label: label, Scores: map[string]float64{label: score}},
+				"ml": {MultiLabel: true, Labels: []string{label, text}, Scores: map[string]float64{text: score}},
+			},
+			ModelVersion: event.ModelVersion{Tasks: map[string]string{"t": id, "ml": text}},
+			Source:       event.Source{Topic: id, Partition: 1, Offset: ns},
+			EventTime:    time.Unix(0, ns).UTC(), ProcessedAt: time.Unix(0, ns),
 		}
 		checkAppendResult(t, w)
 	})

@@ -246,13 +246,17 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
 // result returns a Result from topic/0/offset with label.
 func result(topic string, offset int64, label string) *event.Result {
 	return &event.Result{
-		ID:           fmt.Sprintf("ev-%d", offset),
-		Label:        label,
-		Scores:       map[string]float64{"positive": 0.75, "negative": 0.25},
-		Entities:     []event.Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}},
+		ID:       fmt.Sprintf("ev-%d", offset),
+		Label:    label,
+		Scores:   map[string]float64{"positive": 0.75, "negative": 0.25},
+		Entities: []event.Entity{{Text: "Paris", Type: "LOC", Start: 3, End: 8}},
+		Tasks: map[string]event.TaskResult{
+			"sentiment": {Label: label, Scores: map[string]float64{"positive": 0.75, "negative": 0.25}},
+			"emotion":   {MultiLabel: true, Labels: []string{"joy"}, Scores: map[string]float64{"joy": 0.8, "anger": 0.1}},
+		},
 		Lang:         "en",
 		Text:         "in Paris today",
-		ModelVersion: event.ModelVersion{Classifier: "cls-1", NER: "ner-en-2"},
+		ModelVersion: event.ModelVersion{Classifier: "cls-1", NER: "ner-en-2", Tasks: map[string]string{"sentiment": "cls-1", "emotion": "emo-1"}},
 		Source:       event.Source{Topic: topic, Partition: 0, Offset: offset},
 		EventTime:    time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC),
 		ProcessedAt:  time.Date(2025, 3, 1, 12, 0, 1, 5, time.UTC),

@@ -25,7 +25,7 @@ func objectMeta(o event.ModelObject) jetstream.ObjectMeta {
 		Name:        o.Name,
 		Description: "tagstream " + o.Kind + " " + o.Version,
 		Metadata: map[string]string{
-			"lang": o.Lang, "kind": o.Kind, "seq": strconv.Itoa(o.Seq), "version": o.Version,
+			"lang": o.Lang, "kind": o.Kind, "task": o.Task, "seq": strconv.Itoa(o.Seq), "version": o.Version,
 			"parent": o.Parent, "metrics": o.Metrics, "created": o.Created.UTC().Format(time.RFC3339Nano),
 		},
 	}
@@ -39,7 +39,7 @@ func objectFromInfo(info *jetstream.ObjectInfo) (event.ModelObject, error) {
 	}
 	created, _ := time.Parse(time.RFC3339Nano, m["created"])
 	return event.ModelObject{
-		Name: info.Name, Lang: m["lang"], Kind: m["kind"], Seq: seq, Version: m["version"],
+		Name: info.Name, Lang: m["lang"], Kind: m["kind"], Task: m["task"], Seq: seq, Version: m["version"],
 		Parent: m["parent"], Metrics: m["metrics"], Created: created, Size: info.Size,
 	}, nil
 }
@@ -129,7 +129,7 @@ func (s *ModelStore) onAsyncErr(err error) {
 // as the server says so, with an error wrapping nats.ErrPermissionViolation.
 func (s *ModelStore) Put(ctx context.Context, obj event.ModelObject, data []byte) (event.ModelObject, error) {
 	if obj.Name == "" {
-		obj.Name = event.ModelObjectName(obj.Lang, obj.Kind, obj.Seq)
+		obj.Name = event.ModelObjectName(obj.Lang, obj.Kind, obj.Task, obj.Seq)
 	}
 	if obj.Created.IsZero() {
 		obj.Created = time.Now()
@@ -175,7 +175,7 @@ func (s *ModelStore) Get(ctx context.Context, name string) ([]byte, event.ModelO
 	return data, obj, nil
 }
 
-// List returns every model object, sorted by lang, kind and seq.
+// List returns every model object, sorted by lang, kind, task and seq.
 func (s *ModelStore) List(ctx context.Context) ([]event.ModelObject, error) {
 	infos, err := s.os.List(ctx)
 	if errors.Is(err, jetstream.ErrNoObjectsFound) {
@@ -200,6 +200,9 @@ func (s *ModelStore) List(ctx context.Context) ([]event.ModelObject, error) {
 		}
 		if a.Kind != b.Kind {
 			return a.Kind < b.Kind
+		}
+		if a.Task != b.Task {
+			return a.Task < b.Task
 		}
 		return a.Seq < b.Seq
 	})

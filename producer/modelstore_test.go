@@ -46,7 +46,7 @@ func TestModelStoreWriteDenied(t *testing.T) {
 		t.Fatal(err)
 	}
 	serving := open("serving", "serving-pw")
-	if data, _, err := serving.Get(ctx, event.ModelObjectName("en", "classifier", 1)); err != nil || string(data) != "weights" {
+	if data, _, err := serving.Get(ctx, event.ModelObjectName("en", "classifier", "", 1)); err != nil || string(data) != "weights" {
 		t.Fatalf("Get as serving = %q, %v", data, err)
 	}
 	start := time.Now()

@@ -45,16 +45,25 @@ func TestSubjectToken(t *testing.T) {
 
 // wireResult decodes a published result.
 type wireResult struct {
-	ID           string             `json:"id"`
-	Label        string             `json:"label"`
-	Scores       map[string]float64 `json:"scores"`
-	Entities     []event.Entity     `json:"entities"`
-	Lang         string             `json:"lang"`
-	Text         *string            `json:"text"`
-	ModelVersion event.ModelVersion `json:"model_version"`
-	Source       event.Source       `json:"source"`
-	EventTime    string             `json:"event_time"`
-	ProcessedAt  string             `json:"processed_at"`
+	ID           string              `json:"id"`
+	Label        string              `json:"label"`
+	Scores       map[string]float64  `json:"scores"`
+	Tasks        map[string]wireTask `json:"tasks"`
+	Entities     []event.Entity      `json:"entities"`
+	Lang         string              `json:"lang"`
+	Text         *string             `json:"text"`
+	ModelVersion event.ModelVersion  `json:"model_version"`
+	Source       event.Source        `json:"source"`
+	EventTime    string              `json:"event_time"`
+	ProcessedAt  string              `json:"processed_at"`
+}
+
+// wireTask is the published form of one task's output: label for a
+// single-label task, labels for a multi-label one, never both.
+type wireTask struct {
+	Label  *string            `json:"label"`
+	Labels *[]string          `json:"labels"`
+	Scores map[string]float64 `json:"scores"`
 }
 
 // checkResult compares a published payload with r.
@@ -71,6 +80,16 @@ func checkResult(t *testing.T, data []byte, r *event.Result, withText bool) {
 	}
 	if withText {
 		want.Text = &r.Text
+	}
+	want.Tasks = map[string]wireTask{}
+	for name, tr := range r.Tasks {
+		w := wireTask{Scores: tr.Scores}
+		if tr.MultiLabel {
+			w.Labels = &tr.Labels
+		} else {
+			w.Label = &tr.Label
+		}
+		want.Tasks[name] = w
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("payload\n got %+v\nwant %+v\n raw %s", got, want, data)

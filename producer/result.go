@@ -11,18 +11,19 @@ import (
 
 // resultWire is the published form of a Result.
 type resultWire struct {
-	ID           string             `json:"id"`
-	Label        string             `json:"label"`
-	Scores       map[string]float64 `json:"scores"`
-	Entities     []event.Entity     `json:"entities"`
-	Lang         string             `json:"lang"`
-	Text         *string            `json:"text,omitempty"`
-	Truncated    bool               `json:"truncated,omitempty"`
-	Meta         json.RawMessage    `json:"meta,omitempty"`
-	ModelVersion event.ModelVersion `json:"model_version"`
-	Source       event.Source       `json:"source"`
-	EventTime    time.Time          `json:"event_time"`
-	ProcessedAt  time.Time          `json:"processed_at"`
+	ID           string                      `json:"id"`
+	Label        string                      `json:"label"`
+	Scores       map[string]float64          `json:"scores"`
+	Tasks        map[string]event.TaskResult `json:"tasks"`
+	Entities     []event.Entity              `json:"entities"`
+	Lang         string                      `json:"lang"`
+	Text         *string                     `json:"text,omitempty"`
+	Truncated    bool                        `json:"truncated,omitempty"`
+	Meta         json.RawMessage             `json:"meta,omitempty"`
+	ModelVersion event.ModelVersion          `json:"model_version"`
+	Source       event.Source                `json:"source"`
+	EventTime    time.Time                   `json:"event_time"`
+	ProcessedAt  time.Time                   `json:"processed_at"`
 }
 
 // deadLetterWire is the published form of a DeadLetter. RawBytes is the
@@ -52,7 +53,7 @@ func (p *Publisher) encode(it *event.Item) (encoded, error) {
 	case it.Result != nil:
 		r := it.Result
 		w := resultWire{
-			ID: r.ID, Label: r.Label, Scores: r.Scores, Entities: r.Entities, Lang: r.Lang, Truncated: r.Truncated, Meta: r.Meta,
+			ID: r.ID, Label: r.Label, Scores: r.Scores, Tasks: r.Tasks, Entities: r.Entities, Lang: r.Lang, Truncated: r.Truncated, Meta: r.Meta,
 			ModelVersion: r.ModelVersion, Source: r.Source, EventTime: r.EventTime, ProcessedAt: r.ProcessedAt,
 		}
 		if w.Scores == nil {
@@ -60,6 +61,12 @@ func (p *Publisher) encode(it *event.Item) (encoded, error) {
 		}
 		if w.Entities == nil {
 			w.Entities = []event.Entity{}
+		}
+		if w.Tasks == nil {
+			w.Tasks = map[string]event.TaskResult{}
+		}
+		if w.ModelVersion.Tasks == nil {
+			w.ModelVersion.Tasks = map[string]string{}
 		}
 		if p.cfg.IncludeText {
 			w.Text = &r.Text

@@ -165,7 +165,7 @@ func TestSecureModelStore(t *testing.T) {
 	}
 
 	serving := open(s.servingSeed)
-	got, gotObj, err := serving.Get(ctx, event.ModelObjectName("en", "classifier", 1))
+	got, gotObj, err := serving.Get(ctx, event.ModelObjectName("en", "classifier", "", 1))
 	if err != nil || string(got) != string(data) || gotObj.Version != obj.Version {
 		t.Fatalf("Get as the serving user: %d bytes, %+v, %v", len(got), gotObj, err)
 	}

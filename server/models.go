@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/internal/modelfile"
@@ -11,44 +13,122 @@ import (
 	"github.com/tagstream/tagstream/pipeline"
 )
 
-// LoadSnapshot loads the configured models; an empty path means the
-// built-in model of that slot.
-func LoadSnapshot(m config.Models) (*pipeline.Snapshot, error) {
+// BuiltinPrefix marks a built-in model in tasks[].models and models.ner_*:
+// "builtin:sentiment-en".
+const BuiltinPrefix = "builtin:"
+
+// LoadSnapshot loads the models of the configured tasks and the NER
+// taggers (an empty models.ner_* is the built-in tagger), and checks that
+// the route task is single-label with a model for every language. Errors
+// name the configuration key and the file.
+func LoadSnapshot(cfg config.Config) (*pipeline.Snapshot, error) {
 	var tc model.TokenizerCache
-	defs, err := models.Defaults(&tc)
-	if err != nil {
-		return nil, err
-	}
+	ners := map[string]string{"en": cfg.Models.NEREN, "zh": cfg.Models.NERZH}
 	langs := map[string]*pipeline.LangModels{}
-	for lang, paths := range map[string][2]string{"en": {m.ClassifierEN, m.NEREN}, "zh": {m.ClassifierZH, m.NERZH}} {
-		d := defs[lang]
-		cls, clsName := d.Classifier, d.ClassifierName
-		ner, nerName := d.Tagger, d.TaggerName
-		if paths[0] != "" {
-			l, err := modelfile.Load(paths[0], &tc)
+	for _, lang := range config.Languages {
+		var specs []pipeline.TaskSpec
+		for i, t := range cfg.Tasks {
+			ref, ok := t.Models[lang]
+			if !ok {
+				continue
+			}
+			key := fmt.Sprintf("tasks[%d].models.%s (task %s)", i, lang, t.Name)
+			l, name, err := loadRef(ref, &tc)
 			if err != nil {
-				return nil, fmt.Errorf("models.classifier_%s: %w", lang, err)
+				return nil, fmt.Errorf("%s: %w", key, err)
 			}
 			if l.Classifier == nil {
-				return nil, fmt.Errorf("models.classifier_%s: %s is a %s, want a classifier", lang, paths[0], model.KindTagger)
+				return nil, fmt.Errorf("%s: %s is a %s, want a classifier", key, ref, kindOf(l))
 			}
-			cls, clsName = l.Classifier, filepath.Base(paths[0])
+			cls := l.Classifier
+			if len(t.Thresholds) > 0 {
+				if cls, err = withThresholds(cls, t.Thresholds); err != nil {
+					return nil, fmt.Errorf("tasks[%d].thresholds (task %s, %s model %s): %w", i, t.Name, lang, ref, err)
+				}
+			}
+			specs = append(specs, pipeline.TaskSpec{Task: t.Name, Classifier: cls, Name: name})
 		}
-		if paths[1] != "" {
-			l, err := modelfile.Load(paths[1], &tc)
-			if err != nil {
-				return nil, fmt.Errorf("models.ner_%s: %w", lang, err)
-			}
-			if l.Tagger == nil {
-				return nil, fmt.Errorf("models.ner_%s: %s is a %s, want a tagger", lang, paths[1], model.KindClassifier)
-			}
-			ner, nerName = l.Tagger, filepath.Base(paths[1])
+		ref := ners[lang]
+		if ref == "" {
+			ref = BuiltinPrefix + strings.TrimSuffix(map[string]string{"en": models.NEREN, "zh": models.NERZH}[lang], ".safetensors")
 		}
-		lm, err := pipeline.NewLangModels(cls, clsName, ner, nerName)
+		l, nerName, err := loadRef(ref, &tc)
+		if err != nil {
+			return nil, fmt.Errorf("models.ner_%s: %w", lang, err)
+		}
+		if l.Tagger == nil {
+			return nil, fmt.Errorf("models.ner_%s: %s is a %s, want a tagger", lang, ref, kindOf(l))
+		}
+		lm, err := pipeline.NewLangModels(specs, l.Tagger, nerName)
 		if err != nil {
 			return nil, fmt.Errorf("models for %s: %w", lang, err)
 		}
 		langs[lang] = lm
 	}
-	return pipeline.NewSnapshot(langs)
+	if err := sameKind(cfg.Tasks, langs); err != nil {
+		return nil, err
+	}
+	snap, err := pipeline.NewTaskSnapshot(langs, cfg.Output.RouteTask)
+	if err != nil {
+		return nil, fmt.Errorf("output.route_task: %w", err)
+	}
+	return snap, nil
+}
+
+// loadRef loads a model given as a path or "builtin:NAME" and returns it
+// with its name (the file's base name).
+func loadRef(ref string, tc *model.TokenizerCache) (model.Loaded, string, error) {
+	if name, ok := strings.CutPrefix(ref, BuiltinPrefix); ok {
+		file := name + ".safetensors"
+		if !slices.Contains(models.Names(), file) {
+			return model.Loaded{}, "", fmt.Errorf("no built-in model %q (built in: %s)", name, strings.Join(models.BuiltinRefs(), ", "))
+		}
+		l, err := models.Load(file, tc)
+		return l, file, err
+	}
+	l, err := modelfile.Load(ref, tc)
+	return l, filepath.Base(ref), err
+}
+
+// withThresholds returns a copy of the multi-label classifier c with the
+// thresholds of over replacing its own (same weights, same version).
+func withThresholds(c *model.Classifier, over map[string]float64) (*model.Classifier, error) {
+	if !c.MultiLabel {
+		return nil, fmt.Errorf("thresholds are for multi-label models; this one is single-label")
+	}
+	q := *c
+	q.Thresholds = slices.Clone(c.Thresholds)
+	for l, x := range over {
+		i := slices.Index(c.Labels, l)
+		if i < 0 {
+			return nil, fmt.Errorf("label %q is not one of the model's (%s)", l, strings.Join(c.Labels, ", "))
+		}
+		q.Thresholds[i] = x
+	}
+	return &q, nil
+}
+
+// sameKind checks that the models of each task are all single-label or
+// all multi-label.
+func sameKind(tasks []config.Task, langs map[string]*pipeline.LangModels) error {
+	for i, t := range tasks {
+		kinds := map[bool][]string{}
+		for _, lang := range config.Languages {
+			if _, tm := langs[lang].Task(t.Name); tm != nil {
+				kinds[tm.MultiLabel] = append(kinds[tm.MultiLabel], lang+" "+tm.Name)
+			}
+		}
+		if len(kinds) > 1 {
+			return fmt.Errorf("tasks[%d].models (task %s): multi-label models (%s) beside single-label ones (%s); want one kind per task", i, t.Name, strings.Join(kinds[true], ", "), strings.Join(kinds[false], ", "))
+		}
+	}
+	return nil
+}
+
+// kindOf names what l holds.
+func kindOf(l model.Loaded) string {
+	if l.Tagger != nil {
+		return model.KindTagger
+	}
+	return model.KindClassifier
 }

@@ -33,8 +33,9 @@ func (s *Server) newPretrainer(snap *pipeline.Snapshot, o Options) error {
 	}
 	var toks []*text.Tokenizer
 	for _, l := range snap.Langs() {
-		if _, lm := snap.For(l); lm.Classifier != nil {
-			toks = append(toks, lm.Classifier.Tokenizer)
+		_, lm := snap.For(l)
+		for _, t := range lm.Tasks {
+			toks = append(toks, t.Classifier.Tokenizer)
 		}
 	}
 	tc := model.NewTokenizerCache(toks...)

@@ -108,7 +108,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (_
 			return nil, err
 		}
 	}
-	s.models = func() (*pipeline.Snapshot, error) { return LoadSnapshot(s.cfg.Models) }
+	s.models = func() (*pipeline.Snapshot, error) { return LoadSnapshot(s.cfg) }
 	if o.Identity {
 		s.models = func() (*pipeline.Snapshot, error) { return pipeline.IdentitySnapshot(), nil }
 	}

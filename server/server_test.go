@@ -70,18 +70,18 @@ func TestServerLifecycle(t *testing.T) {
 	}
 	_, en := s.Models().For("en")
 	_, enBefore := before.For("en")
-	if en.ClassifierVersion != enBefore.ClassifierVersion || en.ClassifierVersion == "" {
-		t.Errorf("reloaded en classifier %q, was %q", en.ClassifierVersion, enBefore.ClassifierVersion)
+	if en.Versions["sentiment"] != enBefore.Versions["sentiment"] || en.Versions["sentiment"] == "" {
+		t.Errorf("reloaded en classifier %q, was %q", en.Versions["sentiment"], enBefore.Versions["sentiment"])
 	}
 	// A corrupt model file is refused on reload; the models stay.
 	bad := filepath.Join(dir, "bad.safetensors")
 	if err := os.WriteFile(bad, []byte("not a model"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.cfg.Models.ClassifierEN = bad
+	s.cfg.Tasks[0].Models["en"] = bad
 	serving := s.Models()
-	if err := s.Reload(); err == nil || !strings.Contains(err.Error(), "models.classifier_en") || !strings.Contains(err.Error(), bad) {
-		t.Errorf("reload of a corrupt file: %v, want an error naming models.classifier_en and %s", err, bad)
+	if err := s.Reload(); err == nil || !strings.Contains(err.Error(), "tasks[0].models.en (task sentiment)") || !strings.Contains(err.Error(), bad) {
+		t.Errorf("reload of a corrupt file: %v, want an error naming tasks[0].models.en and %s", err, bad)
 	}
 	if s.Models() != serving {
 		t.Error("a failed reload replaced the models in service")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/consumer"
 	"github.com/tagstream/tagstream/internal/modelfile"
 	"github.com/tagstream/tagstream/model"
@@ -15,17 +16,24 @@ import (
 func (s *Server) startTrainer(ctx context.Context) error {
 	f := s.cfg.Finetune
 	original, guard := map[string][]model.LabeledText{}, map[string][]model.LabeledText{}
-	for lang, path := range map[string]string{"en": f.DataEN, "zh": f.DataZH} {
-		if path == "" {
-			s.log.Info("no original data for fine-tuning: candidates are guarded on held-out feedback only", "lang", lang, "key", "finetune.data_"+lang)
-			continue
+	for i, t := range s.cfg.Tasks {
+		for _, lang := range config.Languages {
+			if _, ok := t.Models[lang]; !ok || !t.FinetuneOn() {
+				continue
+			}
+			path := t.Data[lang]
+			if path == "" {
+				s.log.Info("no original data for fine-tuning: candidates are guarded on held-out feedback only", "task", t.Name, "lang", lang, "key", fmt.Sprintf("tasks[%d].data.%s", i, lang))
+				continue
+			}
+			exs, err := modelfile.ReadLabeled(path)
+			if err != nil {
+				return fmt.Errorf("tasks[%d].data.%s (task %s): %w", i, lang, t.Name, err)
+			}
+			k := pipeline.TaskKey(t.Name, lang)
+			guard[k] = exs[:min(1000, len(exs))]
+			original[k] = exs[min(1000, len(exs)):min(6000, len(exs))]
 		}
-		exs, err := modelfile.ReadLabeled(path)
-		if err != nil {
-			return fmt.Errorf("finetune.data_%s: %w", lang, err)
-		}
-		guard[lang] = exs[:min(1000, len(exs))]
-		original[lang] = exs[min(1000, len(exs)):min(6000, len(exs))]
 	}
 	tr, err := pipeline.NewTrainer(pipeline.TrainerConfig{
 		MinExamples: f.MinExamples, MaxRegression: f.MaxRegression,
@@ -33,6 +41,11 @@ func (s *Server) startTrainer(ctx context.Context) error {
 	}, s.swapper, original, guard, s.log)
 	if err != nil {
 		return err
+	}
+	for _, t := range s.cfg.Tasks {
+		if !t.FinetuneOn() {
+			tr.Freeze(t.Name)
+		}
 	}
 	cc := ConsumerConfig(s.cfg)
 	cc.Topics = []string{s.cfg.Kafka.FeedbackTopic}

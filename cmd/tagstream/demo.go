@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,8 +16,20 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/server"
 )
+
+// withDemoTasks adds the built-in emotion task (English) to tasks unless a
+// task of that name is configured: the demo shows two tasks.
+func withDemoTasks(tasks []config.Task) []config.Task {
+	for _, t := range tasks {
+		if t.Name == "emotion" {
+			return tasks
+		}
+	}
+	return append(slices.Clone(tasks), config.Task{Name: "emotion", Models: map[string]string{"en": server.BuiltinPrefix + "emotion-en"}})
+}
 
 func newDemoCmd() *cobra.Command {
 	var rate float64
@@ -26,8 +39,8 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo [--rate R]",
 		Short: "Embedded Kafka and NATS, the pipeline, a feeder of sample messages and a live view",
 		Long: `Starts everything in this process: a Kafka-protocol broker and a NATS server (embedded.kafka_addr,
-embedded.nats_addr; default 127.0.0.1:9092 and 127.0.0.1:4222), the pipeline with the built-in models,
-and a feeder that sends built-in English and Chinese sample messages (and now and then a malformed
+embedded.nats_addr; default 127.0.0.1:9092 and 127.0.0.1:4222), the pipeline with the built-in models
+(two tasks: sentiment, and the multi-label English emotions), and a feeder that sends built-in English and Chinese sample messages (and now and then a malformed
 one, which goes to the dead-letter subject) at --rate events/s. The terminal shows the rate, the
 end-to-end latency, the label mix and the latest results with their entities. Other terminals can
 use 'tagstream produce --topic tagstream.events' and 'tagstream tail' meanwhile. Ctrl-C stops it
@@ -43,6 +56,7 @@ cleanly.`,
 			}
 			cfg.Embedded.Enabled = true
 			cfg.Output.IncludeText = true
+			cfg.Tasks = withDemoTasks(cfg.Tasks)
 			cfg.Finetune.Enabled = true // corrections sent with 'tagstream feedback' fine-tune live
 			out := cmd.OutOrStdout()
 			if f, ok := out.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -46,6 +47,9 @@ func (v *demoView) handle(m *nats.Msg) {
 		ModelVersion struct {
 			Classifier string `json:"classifier"`
 		} `json:"model_version"`
+		Tasks map[string]struct {
+			Labels []string `json:"labels"`
+		} `json:"tasks"`
 	}
 	if json.Unmarshal(m.Data, &r) != nil {
 		return
@@ -64,7 +68,15 @@ func (v *demoView) handle(m *nats.Msg) {
 		for _, e := range r.Entities {
 			ents = append(ents, e.Type+":"+e.Text)
 		}
-		line = fmt.Sprintf("%-8s %s  %-50s %s", r.Label, r.Lang, cut(r.Text, 50), strings.Join(ents, " "))
+		// Beside the route label, the labels of every multi-label task
+		// (the emotions), in brackets.
+		var other []string
+		for _, name := range slices.Sorted(maps.Keys(r.Tasks)) {
+			if ls := r.Tasks[name].Labels; len(ls) > 0 {
+				other = append(other, "["+strings.Join(ls, " ")+"]")
+			}
+		}
+		line = fmt.Sprintf("%-8s %s  %-50s %s %s", r.Label, r.Lang, cut(r.Text, 50), strings.Join(other, " "), strings.Join(ents, " "))
 		if old, ok := v.versions[r.Lang]; ok && old != r.ModelVersion.Classifier {
 			v.latest = append(v.latest, fmt.Sprintf("MODEL %s classifier now %s (was %s)", r.Lang, r.ModelVersion.Classifier, old))
 		}

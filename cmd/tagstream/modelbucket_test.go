@@ -25,7 +25,7 @@ type memBucket struct {
 func (b *memBucket) Put(_ context.Context, obj event.ModelObject, data []byte) (event.ModelObject, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	obj.Name = event.ModelObjectName(obj.Lang, obj.Kind, obj.Seq)
+	obj.Name = event.ModelObjectName(obj.Lang, obj.Kind, obj.Task, obj.Seq)
 	obj.Size = uint64(len(data))
 	b.objs = append(b.objs, obj)
 	b.data[obj.Name] = bytes.Clone(data)
@@ -90,7 +90,7 @@ func TestModelBucketRefusesUnverified(t *testing.T) {
 		}
 		return buf.Bytes(), pipeline.Version("tiny.ft", loaded.Checksum)
 	}
-	lm, err := pipeline.NewLangModels(newCls(), "tiny", nil, "")
+	lm, err := pipeline.NewLangModels([]pipeline.TaskSpec{{Task: "sentiment", Classifier: newCls(), Name: "tiny"}}, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +128,8 @@ func TestModelBucketRefusesUnverified(t *testing.T) {
 	if refused != 2 {
 		t.Errorf("refused %d models, want 2", refused)
 	}
-	if _, served := holder.Models().For("en"); served.ClassifierVersion != goodVersion {
-		t.Fatalf("serving %s, want %s (the newest verified model)", served.ClassifierVersion, goodVersion)
+	if _, served := holder.Models().For("en"); served.Versions["sentiment"] != goodVersion {
+		t.Fatalf("serving %s, want %s (the newest verified model)", served.Versions["sentiment"], goodVersion)
 	}
 	// The claim check alone: only the mislabelled object in the bucket.
 	b2 := &memBucket{data: map[string][]byte{}}
@@ -145,7 +145,7 @@ func TestModelBucketRefusesUnverified(t *testing.T) {
 	if n != 1 || why == nil || !strings.Contains(why.Error(), "weights hash to version "+otherVersion) || !strings.Contains(why.Error(), "claims "+goodVersion) {
 		t.Fatalf("refused %d (%v), want the mislabelled model refused for its hash", n, why)
 	}
-	if _, served := holder2.Models().For("en"); served.ClassifierVersion != lm.ClassifierVersion {
-		t.Fatalf("serving %s after a refused model, want %s", served.ClassifierVersion, lm.ClassifierVersion)
+	if _, served := holder2.Models().For("en"); served.Versions["sentiment"] != lm.Versions["sentiment"] {
+		t.Fatalf("serving %s after a refused model, want %s", served.Versions["sentiment"], lm.Versions["sentiment"])
 	}
 }

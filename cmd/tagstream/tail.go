@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,6 +172,10 @@ type tailMsg struct {
 	Lang     string         `json:"lang"`
 	Text     *string        `json:"text"`
 	Entities []event.Entity `json:"entities"`
+	Tasks    map[string]struct {
+		Label  *string   `json:"label"`
+		Labels *[]string `json:"labels"`
+	} `json:"tasks"`
 	// Dead-letter fields (event.DeadLetter's JSON).
 	Reason *string `json:"reason"`
 	Error  string  `json:"error"`
@@ -195,7 +201,8 @@ func formatTailMsg(subject string, data []byte) string {
 	return subject + ": " + s
 }
 
-// formatResult returns `<label> <lang> <id> "<text>" TYPE:entity ...`.
+// formatResult returns `<label> <lang> <id> "<text>" task=label ...
+// TYPE:entity ...`, a multi-label task as task=l1,l2 (task=- for none).
 func formatResult(m *tailMsg) string {
 	var b strings.Builder
 	b.WriteString(orDash(*m.Label))
@@ -206,6 +213,18 @@ func formatResult(m *tailMsg) string {
 	if m.Text != nil {
 		b.WriteByte(' ')
 		b.WriteString(strconv.Quote(truncateRunes(*m.Text, tailTextRunes)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Tasks)) {
+		t := m.Tasks[name]
+		var v string
+		switch {
+		case t.Label != nil:
+			v = *t.Label
+		case t.Labels != nil:
+			v = strings.Join(*t.Labels, ",")
+		}
+		b.WriteByte(' ')
+		b.WriteString(quoteIfNeeded(name + "=" + orDash(v)))
 	}
 	for _, e := range m.Entities {
 		b.WriteByte(' ')

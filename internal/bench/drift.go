@@ -27,7 +27,12 @@ type DriftReport struct {
 	Events          int     `json:"events"`
 	Feedback        int     `json:"feedback"`
 	Version         string  `json:"version"`
-	Seconds         float64 `json:"seconds"`
+	// Tasks are the configured tasks; the drift is the route task's, and
+	// OtherTasksUnchanged says every other task's English model kept its
+	// version.
+	Tasks               []string `json:"tasks"`
+	OtherTasksUnchanged bool     `json:"other_tasks_unchanged"`
+	Seconds             float64  `json:"seconds"`
 	// PeakRSSMB is the process's peak resident set size, MiB (what a
 	// trainer round with its replay and guard data needs).
 	PeakRSSMB float64 `json:"peak_rss_mb"`
@@ -139,24 +144,32 @@ func Drift(ctx context.Context, cfg config.Config, o DriftOptions, logw io.Write
 	guardSet := origTrain[:nGuard]
 	replay := origTrain[nGuard:min(nGuard+5000, len(origTrain))]
 
-	snap, err := server.LoadSnapshot(cfg.Models)
+	snap, err := server.LoadSnapshot(cfg)
 	if err != nil {
 		return nil, err
 	}
+	// The drift is the route task's (sentiment): the other tasks of the
+	// configuration serve beside it, untouched.
+	route := snap.Route()
 	holder := pipeline.NewModelHolder(snap)
 	_, en := snap.For("en")
-	rep := &DriftReport{}
-	if rep.NewDomainBefore, err = accuracy(en.Analyzer.Classifier(), newDev); err != nil {
+	routeCls := func(lm *pipeline.LangModels) *model.CompiledClassifier {
+		i, _ := lm.Task(route)
+		return lm.Analyzer.Classifiers()[i]
+	}
+	rep := &DriftReport{Tasks: snap.Tasks()}
+	before := en.Versions
+	if rep.NewDomainBefore, err = accuracy(routeCls(en), newDev); err != nil {
 		return nil, err
 	}
-	if rep.OriginalBefore, err = accuracy(en.Analyzer.Classifier(), origDev); err != nil {
+	if rep.OriginalBefore, err = accuracy(routeCls(en), origDev); err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	tr, err := pipeline.NewTrainer(pipeline.TrainerConfig{
 		MinExamples: minExamples, MaxRegression: cfg.Finetune.MaxRegression,
 		FineTune: model.FineTuneConfig{Steps: steps, Workers: procs, ReplayFraction: ft.ReplayFraction, LR: ft.LR, Anchor: ft.Anchor},
-	}, holder, map[string][]model.LabeledText{"en": replay}, map[string][]model.LabeledText{"en": guardSet}, log)
+	}, holder, map[string][]model.LabeledText{pipeline.TaskKey(route, "en"): replay}, map[string][]model.LabeledText{pipeline.TaskKey(route, "en"): guardSet}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -167,20 +180,26 @@ func Drift(ctx context.Context, cfg config.Config, o DriftOptions, logw io.Write
 			continue // labelled by the pipeline; no correction came back
 		}
 		rep.Feedback++
-		tr.Add("en", ex)
-		if tr.Ready("en") {
-			if _, err := tr.RunRound(ctx, "en"); err != nil {
+		tr.Add(route, "en", ex)
+		if tr.Ready(route, "en") {
+			if _, err := tr.RunRound(ctx, route, "en"); err != nil {
 				return nil, err
 			}
 		}
 	}
 	rep.Promotions, rep.Rejections = tr.Stats()
 	_, en = holder.Models().For("en")
-	rep.Version = en.ClassifierVersion
-	if rep.NewDomainAfter, err = accuracy(en.Analyzer.Classifier(), newDev); err != nil {
+	rep.Version = en.Versions[route]
+	rep.OtherTasksUnchanged = true
+	for _, t := range rep.Tasks {
+		if t != route && en.Versions[t] != before[t] {
+			rep.OtherTasksUnchanged = false
+		}
+	}
+	if rep.NewDomainAfter, err = accuracy(routeCls(en), newDev); err != nil {
 		return nil, err
 	}
-	if rep.OriginalAfter, err = accuracy(en.Analyzer.Classifier(), origDev); err != nil {
+	if rep.OriginalAfter, err = accuracy(routeCls(en), origDev); err != nil {
 		return nil, err
 	}
 	rep.Seconds = time.Since(start).Seconds()

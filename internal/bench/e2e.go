@@ -349,7 +349,7 @@ func E2E(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 			return nil, err
 		}
 		_, en := s.Models().For("en")
-		hash := en.ClassifierVersion[strings.IndexByte(en.ClassifierVersion, '@')+1:]
+		hash := en.Versions["sentiment"][strings.IndexByte(en.Versions["sentiment"], '@')+1:]
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		var mu sync.Mutex

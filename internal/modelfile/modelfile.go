@@ -79,7 +79,8 @@ func Write(path string, save func(w io.Writer) error) (err error) {
 }
 
 // ReadLabeled reads labelled classification data (JSONL or CSV, see
-// package dataset) as model.LabeledText.
+// package dataset; multi-label JSONL records carry "labels") as
+// model.LabeledText.
 func ReadLabeled(path string) ([]model.LabeledText, error) {
 	exs, err := withFile(path, func(f *os.File) ([]dataset.Example, error) {
 		exs, _, err := dataset.ReadClassification(f, path, dataset.Options{})
@@ -90,7 +91,7 @@ func ReadLabeled(path string) ([]model.LabeledText, error) {
 	}
 	out := make([]model.LabeledText, len(exs))
 	for i, e := range exs {
-		out[i] = model.LabeledText{Text: e.Text, Label: e.Label}
+		out[i] = model.LabeledText{Text: e.Text, Label: e.Label, Labels: e.Labels}
 	}
 	return out, nil
 }
