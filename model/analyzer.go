@@ -2,42 +2,82 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/tagstream/tagstream/model/text"
 )
 
-// Analyzer runs a sentence classifier and a named-entity tagger (either may
-// be nil, not both) over a batch of texts in one call, tokenizing each text
-// once: the tagger's character view is derived from the classifier's
-// tokens. It is immutable and safe for concurrent use; each goroutine brings
-// its own AnalyzerWorkspace.
+// Analyzer runs any number of sentence classifiers (tasks: say a
+// sentiment and a multi-label emotion classifier) and a named-entity
+// tagger over a batch of texts in one call, tokenizing each text once:
+// every classifier builds its embedding bags from the same tokens, and the
+// tagger's character view is derived from them. It is immutable and safe
+// for concurrent use; each goroutine brings its own AnalyzerWorkspace.
 type Analyzer struct {
-	cls *CompiledClassifier
+	cls []*CompiledClassifier
 	ner *CompiledTagger
 	tok *text.Tokenizer
 }
 
-// NewAnalyzer returns an Analyzer. Both models must use the same tokenizer
-// settings.
+// NewAnalyzer returns an Analyzer of one classifier and one tagger (either
+// may be nil, not both): NewTaskAnalyzer with cls as the only classifier,
+// or none when cls is nil.
 func NewAnalyzer(cls *CompiledClassifier, ner *CompiledTagger) (*Analyzer, error) {
-	switch {
-	case cls == nil && ner == nil:
-		return nil, fmt.Errorf("%w: analyzer needs a classifier or a tagger", ErrConfig)
-	case cls != nil && ner != nil && cls.tok.Options() != ner.tg.Tokenizer.Options():
-		return nil, fmt.Errorf("%w: classifier and tagger use different tokenizer settings (%+v, %+v)", ErrConfig, cls.tok.Options(), ner.tg.Tokenizer.Options())
+	if cls == nil {
+		return NewTaskAnalyzer(nil, ner)
 	}
-	a := &Analyzer{cls: cls, ner: ner}
-	if cls != nil {
-		a.tok = cls.tok
+	return NewTaskAnalyzer([]*CompiledClassifier{cls}, ner)
+}
+
+// NewTaskAnalyzer returns an Analyzer of the classifiers, in that order
+// (the task index of ClassProbs and ClassBest), and the tagger ner (nil
+// for none). Without a tagger there must be at least one classifier. Every
+// model must use the same tokenizer options, since each text is tokenized
+// once for all of them. It returns an error wrapping ErrConfig when there
+// is no model, a classifier is nil, or a model's tokenizer options differ
+// from those of classifier 0 (naming its index). The Analyzer keeps its
+// own copy of the slice.
+func NewTaskAnalyzer(classifiers []*CompiledClassifier, ner *CompiledTagger) (*Analyzer, error) {
+	if len(classifiers) == 0 && ner == nil {
+		return nil, fmt.Errorf("%w: analyzer needs a classifier or a tagger", ErrConfig)
+	}
+	for i, c := range classifiers {
+		if c == nil {
+			return nil, fmt.Errorf("%w: analyzer classifier %d is nil", ErrConfig, i)
+		}
+	}
+	a := &Analyzer{cls: slices.Clone(classifiers), ner: ner}
+	if len(a.cls) > 0 {
+		a.tok = a.cls[0].tok
 	} else {
 		a.tok = ner.tg.Tokenizer
+	}
+	want := a.tok.Options()
+	for i, c := range a.cls[min(1, len(a.cls)):] {
+		if got := c.tok.Options(); got != want {
+			return nil, fmt.Errorf("%w: analyzer classifier %d uses tokenizer options %+v, classifier 0 %+v", ErrConfig, i+1, got, want)
+		}
+	}
+	if ner != nil && len(a.cls) > 0 {
+		if got := ner.tg.Tokenizer.Options(); got != want {
+			return nil, fmt.Errorf("%w: analyzer tagger uses tokenizer options %+v, classifier 0 %+v", ErrConfig, got, want)
+		}
 	}
 	return a, nil
 }
 
-// Classifier returns the classifier (nil if none).
-func (a *Analyzer) Classifier() *CompiledClassifier { return a.cls }
+// Classifier returns the first classifier (nil if none).
+func (a *Analyzer) Classifier() *CompiledClassifier {
+	if len(a.cls) == 0 {
+		return nil
+	}
+	return a.cls[0]
+}
+
+// Classifiers returns the classifiers in task order (empty if none). The
+// slice is the Analyzer's own: read it, never modify it.
+func (a *Analyzer) Classifiers() []*CompiledClassifier { return a.cls }
 
 // Tagger returns the tagger (nil if none).
 func (a *Analyzer) Tagger() *CompiledTagger { return a.ner }
@@ -47,7 +87,7 @@ func (a *Analyzer) Tagger() *CompiledTagger { return a.ner }
 // concurrent use.
 type AnalyzerWorkspace struct {
 	// MaxTokens, when positive, cuts every text to its first MaxTokens
-	// tokens (of the tokenizer's word view) before either model sees it;
+	// tokens (of the tokenizer's word view) before any model sees it;
 	// each model also keeps at most its own max_tokens. 0: the models'
 	// limits only.
 	MaxTokens int
@@ -55,19 +95,37 @@ type AnalyzerWorkspace struct {
 	truncated []bool
 	buf       text.Buffer
 	chars     []text.Token
-	cls       ClassifierWorkspace
+	tasks     []taskResult // one per classifier of the last Analyze
+	scratch   clsScratch   // shared by the classifiers, run one at a time
 	ner       TaggerWorkspace
-	probs     []float32
-	best      []int
+}
+
+// taskResult is one classifier's part of an AnalyzerWorkspace.
+type taskResult struct {
+	bags  clsBags
+	nc    int // labels
+	probs []float32
+	best  []int
 }
 
 // NewWorkspace returns an empty workspace.
-func (a *Analyzer) NewWorkspace() *AnalyzerWorkspace { return &AnalyzerWorkspace{} }
+func (a *Analyzer) NewWorkspace() *AnalyzerWorkspace {
+	return &AnalyzerWorkspace{tasks: make([]taskResult, len(a.cls))}
+}
 
-// Analyze classifies and tags texts. Results are read with Label, Probs and
-// Entities on ws, valid until the next call with ws.
+// Analyze classifies and tags texts. Results are read with ClassProbs,
+// ClassBest, Label, Probs and Entities on ws, valid until the next call
+// with ws. ws may have served another Analyzer before.
 func (a *Analyzer) Analyze(ws *AnalyzerWorkspace, texts []string) {
-	ws.cls.reset()
+	if cap(ws.tasks) < len(a.cls) {
+		grown := make([]taskResult, len(a.cls))
+		copy(grown, ws.tasks[:cap(ws.tasks)])
+		ws.tasks = grown
+	}
+	ws.tasks = ws.tasks[:len(a.cls)]
+	for k := range ws.tasks {
+		ws.tasks[k].bags.reset()
+	}
 	ws.ner.reset()
 	ws.truncated = ws.truncated[:0]
 	for _, s := range texts {
@@ -76,9 +134,9 @@ func (a *Analyzer) Analyze(ws *AnalyzerWorkspace, texts []string) {
 		if ws.MaxTokens > 0 && len(toks) > ws.MaxTokens {
 			toks, cut = toks[:ws.MaxTokens], true
 		}
-		if a.cls != nil {
-			cut = cut || len(toks) > a.cls.cfg.MaxTokens
-			a.cls.addText(&ws.cls, toks)
+		for k, c := range a.cls {
+			cut = cut || len(toks) > c.cfg.MaxTokens
+			c.addText(&ws.tasks[k].bags, toks)
 		}
 		if a.ner != nil {
 			ws.chars = CharView(ws.chars[:0], toks, &ws.buf)
@@ -87,14 +145,15 @@ func (a *Analyzer) Analyze(ws *AnalyzerWorkspace, texts []string) {
 		}
 		ws.truncated = append(ws.truncated, cut)
 	}
-	if a.cls != nil {
-		nc := len(a.cls.labels)
-		ws.probs = growF32(ws.probs, len(texts)*nc)
-		if cap(ws.best) < len(texts) {
-			ws.best = make([]int, len(texts))
+	for k, c := range a.cls {
+		r := &ws.tasks[k]
+		r.nc = len(c.labels)
+		r.probs = growF32(r.probs, len(texts)*r.nc)
+		if cap(r.best) < len(texts) {
+			r.best = make([]int, len(texts))
 		}
-		ws.best = ws.best[:len(texts)]
-		a.cls.run(&ws.cls, ws.probs, ws.best)
+		r.best = r.best[:len(texts)]
+		c.run(&r.bags, &ws.scratch, r.probs, r.best)
 	}
 	if a.ner != nil {
 		a.ner.run(&ws.ner, texts)
@@ -109,26 +168,44 @@ func growF32(s []float32, n int) []float32 {
 }
 
 // Truncated reports whether a model saw only a head of text i: it had more
-// tokens than MaxTokens or than a model's own limit.
+// tokens than MaxTokens or than some model's own limit.
 func (ws *AnalyzerWorkspace) Truncated(i int) bool { return ws.truncated[i] }
 
-// Label returns the index of text i's most probable label (-1 without a
-// classifier).
-func (ws *AnalyzerWorkspace) Label(i int) int {
-	if len(ws.best) == 0 {
-		return -1
-	}
-	return ws.best[i]
+// Tasks returns the number of classifiers of the last Analyze.
+func (ws *AnalyzerWorkspace) Tasks() int { return len(ws.tasks) }
+
+// ClassProbs returns classifier t's probabilities for text i in label
+// order: a sigmoid per label for a multi-label classifier (independent;
+// CompiledClassifier.LabelsOver applies its thresholds), a softmax over
+// the labels otherwise. The slice belongs to ws. It panics if t or i is
+// out of range.
+func (ws *AnalyzerWorkspace) ClassProbs(t, i int) []float32 {
+	r := &ws.tasks[t]
+	return r.probs[i*r.nc : (i+1)*r.nc]
 }
 
-// Probs returns text i's class probabilities in label order (nil without a
-// classifier). The slice belongs to ws.
+// ClassBest returns the index of classifier t's most probable label for
+// text i (for a multi-label classifier the most probable, whether or not
+// it reaches its threshold). It panics if t or i is out of range.
+func (ws *AnalyzerWorkspace) ClassBest(t, i int) int { return ws.tasks[t].best[i] }
+
+// Label returns the index of text i's most probable label under classifier
+// 0 (-1 without a classifier): ClassBest(0, i).
+func (ws *AnalyzerWorkspace) Label(i int) int {
+	if len(ws.tasks) == 0 {
+		return -1
+	}
+	return ws.ClassBest(0, i)
+}
+
+// Probs returns text i's class probabilities under classifier 0 in label
+// order (nil without a classifier): ClassProbs(0, i). The slice belongs to
+// ws.
 func (ws *AnalyzerWorkspace) Probs(i int) []float32 {
-	if len(ws.best) == 0 {
+	if len(ws.tasks) == 0 {
 		return nil
 	}
-	nc := len(ws.probs) / len(ws.best)
-	return ws.probs[i*nc : (i+1)*nc]
+	return ws.ClassProbs(0, i)
 }
 
 // Entities returns text i's entities (nil without a tagger). The slice and

@@ -111,9 +111,9 @@ func BenchmarkClassify(b *testing.B) {
 	}
 }
 
-// loadModelFile loads model file name from dir, failing the benchmark if
+// loadModelFile loads model file name from dir, failing the test or benchmark if
 // it is missing or bad.
-func loadModelFile(b *testing.B, dir, name string, tc *TokenizerCache) Loaded {
+func loadModelFile(b testing.TB, dir, name string, tc *TokenizerCache) Loaded {
 	b.Helper()
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
@@ -130,16 +130,22 @@ func loadModelFile(b *testing.B, dir, name string, tc *TokenizerCache) Loaded {
 // BenchmarkAnalyze measures the joint classifier + tagger of a language on
 // batches of 64 real posts (run with -cpu 1,2): en runs the built-in English
 // models on tweeteval dev tweets, zh the Chinese ones on weibo2018 dev
-// posts. With TAGSTREAM_BENCH_BASELINE set to a directory holding another
-// build's sentiment-{en,zh}.safetensors and ner-{en,zh}.safetensors (e.g.
-// from git show REV:models/ner-en.safetensors), en_baseline and zh_baseline
-// run those on the same texts in the same run, so benchstat can set them
-// side by side. Reported: sentences/s, tokens/s, the GFLOP/s of the matrix
-// work of both models and CPU time per sentence.
+// posts. en_tasks runs the English tasks analyzer on the same tweets as en:
+// sentiment-en and the multi-label emotion-en classifiers and ner-en over
+// one tokenization (NewTaskAnalyzer); it sorts after en so -bench
+// 'Analyze/en' runs both. With TAGSTREAM_BENCH_BASELINE set to a directory
+// holding another build's sentiment-{en,zh}.safetensors and
+// ner-{en,zh}.safetensors (e.g. from git show
+// REV:models/ner-en.safetensors), en_baseline and zh_baseline run those on
+// the same texts in the same run, so benchstat can set them side by side.
+// Reported: sentences/s, tokens/s (the tagger's tokens), the GFLOP/s of the
+// matrix work of all the models (every classifier's input and recurrent
+// GEMMs, the tagger's and its output layer) and CPU time per sentence.
 func BenchmarkAnalyze(b *testing.B) {
 	baseDir := os.Getenv("TAGSTREAM_BENCH_BASELINE")
-	for _, name := range []string{"en", "zh", "en_baseline", "zh_baseline"} {
+	for _, name := range []string{"en", "en_tasks", "zh", "en_baseline", "zh_baseline"} {
 		lang, baseline := strings.CutSuffix(name, "_baseline")
+		lang, tasks := strings.CutSuffix(lang, "_tasks")
 		b.Run(name, func(b *testing.B) {
 			dir := filepath.Join("..", "models")
 			if baseline {
@@ -155,29 +161,50 @@ func BenchmarkAnalyze(b *testing.B) {
 				texts = benchChinese(b)
 			}
 			var tc TokenizerCache
-			cl := loadModelFile(b, dir, "sentiment-"+lang+".safetensors", &tc).Classifier
-			tl := loadModelFile(b, dir, "ner-"+lang+".safetensors", &tc).Tagger
-			if cl == nil || tl == nil {
-				b.Fatalf("%s: want a classifier and a tagger", dir)
+			clsNames := []string{"sentiment-" + lang + ".safetensors"}
+			if tasks {
+				clsNames = append(clsNames, "emotion-"+lang+".safetensors")
 			}
-			b.Logf("models from %s", dir)
+			var cls []*Classifier
+			var compiled []*CompiledClassifier
+			for _, n := range clsNames {
+				cl := loadModelFile(b, dir, n, &tc).Classifier
+				if cl == nil {
+					b.Fatalf("%s in %s: want a classifier", n, dir)
+				}
+				cls, compiled = append(cls, cl), append(compiled, cl.Compile())
+			}
+			tl := loadModelFile(b, dir, "ner-"+lang+".safetensors", &tc).Tagger
+			if tl == nil {
+				b.Fatalf("%s: want a tagger", dir)
+			}
+			b.Logf("models from %s: %v and a tagger", dir, clsNames)
 			tok := tl.Tokenizer
-			a, err := NewAnalyzer(cl.Compile(), tl.Compile())
+			a, err := NewTaskAnalyzer(compiled, tl.Compile())
 			if err != nil {
 				b.Fatal(err)
 			}
-			// Count tokens and FLOPs of one pass over texts.
+			// Count tokens and FLOPs of one pass over texts: per
+			// classifier 2 directions × words × (2·D·4H + 2·H·4H); the
+			// tagger's the same over characters plus its output layer.
 			var buf text.Buffer
-			var words, chars int
+			var chars int
+			words := make([]int, len(cls))
 			for _, s := range texts {
 				toks := tok.Tokenize(&buf, s)
-				words += min(len(toks), cl.Config.MaxTokens)
+				for k, cl := range cls {
+					words[k] += min(len(toks), cl.Config.MaxTokens)
+				}
 				chars += min(len(CharView(nil, toks, nil)), tl.Config.MaxTokens)
 			}
-			cc, tcfg := cl.Config, tl.Config
+			var flops float64
+			for k, cl := range cls {
+				cc := cl.Config
+				flops += 2 * float64(words[k]) * (2*float64(cc.Embed)*4*float64(cc.Hidden) + 2*float64(cc.Hidden)*4*float64(cc.Hidden))
+			}
+			tcfg := tl.Config
 			in := float64(tcfg.features())
-			flops := 2*float64(words)*(2*float64(cc.Embed)*4*float64(cc.Hidden)+2*float64(cc.Hidden)*4*float64(cc.Hidden)) +
-				2*float64(chars)*(2*in*4*float64(tcfg.Hidden)+2*float64(tcfg.Hidden)*4*float64(tcfg.Hidden)) +
+			flops += 2*float64(chars)*(2*in*4*float64(tcfg.Hidden)+2*float64(tcfg.Hidden)*4*float64(tcfg.Hidden)) +
 				float64(chars)*2*2*float64(tcfg.Hidden)*float64(len(tl.Tags))
 			const batch = 64
 			// One workspace per RunParallel goroutine, grown to its

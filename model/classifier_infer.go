@@ -92,10 +92,23 @@ func (m *CompiledClassifier) LabelsOver(dst []int, probs []float32) []int {
 // grows to the largest batch seen and is then reused, so steady-state
 // classification allocates nothing. Not safe for concurrent use.
 type ClassifierWorkspace struct {
-	buf               text.Buffer
-	ids, offs         []int32
-	start, lens, ord  []int32
-	slen              []int32
+	buf  text.Buffer
+	bags clsBags
+	clsScratch
+}
+
+// clsBags holds the embedding bags of the texts of one batch, as addText
+// appends them: what a classifier needs of a tokenized text.
+type clsBags struct {
+	ids, offs   []int32 // rows of every token's bag; bag ends, offs[0] = 0
+	start, lens []int32 // per text: its first token's bag, its token count
+}
+
+// clsScratch is the memory run computes in. It holds nothing between runs,
+// so several classifiers run one after another may share one (the
+// Analyzer does).
+type clsScratch struct {
+	ord, slen         []int32
 	xtok, x           []float32
 	gates, h, c       []float32
 	seq, pooled, prob []float32
@@ -109,47 +122,48 @@ func (m *CompiledClassifier) NewWorkspace() *ClassifierWorkspace { return &Class
 // probable label of each text; both are owned by the caller and must be
 // large enough. It panics if they are too small.
 func (m *CompiledClassifier) ClassifyBatch(ws *ClassifierWorkspace, texts []string, probs []float32, best []int) {
-	ws.reset()
+	ws.bags.reset()
 	for _, s := range texts {
-		m.addText(ws, m.tok.Tokenize(&ws.buf, s))
+		m.addText(&ws.bags, m.tok.Tokenize(&ws.buf, s))
 	}
-	m.run(ws, probs, best)
+	m.run(&ws.bags, &ws.clsScratch, probs, best)
 }
 
-func (ws *ClassifierWorkspace) reset() {
-	ws.ids, ws.offs = ws.ids[:0], append(ws.offs[:0], 0)
-	ws.start, ws.lens = ws.start[:0], ws.lens[:0]
+func (b *clsBags) reset() {
+	b.ids, b.offs = b.ids[:0], append(b.offs[:0], 0)
+	b.start, b.lens = b.start[:0], b.lens[:0]
 }
 
 // addText appends the bags of one tokenized text (the tokens may be reused
 // by the caller afterwards).
-func (m *CompiledClassifier) addText(ws *ClassifierWorkspace, toks []text.Token) {
-	ws.start = append(ws.start, int32(len(ws.offs)-1))
+func (m *CompiledClassifier) addText(b *clsBags, toks []text.Token) {
+	b.start = append(b.start, int32(len(b.offs)-1))
 	var n int
-	ws.ids, ws.offs, n = appendBags(m.vocab, m.cfg.Buckets, toks, m.cfg.MaxTokens, ws.ids, ws.offs)
-	ws.lens = append(ws.lens, int32(n))
+	b.ids, b.offs, n = appendBags(m.vocab, m.cfg.Buckets, toks, m.cfg.MaxTokens, b.ids, b.offs)
+	b.lens = append(b.lens, int32(n))
 }
 
-// run classifies the texts added since reset.
-func (m *CompiledClassifier) run(ws *ClassifierWorkspace, probs []float32, best []int) {
-	B := len(ws.lens)
+// run classifies the texts of bags (added since reset), computing in ws,
+// and writes their probabilities and best labels in text order.
+func (m *CompiledClassifier) run(bags *clsBags, ws *clsScratch, probs []float32, best []int) {
+	B := len(bags.lens)
 	if B == 0 {
 		return
 	}
 	d, h, nc := m.d, m.h, m.c
-	ntok := len(ws.offs) - 1
+	ntok := len(bags.offs) - 1
 	ws.xtok = nn.Grow(ws.xtok, ntok*d)
-	nn.EmbedBags32(m.emb, d, ws.ids, ws.offs, ws.xtok)
+	nn.EmbedBags32(m.emb, d, bags.ids, bags.offs, ws.xtok)
 
 	// 2. Order texts by length, longest first, so each recurrent product
 	// covers only the sequences still running (no padding work); 3. gather
 	// token vectors time-major: row t·B+p is token t of the p-th longest
 	// text, padding rows are zero.
-	ws.ord, ws.slen = longestFirst(ws.ord, ws.slen, ws.lens)
+	ws.ord, ws.slen = longestFirst(ws.ord, ws.slen, bags.lens)
 	steps := int(ws.slen[0])
 	n := steps * B
 	ws.x = nn.Grow(ws.x, n*d)
-	gatherTimeMajor(ws.x, ws.xtok, d, steps, ws.ord, ws.start, ws.lens)
+	gatherTimeMajor(ws.x, ws.xtok, d, steps, ws.ord, bags.start, bags.lens)
 
 	// 4. BiLSTM: the input GEMMs of each direction over the token rows
 	// (not the padding), then one recurrent GEMM per step over the running

@@ -1,7 +1,7 @@
 // Package model holds tagstream's models and everything that trains,
 // evaluates, fine-tunes and stores them: the sentence classifier, the
 // named-entity tagger, the language models that pretrain their encoders,
-// the analyzer that runs a classifier and a tagger together, the online
+// the analyzer that runs classifiers and a tagger together, the online
 // fine-tuning guards and int8 quantization. Text handling is in subpackage
 // text, the layers (LSTM, CRF, Adam, kernels) in nn, scoring in metrics,
 // data files in dataset and the file container in safetensors.
@@ -43,18 +43,24 @@
 //
 // # Analyzer
 //
-// NewAnalyzer pairs a compiled classifier and tagger of one language
-// (either may be nil). Analyze tokenizes each text once, classifies it and
-// tags the character view derived from the same tokens (CharView). It is
-// what the pipeline's workers, predict and the benchmarks run.
+// NewTaskAnalyzer joins the compiled classifiers of one language (tasks,
+// single- or multi-label, any number) and its tagger (or none); NewAnalyzer
+// is the one-classifier form. All must share tokenizer options. Analyze
+// tokenizes each text once, builds every classifier's embedding bags from
+// those tokens, and tags the character view derived from them (CharView);
+// the classifiers run one after another in one scratch memory. It is what
+// the pipeline's workers, predict and the benchmarks run.
 //
 // # Fine-tuning and guards
 //
 // FineTuneClassifier and FineTuneTagger continue training from a model on
-// feedback mixed with replayed original data; Guard and GuardTagger decide
-// whether the candidate may replace the model in service: significantly
-// better on held-out feedback (McNemar's test, p < 0.01, so random labels
-// do not pass) and not worse than MaxRegression on a fixed guard set.
+// feedback mixed with replayed original data (a multi-label classifier
+// with its sigmoid loss, keeping its thresholds); Guard and GuardTagger
+// decide whether the candidate may replace the model in service:
+// significantly better on held-out feedback (McNemar's test, p < 0.01, so
+// random labels do not pass) and not worse than MaxRegression on a fixed
+// guard set. A multi-label example counts as right only when the
+// predicted label set equals its gold set.
 //
 // # Quantization
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/tagstream/tagstream/model/nn"
 	"github.com/tagstream/tagstream/model/text"
@@ -111,15 +112,24 @@ func (c FineTuneConfig) Validate() error {
 //
 // The update is plain supervised fine-tuning (Howard and Ruder 2018 use a
 // smaller learning rate for the same reason): every step minimises the
-// class-weighted cross-entropy of the mixed batch with Adam from a fresh
-// optimizer state.
+// cross-entropy of the mixed batch with Adam from a fresh optimizer state.
+//
+// A single-label base reads each example's Label; an example with Labels
+// is an error wrapping ErrData. A multi-label base reads each example's
+// Labels (every one a label of base; none means that no label applies) and
+// an example with Label is an error wrapping ErrData; the loss is the
+// unweighted binary cross-entropy of one sigmoid per label, the multi-label
+// trainer's (TrainConfig.MultiLabel). The candidate is multi-label too and
+// keeps base's per-label thresholds unchanged: they were tuned on data held
+// out of base's training, and the feedback here is no such data (Guard
+// judges the candidate at those thresholds).
 func FineTuneClassifier(ctx context.Context, base *Classifier, feedback, replay []LabeledText, cfg FineTuneConfig) (*Classifier, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if base.MultiLabel {
-		return nil, fmt.Errorf("%w: fine-tuning a multi-label classifier is not supported", ErrConfig)
+	if base.MultiLabel && len(base.Thresholds) != len(base.Labels) {
+		return nil, fmt.Errorf("%w: multi-label base has %d thresholds for %d labels", ErrConfig, len(base.Thresholds), len(base.Labels))
 	}
 	if len(feedback) == 0 {
 		return nil, fmt.Errorf("%w: no feedback examples", ErrData)
@@ -132,15 +142,33 @@ func FineTuneClassifier(ctx context.Context, base *Classifier, feedback, replay 
 	encode := func(exs []LabeledText, what string) ([]encoded, error) {
 		out := make([]encoded, 0, len(exs))
 		for i, ex := range exs {
-			y, ok := labelIdx[ex.Label]
-			if !ok {
-				return nil, fmt.Errorf("%w: %s example %d has label %q; the model has %v", ErrData, what, i+1, ex.Label, base.Labels)
+			e := encoded{offs: []int32{0}}
+			switch {
+			case base.MultiLabel && ex.Label != "":
+				return nil, fmt.Errorf("%w: %s example %d has a single label %q; the model is multi-label and reads Labels", ErrData, what, i+1, ex.Label)
+			case !base.MultiLabel && len(ex.Labels) > 0:
+				return nil, fmt.Errorf("%w: %s example %d has labels %v; the model is single-label and reads Label", ErrData, what, i+1, ex.Labels)
+			case base.MultiLabel:
+				for _, l := range ex.Labels {
+					y, ok := labelIdx[l]
+					if !ok {
+						return nil, fmt.Errorf("%w: %s example %d has label %q; the model has %v", ErrData, what, i+1, l, base.Labels)
+					}
+					if !slices.Contains(e.labels, y) {
+						e.labels = append(e.labels, y)
+					}
+				}
+			default:
+				y, ok := labelIdx[ex.Label]
+				if !ok {
+					return nil, fmt.Errorf("%w: %s example %d has label %q; the model has %v", ErrData, what, i+1, ex.Label, base.Labels)
+				}
+				e.label = y
 			}
 			toks := base.Tokenizer.Tokenize(&buf, ex.Text)
 			if len(toks) == 0 {
 				continue
 			}
-			e := encoded{offs: []int32{0}, label: y}
 			e.ids, e.offs, _ = appendBags(base.Vocab, base.Config.Buckets, toks, base.Config.MaxTokens, nil, e.offs)
 			out = append(out, e)
 		}
@@ -163,7 +191,7 @@ func FineTuneClassifier(ctx context.Context, base *Classifier, feedback, replay 
 		Epochs: 1, Batch: cfg.Batch, LR: cfg.LR, LRDecay: 1, Clip: cfg.Clip, Dropout: cfg.Dropout,
 		WordDropout: cfg.WordDropout, EMA: -1, Seed: cfg.Seed, Patience: 1, Workers: cfg.Workers,
 	}
-	tr := newClsTrainer(cand, TrainConfig{Model: cand.Config, Settings: settings, ClassWeight: "none"}, nil)
+	tr := newClsTrainer(cand, TrainConfig{Model: cand.Config, Settings: settings, ClassWeight: "none", MultiLabel: base.MultiLabel}, nil)
 	if err := fineTuneLoop(ctx, cfg, len(fb), len(rp), tr.master, base.net.params(), func(idx []int) float64 { return tr.step(data, idx) }); err != nil {
 		return nil, err
 	}
@@ -236,7 +264,9 @@ type GuardDecision struct {
 	Promote bool
 	// Reason says why, in a few words.
 	Reason string
-	// Accuracies on the held-out feedback and on the guard set.
+	// Accuracies on the held-out feedback and on the guard set. For
+	// multi-label models they are subset (exact-set) accuracies: the share
+	// of examples whose predicted label set equals their Labels exactly.
 	CurrentHoldout, CandidateHoldout float64
 	CurrentGuard, CandidateGuard     float64
 	// Wins and Losses count held-out examples only the candidate, or only
@@ -254,43 +284,46 @@ const mcNemarCritical = 6.635
 // random labels does not pass; and its accuracy on guard (a fixed set from
 // the original data) must not drop by more than maxRegression. Labels
 // unknown to the models count as errors.
+//
+// For single-label models an example is right when the most probable
+// label is its Label. For multi-label models it is right when the labels
+// reaching their thresholds (CompiledClassifier.LabelsOver, each model at
+// its own thresholds) are exactly the set of its Labels (none when Labels
+// is empty); the accuracies are then subset accuracies. cur and cand must
+// agree in MultiLabel and in their labels, and every example must carry
+// the form of label the models read (Label or Labels, as in
+// FineTuneClassifier); otherwise the decision is not to promote, saying
+// why.
 func Guard(cur, cand *CompiledClassifier, holdout, guard []LabeledText, maxRegression float64) GuardDecision {
 	var d GuardDecision
-	predict := func(m *CompiledClassifier, exs []LabeledText) []bool {
-		texts := make([]string, len(exs))
-		for i, ex := range exs {
-			texts[i] = ex.Text
-		}
-		ws := m.NewWorkspace()
-		nc := len(m.Labels())
-		probs := make([]float32, 64*nc)
-		best := make([]int, len(texts))
-		for i := 0; i < len(texts); i += 64 {
-			j := min(i+64, len(texts))
-			m.ClassifyBatch(ws, texts[i:j], probs[:(j-i)*nc], best[i:j])
-		}
-		ok := make([]bool, len(exs))
-		for i, ex := range exs {
-			ok[i] = m.Labels()[best[i]] == ex.Label
-		}
-		return ok
+	switch {
+	case cur.MultiLabel() != cand.MultiLabel():
+		d.Reason = fmt.Sprintf("current and candidate models disagree in multi-label (%v, %v)", cur.MultiLabel(), cand.MultiLabel())
+		return d
+	case !slices.Equal(cur.Labels(), cand.Labels()):
+		d.Reason = fmt.Sprintf("current and candidate models have different labels (%v, %v)", cur.Labels(), cand.Labels())
+		return d
 	}
-	acc := func(ok []bool) float64 {
-		if len(ok) == 0 {
-			return 0
-		}
-		n := 0
-		for _, v := range ok {
-			if v {
-				n++
+	multi := cur.MultiLabel()
+	for _, set := range []struct {
+		name string
+		exs  []LabeledText
+	}{{"held-out", holdout}, {"guard", guard}} {
+		for i, ex := range set.exs {
+			switch {
+			case multi && ex.Label != "":
+				d.Reason = fmt.Sprintf("%s example %d has a single label %q; the models are multi-label and read Labels", set.name, i+1, ex.Label)
+				return d
+			case !multi && len(ex.Labels) > 0:
+				d.Reason = fmt.Sprintf("%s example %d has labels %v; the models are single-label and read Label", set.name, i+1, ex.Labels)
+				return d
 			}
 		}
-		return float64(n) / float64(len(ok))
 	}
-	hc, hn := predict(cur, holdout), predict(cand, holdout)
-	gc, gn := predict(cur, guard), predict(cand, guard)
-	d.CurrentHoldout, d.CandidateHoldout = acc(hc), acc(hn)
-	d.CurrentGuard, d.CandidateGuard = acc(gc), acc(gn)
+	hc, hn := guardCorrect(cur, holdout), guardCorrect(cand, holdout)
+	gc, gn := guardCorrect(cur, guard), guardCorrect(cand, guard)
+	d.CurrentHoldout, d.CandidateHoldout = accuracy(hc), accuracy(hn)
+	d.CurrentGuard, d.CandidateGuard = accuracy(gc), accuracy(gn)
 	for i := range hc {
 		switch {
 		case hn[i] && !hc[i]:
@@ -313,5 +346,64 @@ func Guard(cur, cand *CompiledClassifier, holdout, guard []LabeledText, maxRegre
 		d.Promote = true
 		d.Reason = fmt.Sprintf("held-out %.3f -> %.3f (chi2 %.1f), guard %.3f -> %.3f", d.CurrentHoldout, d.CandidateHoldout, d.Chi2, d.CurrentGuard, d.CandidateGuard)
 	}
+	if multi {
+		d.Reason += " (subset accuracy)"
+	}
 	return d
+}
+
+// guardCorrect reports for each example whether m gets it right: the most
+// probable label is its Label, or for a multi-label m the labels reaching
+// their thresholds are exactly its Labels. Labels m does not know are
+// never right.
+func guardCorrect(m *CompiledClassifier, exs []LabeledText) []bool {
+	texts := make([]string, len(exs))
+	for i, ex := range exs {
+		texts[i] = ex.Text
+	}
+	probs, best := m.classifyAll(texts)
+	labels := m.Labels()
+	nc := len(labels)
+	ok := make([]bool, len(exs))
+	var over []int
+	for i, ex := range exs {
+		if !m.MultiLabel() {
+			ok[i] = labels[best[i]] == ex.Label
+			continue
+		}
+		over = m.LabelsOver(over[:0], probs[i*nc:(i+1)*nc])
+		ok[i] = sameLabelSet(labels, over, ex.Labels)
+	}
+	return ok
+}
+
+// sameLabelSet reports whether the label indices over (distinct, as
+// LabelsOver returns them) name exactly the set of the labels gold
+// (repeats allowed; a label not in labels never matches).
+func sameLabelSet(labels []string, over []int, gold []string) bool {
+	distinct := 0
+	for k, g := range gold {
+		j := slices.Index(labels, g)
+		if j < 0 || !slices.Contains(over, j) {
+			return false
+		}
+		if !slices.Contains(gold[:k], g) {
+			distinct++
+		}
+	}
+	return distinct == len(over)
+}
+
+// accuracy returns the share of true values in ok (0 for none).
+func accuracy(ok []bool) float64 {
+	if len(ok) == 0 {
+		return 0
+	}
+	n := 0
+	for _, v := range ok {
+		if v {
+			n++
+		}
+	}
+	return float64(n) / float64(len(ok))
 }

@@ -106,9 +106,6 @@ func TestMultiLabelClassifier(t *testing.T) {
 	if p2 := back.Compile().Probabilities([]string{"alpha the beta cat gamma"}); math.Abs(float64(p2[1]-probs[1])) > 1e-6 {
 		t.Errorf("loaded model probability %v, saved %v", p2[1], probs[1])
 	}
-	if _, err := FineTuneClassifier(context.Background(), clf, dev[:10], nil, FineTuneConfig{}); !errors.Is(err, ErrConfig) {
-		t.Errorf("fine-tuning a multi-label model: err %v, want ErrConfig", err)
-	}
 }
 
 // TestMultiLabelExamplesChecked: single-label training refuses examples
