@@ -22,6 +22,7 @@ func newBenchE2ECmd() *cobra.Command {
 		input   string
 		jsonOut bool
 	)
+	var configTasks bool
 	cmd := &cobra.Command{
 		Use:   "e2e [--embedded | --brokers B --nats URL] --events N [--rate R] [--model none] [--json]",
 		Short: "Produce N timestamped events, run the pipeline, collect the results from NATS",
@@ -37,6 +38,9 @@ the identity analyzer to measure the plumbing alone.`,
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
+			}
+			if !configTasks {
+				cfg.Tasks = withDemoTasks(cfg.Tasks)
 			}
 			if o.Texts, err = benchTexts(input); err != nil {
 				return fmt.Errorf("bench e2e: --input: %w", err)
@@ -68,6 +72,7 @@ the identity analyzer to measure the plumbing alone.`,
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	f.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile (allocs since start, model loading included) to this file when the results are in")
 	f.DurationVar(&o.SwapEvery, "swap-every", 0, "promote a new English classifier version through the model bucket this often during the run (hot-swap load; 0: none)")
+	cmd.Flags().BoolVar(&configTasks, "config-tasks", false, "run the configured tasks only (default: those plus the built-in English emotion task, as the demo does)")
 	addConfigFlags(cmd)
 	return cmd
 }

@@ -17,6 +17,7 @@ func newBenchDriftCmd() *cobra.Command {
 	var feedbackEvery, minExamples, steps, procs int
 	var maxEvents int
 	var replayFrac, lr, anchor float64
+	var configTasks bool
 	cmd := &cobra.Command{
 		Use:   "drift [--data ../shared/data] [--json]",
 		Short: "Fine-tune the English sentiment model online on a drifted stream and report accuracy before and after",
@@ -33,6 +34,9 @@ tweeteval dev split before and after.`,
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
+			}
+			if !configTasks {
+				cfg.Tasks = withDemoTasks(cfg.Tasks)
 			}
 			rep, err := bench.Drift(cmd.Context(), cfg, bench.DriftOptions{
 				Data: data, FeedbackEvery: feedbackEvery, MinExamples: minExamples, Steps: steps, Procs: procs, MaxEvents: maxEvents,

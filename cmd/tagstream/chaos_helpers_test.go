@@ -398,6 +398,14 @@ type chaosProc struct {
 	err             error // Wait's result, set before done is closed
 }
 
+// chaosTasks is the configuration file of every instance the rig starts.
+const chaosTasks = `tasks:
+  - name: sentiment
+    models: {en: builtin:sentiment-en, zh: builtin:sentiment-zh}
+  - name: emotion
+    models: {en: builtin:emotion-en}
+`
+
 // startRun starts `tagstream run` with the rig's configuration, HTTP on a
 // free port and extra environment. Cleanup kills it if it still runs and,
 // when the test failed, logs the end of its output.
@@ -418,7 +426,13 @@ func (r *chaosRig) startRun(t *testing.T, name string, extra ...string) *chaosPr
 		t.Fatal(err)
 	}
 	defer f.Close() // the child has its own descriptor
-	p.cmd = exec.Command(r.bin, "run")
+	// Two tasks, as a team tagging a stream runs them: the route task
+	// sentiment (en, zh) and the multi-label emotions (en).
+	cfgPath := filepath.Join(r.dir, "tasks.yaml")
+	if err := os.WriteFile(cfgPath, []byte(chaosTasks), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(r.bin, "run", "--config", cfgPath)
 	p.cmd.Env = r.env(append([]string{"TAGSTREAM_HTTP_ADDR=" + addr}, extra...)...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.start = time.Now()

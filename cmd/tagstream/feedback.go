@@ -11,8 +11,10 @@ func newFeedbackCmd() *cobra.Command {
 		Use:   "feedback [--brokers HOST:PORT,...] [--topic tagstream.feedback] < FILE",
 		Short: "Send label corrections (JSONL) to the feedback topic",
 		Long: `Read corrections, one JSON object per line, and write them to the feedback topic:
-{"id"?, "text", "label"?, "entities"?: [{"start","end","type"}], "lang"?} with a corrected class label
-and/or corrected entity spans (rune offsets, as in results). A running 'tagstream run' with
+{"id"?, "text", "lang"?, "task"?, "label"? or "labels"?, "entities"?: [{"start","end","type"}]} with
+the corrected label of a single-label task ("label") or labels of a multi-label one ("labels": [...],
+possibly empty; "task" absent: output.route_task) and/or corrected entity spans (rune offsets, as
+in results). A running 'tagstream run' with
 finetune.enabled learns from them; invalid ones go to the dead-letter subject with their reason.
 
 --demo N sends N built-in English corrections instead of reading stdin: gamer and music slang in

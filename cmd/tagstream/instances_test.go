@@ -51,7 +51,7 @@ func TestTwoInstancesSwapWithinTwoSeconds(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		if !strings.Contains(string(body), `tagstream_model_info{kind="classifier",lang="en",version="`+version+`"} 1`) {
+		if !strings.Contains(string(body), `tagstream_model_info{kind="classifier",lang="en",task="sentiment",version="`+version+`"} 1`) {
 			return fmt.Errorf("%s does not serve %s", addr, version)
 		}
 		return nil

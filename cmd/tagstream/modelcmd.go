@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/models"
@@ -22,18 +24,25 @@ func newModelCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "model",
 		Short: "Inspect and steer the promoted models in the model bucket (models.bucket)",
-		Long: `Every running instance serves the newest promotion of each language's classifier in the
-model bucket (a JetStream Object Store). 'promote VERSION' makes an earlier version the newest
-again; 'rollback [--lang en]' promotes the parent of the newest one (a built-in model when the
-parent is one). Instances swap within about a second.`,
+		Long: `Every running instance serves the newest promotion of each task's classifier of each language
+in the model bucket (a JetStream Object Store). 'promote VERSION' makes an earlier version the
+newest again; 'rollback --task T --lang L' promotes the parent of the newest one of that task and
+language (a built-in model when the parent is one). --task defaults to output.route_task. Instances
+swap within about a second.`,
 	}
-	var nats, bucket string
+	var nats, bucket, task string
 	cmd.PersistentFlags().StringVar(&nats, "nats", "", "NATS URL (default: nats.url of the config)")
 	cmd.PersistentFlags().StringVar(&bucket, "bucket", "", "bucket (default: models.bucket of the config)")
 	open := func(cmd *cobra.Command) (*producer.ModelStore, error) {
 		cfg, err := loadConfig(cmd)
 		if err != nil {
 			return nil, err
+		}
+		if task == "" {
+			task = cfg.Output.RouteTask
+		}
+		if !slices.ContainsFunc(cfg.Tasks, func(t config.Task) bool { return t.Name == task }) {
+			return nil, fmt.Errorf("model: --task %q is not a configured task", task)
 		}
 		if nats != "" {
 			cfg.NATS.URL = nats
@@ -67,9 +76,9 @@ parent is one). Instances swap within about a second.`,
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "LANG\tKIND\tSEQ\tVERSION\tPARENT\tCREATED\tBYTES")
+			fmt.Fprintln(w, "LANG\tKIND\tTASK\tSEQ\tVERSION\tPARENT\tCREATED\tBYTES")
 			for _, o := range objs {
-				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%d\n", o.Lang, o.Kind, o.Seq, o.Version, o.Parent, o.Created.Format(time.RFC3339), o.Size)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", o.Lang, o.Kind, orDash(o.Task), o.Seq, o.Version, o.Parent, o.Created.Format(time.RFC3339), o.Size)
 			}
 			return w.Flush()
 		}),
@@ -81,20 +90,20 @@ parent is one). Instances swap within about a second.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "version:  %s\nobject:   %s\nlang:     %s\nkind:     %s\nseq:      %d\nparent:   %s\ncreated:  %s\nbytes:    %d\ndecision: %s\n",
-				o.Version, o.Name, o.Lang, o.Kind, o.Seq, o.Parent, o.Created.Format(time.RFC3339Nano), o.Size, o.Metrics)
+			fmt.Fprintf(cmd.OutOrStdout(), "version:  %s\nobject:   %s\nlang:     %s\nkind:     %s\ntask:     %s\nseq:      %d\nparent:   %s\ncreated:  %s\nbytes:    %d\ndecision: %s\n",
+				o.Version, o.Name, o.Lang, o.Kind, orDash(o.Task), o.Seq, o.Parent, o.Created.Format(time.RFC3339Nano), o.Size, o.Metrics)
 			return nil
 		}),
 	}
 	promote := &cobra.Command{
-		Use: "promote VERSION", Short: "Make VERSION the newest promotion of its language", Args: cobra.ExactArgs(1),
+		Use: "promote VERSION", Short: "Make VERSION the newest promotion of its task and language", Args: cobra.ExactArgs(1),
 		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, args []string) error {
-			return repromote(cmd.Context(), s, args[0], "", cmd.OutOrStdout())
+			return repromote(cmd.Context(), s, args[0], "", task, cmd.OutOrStdout())
 		}),
 	}
 	var lang string
 	rollback := &cobra.Command{
-		Use: "rollback", Short: "Promote the parent of the newest promotion", Args: cobra.NoArgs,
+		Use: "rollback [--task T] [--lang L]", Short: "Promote the parent of the newest promotion of a task and language", Args: cobra.NoArgs,
 		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, _ []string) error {
 			objs, err := s.List(cmd.Context())
 			if err != nil {
@@ -102,17 +111,20 @@ parent is one). Instances swap within about a second.`,
 			}
 			var newest *event.ModelObject
 			for i := range objs {
-				if objs[i].Lang == lang && objs[i].Kind == "classifier" {
+				// An object without a task was stored before tasks
+				// existed: the route task's.
+				if objs[i].Lang == lang && objs[i].Kind == "classifier" && objs[i].Task == task && objs[i].Seq > seqOf(newest) {
 					newest = &objs[i]
 				}
 			}
 			if newest == nil {
-				return fmt.Errorf("model rollback: no promoted %s classifier", lang)
+				return fmt.Errorf("model rollback: no promoted %s classifier of task %q", lang, task)
 			}
-			return repromote(cmd.Context(), s, newest.Parent, lang, cmd.OutOrStdout())
+			return repromote(cmd.Context(), s, newest.Parent, lang, task, cmd.OutOrStdout())
 		}),
 	}
 	rollback.Flags().StringVar(&lang, "lang", "en", "language")
+	cmd.PersistentFlags().StringVar(&task, "task", "", "task (default: output.route_task of the config)")
 	cmd.AddCommand(list, show, promote, rollback)
 	addConfigFlags(cmd)
 	return cmd
@@ -131,10 +143,17 @@ func findVersion(ctx context.Context, s *producer.ModelStore, version string) (e
 	return event.ModelObject{}, fmt.Errorf("model: no promoted model %q in the bucket", version)
 }
 
-// repromote stores version again as the newest promotion of its language.
-// A version not in the bucket may be a built-in model (lang must then be
-// given, or is taken from the built-in's name).
-func repromote(ctx context.Context, s *producer.ModelStore, version, lang string, out io.Writer) error {
+func seqOf(o *event.ModelObject) int {
+	if o == nil {
+		return 0
+	}
+	return o.Seq
+}
+
+// repromote stores version again as the newest promotion of its task and
+// language. A version not in the bucket may be a built-in model, promoted
+// for task (lang, when given, must be the built-in's).
+func repromote(ctx context.Context, s *producer.ModelStore, version, lang, task string, out io.Writer) error {
 	objs, err := s.List(ctx)
 	if err != nil {
 		return err
@@ -150,14 +169,15 @@ func repromote(ctx context.Context, s *producer.ModelStore, version, lang string
 		if err != nil {
 			return err
 		}
+		src.Task = task
 	}
 	seq := 0
 	for _, o := range objs {
-		if o.Lang == src.Lang && o.Kind == src.Kind {
+		if o.Slot() == src.Slot() {
 			seq = max(seq, o.Seq)
 		}
 	}
-	obj := event.ModelObject{Lang: src.Lang, Kind: src.Kind, Seq: seq + 1, Version: src.Version, Parent: src.Parent, Metrics: "promoted by hand"}
+	obj := event.ModelObject{Lang: src.Lang, Kind: src.Kind, Task: src.Task, Seq: seq + 1, Version: src.Version, Parent: src.Parent, Metrics: "promoted by hand"}
 	if obj, err = s.Put(ctx, obj, data); err != nil {
 		return err
 	}
@@ -165,19 +185,29 @@ func repromote(ctx context.Context, s *producer.ModelStore, version, lang string
 	return nil
 }
 
+// builtinClassifiers are the built-in classifiers and their languages.
+var builtinClassifiers = []struct{ name, lang string }{
+	{models.SentimentEN, "en"}, {models.SentimentZH, "zh"}, {models.EmotionEN, "en"},
+}
+
 // builtinObject returns the file of the built-in classifier whose version is
 // version.
 func builtinObject(version, lang string) ([]byte, event.ModelObject, error) {
 	var tc model.TokenizerCache
-	defs, err := models.Defaults(&tc)
-	if err != nil {
-		return nil, event.ModelObject{}, err
-	}
-	for l, d := range defs {
-		if pipeline.Version(d.ClassifierName, d.Classifier.Checksum) != version || (lang != "" && lang != l) {
+	var names []string
+	for _, b := range builtinClassifiers {
+		names = append(names, b.name)
+		if lang != "" && lang != b.lang {
 			continue
 		}
-		f, err := models.Open(d.ClassifierName)
+		l, err := models.Load(b.name, &tc)
+		if err != nil {
+			return nil, event.ModelObject{}, err
+		}
+		if l.Classifier == nil || pipeline.Version(b.name, l.Classifier.Checksum) != version {
+			continue
+		}
+		f, err := models.Open(b.name)
 		if err != nil {
 			return nil, event.ModelObject{}, err
 		}
@@ -186,7 +216,7 @@ func builtinObject(version, lang string) ([]byte, event.ModelObject, error) {
 		if err != nil {
 			return nil, event.ModelObject{}, err
 		}
-		return data, event.ModelObject{Lang: l, Kind: "classifier", Version: version}, nil
+		return data, event.ModelObject{Lang: b.lang, Kind: "classifier", Version: version}, nil
 	}
-	return nil, event.ModelObject{}, fmt.Errorf("model: %q is neither in the bucket nor a built-in classifier (%s)", version, strings.Join([]string{models.SentimentEN, models.SentimentZH}, ", "))
+	return nil, event.ModelObject{}, fmt.Errorf("model: %q is neither in the bucket nor a built-in classifier (%s)", version, strings.Join(names, ", "))
 }

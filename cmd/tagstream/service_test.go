@@ -50,6 +50,9 @@ func TestBenchE2E(t *testing.T) {
 			if rep.NoVersion != 0 {
 				t.Errorf("%d results without a model version", rep.NoVersion)
 			}
+			if !strings.Contains(strings.Join(tc.args, " "), "--model none") && (strings.Join(rep.Tasks, ",") != "emotion,sentiment" || rep.TaskGaps != 0) {
+				t.Errorf("tasks %v, %d results lacking a task of their language; want emotion and sentiment, none lacking", rep.Tasks, rep.TaskGaps)
+			}
 			if strings.Contains(strings.Join(tc.args, " "), "--swap-every") && (rep.Swaps < 3 || rep.Versions < 2) {
 				t.Errorf("%d swaps, %d versions seen in results; want >= 3 swaps and >= 2 versions", rep.Swaps, rep.Versions)
 			}
@@ -103,7 +106,7 @@ func TestRunEmbedded(t *testing.T) {
 		return nil
 	})
 	_, body := get("/metrics")
-	for _, want := range []string{`tagstream_model_info{kind="classifier",lang="en",version="sentiment-en@`, "tagstream_batch_size_bucket", "tagstream_end_to_end_latency_seconds_bucket", "tagstream_inference_seconds_bucket", "tagstream_uncommitted_offsets", "tagstream_in_flight_events 0"} {
+	for _, want := range []string{`tagstream_model_info{kind="classifier",lang="en",task="sentiment",version="sentiment-en@`, "tagstream_batch_size_bucket", "tagstream_end_to_end_latency_seconds_bucket", "tagstream_inference_seconds_bucket", "tagstream_uncommitted_offsets", "tagstream_in_flight_events 0"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -41,18 +41,22 @@ type Report struct {
 		P99 float64 `json:"p99"`
 		Max float64 `json:"max"`
 	} `json:"latency_ms"`
-	Swaps          int     `json:"swaps,omitempty"`
-	NoVersion      int     `json:"results_without_version"`
-	StaleAfterSwap int     `json:"stale_after_swap"`
-	Versions       int     `json:"versions_seen"`
-	Model          string  `json:"model"`
-	Workers        int     `json:"workers"`
-	BatchSize      int     `json:"batch_max_size"`
-	BatchDelayMS   float64 `json:"batch_max_delay_ms"`
-	Partitions     int     `json:"partitions"`
-	Rate           float64 `json:"rate"`
-	Mode           string  `json:"nats_mode"`
-	Brokers        string  `json:"brokers"`
+	Swaps int `json:"swaps,omitempty"`
+	// Tasks are the tasks served; TaskGaps counts results that lack a task
+	// their language has a model for (should be 0).
+	Tasks          []string `json:"tasks"`
+	TaskGaps       int      `json:"task_gaps"`
+	NoVersion      int      `json:"results_without_version"`
+	StaleAfterSwap int      `json:"stale_after_swap"`
+	Versions       int      `json:"versions_seen"`
+	Model          string   `json:"model"`
+	Workers        int      `json:"workers"`
+	BatchSize      int      `json:"batch_max_size"`
+	BatchDelayMS   float64  `json:"batch_max_delay_ms"`
+	Partitions     int      `json:"partitions"`
+	Rate           float64  `json:"rate"`
+	Mode           string   `json:"nats_mode"`
+	Brokers        string   `json:"brokers"`
 	// PeakRSSMB is the peak resident set size of the benchmark process
 	// (brokers included when embedded; the producer and collector always),
 	// MiB, 0 where /proc is missing.
@@ -131,6 +135,8 @@ type collector struct {
 	last      time.Time
 	noVersion int
 	versions  map[string]bool
+	expect    map[string][][]byte // by language: `"<task>":{"label` of each task it serves
+	taskGaps  int
 	swapSeen  []swapObs     // (processed_at, swap number) of English results
 	changed   chan struct{} // cap 1
 }
@@ -145,6 +151,11 @@ func (c *collector) handle(m *nats.Msg) {
 	reason, isDead := jsonString(m.Data, `"reason":"`)
 	ver, _ := jsonString(m.Data, `"classifier":"`)
 	pa, _ := jsonString(m.Data, `"processed_at":"`)
+	lang, _ := jsonString(m.Data, `"lang":"`)
+	gap := false
+	for _, key := range c.expect[lang] { // written before the subscription
+		gap = gap || !bytes.Contains(m.Data, key)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.last = now
@@ -173,6 +184,9 @@ func (c *collector) handle(m *nats.Msg) {
 		return
 	}
 	c.results++
+	if gap {
+		c.taskGaps++
+	}
 	if ver == "" {
 		c.noVersion++
 	} else {
@@ -299,7 +313,14 @@ func E2E(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 		return nil, fmt.Errorf("bench e2e: connect to nats: %w", err)
 	}
 	defer nc.Close()
-	col := &collector{seen: make([]uint8, o.Events), changed: make(chan struct{}, 1), latencies: make([]float64, 0, o.Events), versions: map[string]bool{}}
+	col := &collector{seen: make([]uint8, o.Events), changed: make(chan struct{}, 1), latencies: make([]float64, 0, o.Events), versions: map[string]bool{}, expect: map[string][][]byte{}}
+	snap := s.Models()
+	for _, lang := range snap.Langs() {
+		_, lm := snap.For(lang)
+		for _, t := range lm.Tasks {
+			col.expect[lang] = append(col.expect[lang], []byte(`"`+t.Task+`":{"label`))
+		}
+	}
 	for _, subj := range []string{cfg.Output.SubjectPrefix + ".>", cfg.Output.DLQSubject} {
 		sub, err := nc.Subscribe(subj, col.handle)
 		if err != nil {
@@ -348,8 +369,9 @@ func E2E(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 		if err != nil {
 			return nil, err
 		}
+		route := s.Models().Route()
 		_, en := s.Models().For("en")
-		hash := en.Versions["sentiment"][strings.IndexByte(en.Versions["sentiment"], '@')+1:]
+		hash := en.Versions[route][strings.IndexByte(en.Versions[route], '@')+1:]
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		var mu sync.Mutex
@@ -367,7 +389,7 @@ func E2E(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 				mu.Lock()
 				swapTimes = append(swapTimes, time.Now())
 				mu.Unlock()
-				if _, err := s.ModelBucket().Put(sctx, event.ModelObject{Lang: "en", Kind: "classifier", Seq: k, Version: ver, Metrics: "bench swap"}, data); err != nil && sctx.Err() == nil {
+				if _, err := s.ModelBucket().Put(sctx, event.ModelObject{Lang: "en", Kind: "classifier", Task: route, Seq: k, Version: ver, Metrics: "bench swap"}, data); err != nil && sctx.Err() == nil {
 					fmt.Fprintf(logw, "bench e2e: swap %d: %v\n", k, err)
 				}
 			}
@@ -417,6 +439,7 @@ func E2E(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 	defer col.mu.Unlock()
 	rep := &Report{
 		Events: o.Events, Results: col.results, DeadLetters: col.dead, Duplicates: col.dups,
+		Tasks: s.Models().Tasks(), TaskGaps: col.taskGaps,
 		Model: o.Model, Workers: s.Config().Workers, BatchSize: s.Config().Batch.MaxSize, Partitions: partitions,
 		Rate: o.Rate, Mode: s.Config().NATS.Mode, Brokers: strings.Join(s.Config().Kafka.Brokers, ","),
 	}
