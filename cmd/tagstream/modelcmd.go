@@ -13,6 +13,7 @@ import (
 
 	"github.com/tagstream/tagstream/config"
 	"github.com/tagstream/tagstream/event"
+	"github.com/tagstream/tagstream/internal/tailfmt"
 	"github.com/tagstream/tagstream/model"
 	"github.com/tagstream/tagstream/models"
 	"github.com/tagstream/tagstream/pipeline"
@@ -30,7 +31,7 @@ newest again; 'rollback --task T --lang L' promotes the parent of the newest one
 language (a built-in model when the parent is one). --task defaults to output.route_task. Instances
 swap within about a second.`,
 	}
-	var nats, bucket, task string
+	var nats, bucket, task, route string
 	cmd.PersistentFlags().StringVar(&nats, "nats", "", "NATS URL (default: nats.url of the config)")
 	cmd.PersistentFlags().StringVar(&bucket, "bucket", "", "bucket (default: models.bucket of the config)")
 	open := func(cmd *cobra.Command) (*producer.ModelStore, error) {
@@ -38,8 +39,9 @@ swap within about a second.`,
 		if err != nil {
 			return nil, err
 		}
+		route = cfg.Output.RouteTask
 		if task == "" {
-			task = cfg.Output.RouteTask
+			task = route
 		}
 		if !slices.ContainsFunc(cfg.Tasks, func(t config.Task) bool { return t.Name == task }) {
 			return nil, fmt.Errorf("model: --task %q is not a configured task", task)
@@ -78,7 +80,7 @@ swap within about a second.`,
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "LANG\tKIND\tTASK\tSEQ\tVERSION\tPARENT\tCREATED\tBYTES")
 			for _, o := range objs {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", o.Lang, o.Kind, orDash(o.Task), o.Seq, o.Version, o.Parent, o.Created.Format(time.RFC3339), o.Size)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", o.Lang, o.Kind, tailfmt.OrDash(o.Task), o.Seq, o.Version, o.Parent, o.Created.Format(time.RFC3339), o.Size)
 			}
 			return w.Flush()
 		}),
@@ -91,14 +93,14 @@ swap within about a second.`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "version:  %s\nobject:   %s\nlang:     %s\nkind:     %s\ntask:     %s\nseq:      %d\nparent:   %s\ncreated:  %s\nbytes:    %d\ndecision: %s\n",
-				o.Version, o.Name, o.Lang, o.Kind, orDash(o.Task), o.Seq, o.Parent, o.Created.Format(time.RFC3339Nano), o.Size, o.Metrics)
+				o.Version, o.Name, o.Lang, o.Kind, tailfmt.OrDash(o.Task), o.Seq, o.Parent, o.Created.Format(time.RFC3339Nano), o.Size, o.Metrics)
 			return nil
 		}),
 	}
 	promote := &cobra.Command{
 		Use: "promote VERSION", Short: "Make VERSION the newest promotion of its task and language", Args: cobra.ExactArgs(1),
 		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, args []string) error {
-			return repromote(cmd.Context(), s, args[0], "", task, cmd.OutOrStdout())
+			return repromote(cmd.Context(), s, args[0], "", task, route, cmd.OutOrStdout())
 		}),
 	}
 	var lang string
@@ -111,16 +113,14 @@ swap within about a second.`,
 			}
 			var newest *event.ModelObject
 			for i := range objs {
-				// An object without a task was stored before tasks
-				// existed: the route task's.
-				if objs[i].Lang == lang && objs[i].Kind == "classifier" && objs[i].Task == task && objs[i].Seq > seqOf(newest) {
+				if objs[i].Lang == lang && objs[i].Kind == "classifier" && taskOf(objs[i], route) == task && objs[i].Seq > seqOf(newest) {
 					newest = &objs[i]
 				}
 			}
 			if newest == nil {
 				return fmt.Errorf("model rollback: no promoted %s classifier of task %q", lang, task)
 			}
-			return repromote(cmd.Context(), s, newest.Parent, lang, task, cmd.OutOrStdout())
+			return repromote(cmd.Context(), s, newest.Parent, lang, task, route, cmd.OutOrStdout())
 		}),
 	}
 	rollback.Flags().StringVar(&lang, "lang", "en", "language")
@@ -143,6 +143,15 @@ func findVersion(ctx context.Context, s *producer.ModelStore, version string) (e
 	return event.ModelObject{}, fmt.Errorf("model: no promoted model %q in the bucket", version)
 }
 
+// taskOf returns o's task: an object stored before tasks existed has none
+// and is the route task's.
+func taskOf(o event.ModelObject, route string) string {
+	if o.Kind == "classifier" && o.Task == "" {
+		return route
+	}
+	return o.Task
+}
+
 func seqOf(o *event.ModelObject) int {
 	if o == nil {
 		return 0
@@ -153,7 +162,7 @@ func seqOf(o *event.ModelObject) int {
 // repromote stores version again as the newest promotion of its task and
 // language. A version not in the bucket may be a built-in model, promoted
 // for task (lang, when given, must be the built-in's).
-func repromote(ctx context.Context, s *producer.ModelStore, version, lang, task string, out io.Writer) error {
+func repromote(ctx context.Context, s *producer.ModelStore, version, lang, task, route string, out io.Writer) error {
 	objs, err := s.List(ctx)
 	if err != nil {
 		return err
@@ -171,8 +180,10 @@ func repromote(ctx context.Context, s *producer.ModelStore, version, lang, task 
 		}
 		src.Task = task
 	}
-	seq := 0
+	src.Task = taskOf(src, route)
+	seq := 0 // the next of the slot's, objects from before tasks included
 	for _, o := range objs {
+		o.Task = taskOf(o, route)
 		if o.Slot() == src.Slot() {
 			seq = max(seq, o.Seq)
 		}

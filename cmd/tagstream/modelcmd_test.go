@@ -57,10 +57,10 @@ func TestModelCommands(t *testing.T) {
 	if out := cli("model", "show", ft1); !strings.Contains(out, "parent:   "+builtin) || !strings.Contains(out, "held-out 0.42 -> 0.55") {
 		t.Fatalf("model show:\n%s", out)
 	}
-	if out := cli("model", "rollback", "--lang", "en"); !strings.Contains(out, "promoted "+builtin+" as en.classifier.00000002") {
+	if out := cli("model", "rollback", "--lang", "en"); !strings.Contains(out, "promoted "+builtin+" as en.classifier-sentiment.00000002") {
 		t.Fatalf("model rollback:\n%s", out)
 	}
-	if out := cli("model", "promote", ft1); !strings.Contains(out, "promoted "+ft1+" as en.classifier.00000003") {
+	if out := cli("model", "promote", ft1); !strings.Contains(out, "promoted "+ft1+" as en.classifier-sentiment.00000003") {
 		t.Fatalf("model promote:\n%s", out)
 	}
 	// The commands above load models (slow under -race on a busy machine):

@@ -3,30 +3,22 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
-	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/redact"
+	"github.com/tagstream/tagstream/internal/tailfmt"
 	"github.com/tagstream/tagstream/producer"
 	"github.com/tagstream/tagstream/server"
 )
 
 const (
-	// tailTextRunes is how much of a result's text a human line shows.
-	tailTextRunes = 60
 	// tailPending is the capacity of tail's message channel; beyond it
 	// nats.go drops messages and tail reports them as slow-consumer drops.
 	tailPending = 8192
@@ -152,7 +144,7 @@ func runTail(ctx context.Context, o tailOptions, stdout, stderr io.Writer) (err 
 			out.Write(m.Data)
 			out.WriteByte('\n')
 		} else {
-			out.WriteString(formatTailMsg(m.Subject, m.Data))
+			out.WriteString(tailfmt.Line(m.Subject, m.Data))
 			out.WriteByte('\n')
 		}
 		if len(msgs) == 0 { // idle: show what we have
@@ -162,105 +154,4 @@ func runTail(ctx context.Context, o tailOptions, stdout, stderr io.Writer) (err 
 		}
 	}
 	return nil
-}
-
-// tailMsg holds the fields of a result or a dead letter that tail prints.
-type tailMsg struct {
-	// Result fields (event.Result's JSON).
-	ID       string         `json:"id"`
-	Label    *string        `json:"label"`
-	Lang     string         `json:"lang"`
-	Text     *string        `json:"text"`
-	Entities []event.Entity `json:"entities"`
-	Tasks    map[string]struct {
-		Label  *string   `json:"label"`
-		Labels *[]string `json:"labels"`
-	} `json:"tasks"`
-	// Dead-letter fields (event.DeadLetter's JSON).
-	Reason *string `json:"reason"`
-	Error  string  `json:"error"`
-	// Both.
-	Source event.Source `json:"source"`
-}
-
-// formatTailMsg returns the one-line summary of a message on subject.
-func formatTailMsg(subject string, data []byte) string {
-	var m tailMsg
-	if err := json.Unmarshal(data, &m); err == nil {
-		switch {
-		case m.Label != nil:
-			return formatResult(&m)
-		case m.Reason != nil:
-			return fmt.Sprintf("DLQ %s %s: %s", orDash(*m.Reason), m.Source, m.Error)
-		}
-	}
-	s := truncateRunes(string(data), 200)
-	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }) {
-		s = strconv.Quote(s)
-	}
-	return subject + ": " + s
-}
-
-// formatResult returns `<label> <lang> <id> "<text>" task=label ...
-// TYPE:entity ...`, a multi-label task as task=l1,l2 (task=- for none).
-func formatResult(m *tailMsg) string {
-	var b strings.Builder
-	b.WriteString(orDash(*m.Label))
-	b.WriteByte(' ')
-	b.WriteString(orDash(m.Lang))
-	b.WriteByte(' ')
-	b.WriteString(quoteIfNeeded(orDash(m.ID)))
-	if m.Text != nil {
-		b.WriteByte(' ')
-		b.WriteString(strconv.Quote(truncateRunes(*m.Text, tailTextRunes)))
-	}
-	for _, name := range slices.Sorted(maps.Keys(m.Tasks)) {
-		t := m.Tasks[name]
-		var v string
-		switch {
-		case t.Label != nil:
-			v = *t.Label
-		case t.Labels != nil:
-			v = strings.Join(*t.Labels, ",")
-		}
-		b.WriteByte(' ')
-		b.WriteString(quoteIfNeeded(name + "=" + orDash(v)))
-	}
-	for _, e := range m.Entities {
-		b.WriteByte(' ')
-		b.WriteString(orDash(e.Type))
-		b.WriteByte(':')
-		b.WriteString(quoteIfNeeded(e.Text))
-	}
-	return b.String()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// quoteIfNeeded returns s, or s quoted when it is empty or has spaces,
-// quotes or unprintable characters, so every field stays one token.
-func quoteIfNeeded(s string) string {
-	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || r == '"' || r == utf8.RuneError || !unicode.IsPrint(r)
-	}) {
-		return s
-	}
-	return strconv.Quote(s)
-}
-
-// truncateRunes returns the first n runes of s, with "…" if it cut any.
-func truncateRunes(s string, n int) string {
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tagstream/tagstream/event"
+	"github.com/tagstream/tagstream/internal/tailfmt"
 )
 
 // TestTail runs tail in human, --raw and dead-letter mode against results
@@ -74,7 +75,7 @@ func TestTail(t *testing.T) {
 	}
 	for i, l := range lines {
 		// Raw lines are the published JSON, untouched.
-		if !strings.HasPrefix(l, `{"id":"`+results[i].ID+`","label":"`+results[i].Label+`"`) || !strings.Contains(l, `"model_version":{"classifier":"cls-1","ner":"ner-1"}`) {
+		if !strings.HasPrefix(l, `{"id":"`+results[i].ID+`","label":"`+results[i].Label+`"`) || !strings.Contains(l, `"model_version":{"classifier":"cls-1","ner":"ner-1",`) {
 			t.Errorf("raw line %d = %s, want the result JSON of %s", i, l, results[i].ID)
 		}
 	}
@@ -146,6 +147,11 @@ func TestTailFormat(t *testing.T) {
 			want: `- - "a b" "` + strings.Repeat("x", 58) + `\ny"`,
 		},
 		{
+			name: "result with two tasks",
+			data: `{"id":"ev-9","label":"positive","tasks":{"sentiment":{"label":"positive","scores":{}},"emotion":{"labels":["joy","love"],"scores":{}},"topic":{"labels":[],"scores":{}}},"entities":[],"lang":"en"}`,
+			want: `positive en ev-9 emotion=joy,love sentiment=positive topic=-`,
+		},
+		{
 			name: "dead letter",
 			data: `{"reason":"missing_text","error":"text is missing","source":{"topic":"events","partition":3,"offset":42},"raw_base64":"e30="}`,
 			want: `DLQ missing_text events/3/42: text is missing`,
@@ -169,8 +175,8 @@ func TestTailFormat(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := formatTailMsg("subj.x", []byte(tc.data)); got != tc.want {
-				t.Fatalf("formatTailMsg(%s)\n got %s\nwant %s", tc.data, got, tc.want)
+			if got := tailfmt.Line("subj.x", []byte(tc.data)); got != tc.want {
+				t.Fatalf("tailfmt.Line(%s)\n got %s\nwant %s", tc.data, got, tc.want)
 			}
 		})
 	}
