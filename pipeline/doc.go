@@ -33,6 +33,17 @@
 //     SetModels swaps it without pausing or losing an event, and every
 //     result names the versions of the models that labelled it.
 //
+// Tasks: a Snapshot holds, per language, a classifier for each task the
+// language has a model for (single- or multi-label; model.Analyzer runs them
+// all and the tagger on one tokenization per text) and names the route
+// task, single-label with a model for every language, whose label is the
+// result's label and subject. A result carries every task of its language
+// under Tasks; a task without a model for the language is left out and
+// counted (tagstream_task_missing_total). Feedback names its task (the
+// route task when it does not); the Trainer keeps, fine-tunes, guards and
+// promotes each (task, language) on its own, and ModelSync distributes
+// each through the bucket under its own slot.
+//
 // The package declares the interfaces it needs (Source, Sink) and imports no
 // transport library itself.
 package pipeline

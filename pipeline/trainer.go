@@ -128,8 +128,8 @@ type Trainer struct {
 	guard    map[string][]model.LabeledText // by TaskKey
 	frozen   map[string]bool                // tasks not fine-tuned
 
-	roundMu  sync.Mutex // one round at a time
-	mu       sync.Mutex // guards the fields below
+	roundMu  sync.Mutex                // one round at a time
+	mu       sync.Mutex                // guards the fields below
 	langs    map[string]*feedbackState // classifier feedback by TaskKey, entity feedback by language
 	rng      *rand.Rand
 	gen      int // promotions so far: the fine-tuned version number

@@ -5,8 +5,10 @@
 //	go reloadOnSignal(s.Reload)                            // swap model files in, no pause
 //	err = s.Run(ctx)                                       // process until ctx ends, then drain and close
 //
-// New loads the configured models (refusing a corrupt file with its key and
-// path), starts the embedded Kafka and NATS servers when embedded.enabled,
+// New loads the configured models: each task's classifier per language
+// (tasks[].models, a file or builtin:NAME) and the NER taggers, refusing a
+// corrupt file with its key and path, a task whose models mix single- and
+// multi-label, and a multi-label route task (output.route_task); starts the embedded Kafka and NATS servers when embedded.enabled,
 // and builds the parts the configuration asks for: the Kafka consumer, the
 // NATS publisher and the pipeline between them; online fine-tuning from the
 // feedback topic (finetune.enabled) with its own consumer group; live-stream

@@ -101,5 +101,9 @@ func TestBenchDrift(t *testing.T) {
 	if !strings.HasPrefix(rep.Version, "sentiment-en") {
 		t.Errorf("version %q, want the English sentiment model's", rep.Version)
 	}
+	// Two tasks serve (the drift is sentiment's); emotion-en is untouched.
+	if tasks := fmt.Sprint(keys["tasks"]); tasks != "[emotion sentiment]" || keys["other_tasks_unchanged"] != true {
+		t.Errorf("tasks %s, other_tasks_unchanged %v; want [emotion sentiment] and true", tasks, keys["other_tasks_unchanged"])
+	}
 	t.Logf("drift on the fixture: %s", strings.TrimSpace(out))
 }
