@@ -10,14 +10,19 @@ import (
 
 // Analyzer runs any number of sentence classifiers (tasks: say a
 // sentiment and a multi-label emotion classifier) and a named-entity
-// tagger over a batch of texts in one call, tokenizing each text once:
-// every classifier builds its embedding bags from the same tokens, and the
-// tagger's character view is derived from them. It is immutable and safe
-// for concurrent use; each goroutine brings its own AnalyzerWorkspace.
+// tagger over a batch of texts in one call, tokenizing each text once per
+// distinct tokenizer setting: models with the same settings (the built-in
+// models of a language all have them) build their embedding bags from the
+// same tokens, and the tagger's character view is derived from its
+// tokenizer's. It is immutable and safe for concurrent use; each goroutine
+// brings its own AnalyzerWorkspace.
 type Analyzer struct {
 	cls []*CompiledClassifier
 	ner *CompiledTagger
-	tok *text.Tokenizer
+	// toks are the distinct tokenizers, the primary one (the tagger's, or
+	// classifier 0's without a tagger) first; group[k] is classifier k's.
+	toks  []*text.Tokenizer
+	group []int
 }
 
 // NewAnalyzer returns an Analyzer of one classifier and one tagger (either
@@ -32,12 +37,11 @@ func NewAnalyzer(cls *CompiledClassifier, ner *CompiledTagger) (*Analyzer, error
 
 // NewTaskAnalyzer returns an Analyzer of the classifiers, in that order
 // (the task index of ClassProbs and ClassBest), and the tagger ner (nil
-// for none). Without a tagger there must be at least one classifier. Every
-// model must use the same tokenizer options, since each text is tokenized
-// once for all of them. It returns an error wrapping ErrConfig when there
-// is no model, a classifier is nil, or a model's tokenizer options differ
-// from those of classifier 0 (naming its index). The Analyzer keeps its
-// own copy of the slice.
+// for none). Without a tagger there must be at least one classifier. Each
+// text is tokenized once per distinct tokenizer setting among the models.
+// It returns an error wrapping ErrConfig when there is no model or a
+// classifier is nil (naming its index). The Analyzer keeps its own copy of
+// the slice.
 func NewTaskAnalyzer(classifiers []*CompiledClassifier, ner *CompiledTagger) (*Analyzer, error) {
 	if len(classifiers) == 0 && ner == nil {
 		return nil, fmt.Errorf("%w: analyzer needs a classifier or a tagger", ErrConfig)
@@ -47,22 +51,17 @@ func NewTaskAnalyzer(classifiers []*CompiledClassifier, ner *CompiledTagger) (*A
 			return nil, fmt.Errorf("%w: analyzer classifier %d is nil", ErrConfig, i)
 		}
 	}
-	a := &Analyzer{cls: slices.Clone(classifiers), ner: ner}
-	if len(a.cls) > 0 {
-		a.tok = a.cls[0].tok
-	} else {
-		a.tok = ner.tg.Tokenizer
+	a := &Analyzer{cls: slices.Clone(classifiers), ner: ner, group: make([]int, len(classifiers))}
+	if ner != nil {
+		a.toks = append(a.toks, ner.tg.Tokenizer)
 	}
-	want := a.tok.Options()
-	for i, c := range a.cls[min(1, len(a.cls)):] {
-		if got := c.tok.Options(); got != want {
-			return nil, fmt.Errorf("%w: analyzer classifier %d uses tokenizer options %+v, classifier 0 %+v", ErrConfig, i+1, got, want)
+	for k, c := range a.cls {
+		g := slices.IndexFunc(a.toks, func(t *text.Tokenizer) bool { return t.Options() == c.tok.Options() })
+		if g < 0 {
+			g = len(a.toks)
+			a.toks = append(a.toks, c.tok)
 		}
-	}
-	if ner != nil && len(a.cls) > 0 {
-		if got := ner.tg.Tokenizer.Options(); got != want {
-			return nil, fmt.Errorf("%w: analyzer tagger uses tokenizer options %+v, classifier 0 %+v", ErrConfig, got, want)
-		}
+		a.group[k] = g
 	}
 	return a, nil
 }
@@ -93,7 +92,7 @@ type AnalyzerWorkspace struct {
 	MaxTokens int
 
 	truncated []bool
-	buf       text.Buffer
+	bufs      []text.Buffer // one per tokenizer of the Analyzer
 	chars     []text.Token
 	tasks     []taskResult // one per classifier of the last Analyze
 	scratch   clsScratch   // shared by the classifiers, run one at a time
@@ -128,20 +127,27 @@ func (a *Analyzer) Analyze(ws *AnalyzerWorkspace, texts []string) {
 	}
 	ws.ner.reset()
 	ws.truncated = ws.truncated[:0]
+	if len(ws.bufs) < len(a.toks) {
+		ws.bufs = append(ws.bufs, make([]text.Buffer, len(a.toks)-len(ws.bufs))...)
+	}
 	for _, s := range texts {
-		toks := a.tok.Tokenize(&ws.buf, s)
 		cut := false
-		if ws.MaxTokens > 0 && len(toks) > ws.MaxTokens {
-			toks, cut = toks[:ws.MaxTokens], true
-		}
-		for k, c := range a.cls {
-			cut = cut || len(toks) > c.cfg.MaxTokens
-			c.addText(&ws.tasks[k].bags, toks)
-		}
-		if a.ner != nil {
-			ws.chars = CharView(ws.chars[:0], toks, &ws.buf)
-			cut = cut || len(ws.chars) > a.ner.tg.Config.MaxTokens
-			a.ner.addText(&ws.ner, s, ws.chars)
+		for g, tok := range a.toks {
+			toks := tok.Tokenize(&ws.bufs[g], s)
+			if ws.MaxTokens > 0 && len(toks) > ws.MaxTokens {
+				toks, cut = toks[:ws.MaxTokens], true
+			}
+			for k, c := range a.cls {
+				if a.group[k] == g {
+					cut = cut || len(toks) > c.cfg.MaxTokens
+					c.addText(&ws.tasks[k].bags, toks)
+				}
+			}
+			if g == 0 && a.ner != nil {
+				ws.chars = CharView(ws.chars[:0], toks, &ws.bufs[0])
+				cut = cut || len(ws.chars) > a.ner.tg.Config.MaxTokens
+				a.ner.addText(&ws.ner, s, ws.chars)
+			}
 		}
 		ws.truncated = append(ws.truncated, cut)
 	}

@@ -281,17 +281,13 @@ func TestTaskAnalyzerTruncation(t *testing.T) {
 	}
 }
 
-// TestTaskAnalyzerRefusesBadModels: no model, a nil classifier and models
-// with another tokenizer setting are refused with ErrConfig, naming the
-// classifier that differs.
+// TestTaskAnalyzerRefusesBadModels: no model and a nil classifier are
+// refused with ErrConfig, naming the classifier.
 func TestTaskAnalyzerRefusesBadModels(t *testing.T) {
 	t.Parallel()
 	sent := smallClassifier(t, 10).Compile()
 	emo := smallMultiLabel(t, 11, tokenizer(t)).Compile()
 	ner := biasedTagger(t, "en").Compile()
-	other := charsTokenizer(t) // Dict "chars", not the default
-	odd := smallMultiLabel(t, 11, other).Compile()
-	oddNER := biasedTaggerWith(t, "en", other).Compile()
 	for _, c := range []struct {
 		name string
 		cls  []*CompiledClassifier
@@ -301,10 +297,6 @@ func TestTaskAnalyzerRefusesBadModels(t *testing.T) {
 		{"nothing", nil, nil, "needs a classifier or a tagger"},
 		{"empty_slice", []*CompiledClassifier{}, nil, "needs a classifier or a tagger"},
 		{"nil_classifier", []*CompiledClassifier{sent, nil}, ner, "classifier 1 is nil"},
-		{"classifier_1_differs", []*CompiledClassifier{sent, odd}, nil, "classifier 1 uses tokenizer options"},
-		{"classifier_2_differs", []*CompiledClassifier{sent, emo, odd}, ner, "classifier 2 uses tokenizer options"},
-		{"tagger_differs", []*CompiledClassifier{sent, emo}, oddNER, "tagger uses tokenizer options"},
-		{"single_tagger_differs", []*CompiledClassifier{odd}, ner, "tagger uses tokenizer options"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a, err := NewTaskAnalyzer(c.cls, c.ner)
@@ -313,11 +305,48 @@ func TestTaskAnalyzerRefusesBadModels(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewAnalyzer(odd, ner); !errors.Is(err, ErrConfig) {
-		t.Fatalf("NewAnalyzer with another tokenizer setting: %v, want ErrConfig", err)
+	if _, err := NewTaskAnalyzer([]*CompiledClassifier{sent, emo}, ner); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := NewTaskAnalyzer([]*CompiledClassifier{odd}, oddNER); err != nil {
-		t.Fatalf("models agreeing on another setting: %v", err)
+}
+
+// TestTaskAnalyzerMixedTokenizers: models with different tokenizer
+// settings serve together (a user's classifier trained with other
+// options beside the built-in ones): each text is tokenized once per
+// setting, and every model gives what it gives alone; still no allocation
+// in steady state.
+func TestTaskAnalyzerMixedTokenizers(t *testing.T) {
+	sent := smallClassifier(t, 10).Compile()
+	emo := smallMultiLabel(t, 11, tokenizer(t)).Compile()
+	ner := biasedTagger(t, "en").Compile()
+	other := charsTokenizer(t) // Dict "chars", not the default
+	odd := smallMultiLabel(t, 11, other).Compile()
+	oddNER := biasedTaggerWith(t, "en", other).Compile()
+	texts := append(append([]string{}, nerTexts...), mixedTexts...)
+	for _, c := range []struct {
+		name string
+		cls  []*CompiledClassifier
+		ner  *CompiledTagger
+		toks int
+	}{
+		{"classifier_1_differs", []*CompiledClassifier{sent, odd}, nil, 2},
+		{"classifier_2_differs", []*CompiledClassifier{sent, emo, odd}, ner, 2},
+		{"tagger_differs", []*CompiledClassifier{sent, emo}, oddNER, 2},
+		{"all_on_another_setting", []*CompiledClassifier{odd}, oddNER, 1},
+	} {
+		a, err := NewTaskAnalyzer(c.cls, c.ner)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(a.toks) != c.toks {
+			t.Errorf("%s: %d tokenizers, want %d", c.name, len(a.toks), c.toks)
+		}
+		ws := a.NewWorkspace()
+		a.Analyze(ws, texts)
+		checkTasks(t, a, ws, texts)
+		if allocs := testing.AllocsPerRun(20, func() { a.Analyze(ws, texts[:4]) }); allocs != 0 {
+			t.Errorf("%s: Analyze allocates %.1f times per batch, want 0", c.name, allocs)
+		}
 	}
 }
 

@@ -45,9 +45,11 @@
 //
 // NewTaskAnalyzer joins the compiled classifiers of one language (tasks,
 // single- or multi-label, any number) and its tagger (or none); NewAnalyzer
-// is the one-classifier form. All must share tokenizer options. Analyze
-// tokenizes each text once, builds every classifier's embedding bags from
-// those tokens, and tags the character view derived from them (CharView);
+// is the one-classifier form. Analyze tokenizes each text once per
+// distinct tokenizer setting among the models (once for the built-in
+// models of a language, which share theirs), builds every classifier's
+// embedding bags from its setting's tokens, and tags the character view
+// derived from the tagger's (CharView);
 // the classifiers run one after another in one scratch memory. It is what
 // the pipeline's workers, predict and the benchmarks run.
 //
