@@ -135,6 +135,10 @@ func (e *ema) update(params []*nn.Param) {
 	d := min(e.decay, float64(1+e.n)/float64(10+e.n))
 	for i, p := range params {
 		a := e.avg[i]
+		if p.Frozen {
+			copy(a, p.W) // weights not trained: their average is them, bit for bit
+			continue
+		}
 		for j, w := range p.W {
 			a[j] = d*a[j] + (1-d)*w
 		}

@@ -44,6 +44,14 @@ type TrainConfig struct {
 	MultiLabel bool
 	// ThresholdHoldout is that share (default 0.1, range 0.01..0.5).
 	ThresholdHoldout float64
+	// SharedEncoder, when set, gives the classifier this classifier's
+	// vocabulary, embedding and BiLSTM (and their settings), frozen for
+	// the whole training: only the output layer learns, so the result
+	// reads exactly the encoder states SharedEncoder computes (a task head
+	// on a shared encoder). Its tokenizer settings must be the training
+	// tokenizer's; it excludes Init. Recorded in Info ("shared_encoder":
+	// its checksum).
+	SharedEncoder *Classifier `json:"-"`
 }
 
 // DefaultTrainConfig returns the default classifier training settings.
@@ -163,6 +171,15 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	}
 
 	var buf text.Buffer
+	if e := cfg.SharedEncoder; e != nil {
+		switch {
+		case cfg.Init.LM != nil:
+			return nil, nil, fmt.Errorf("%w: a shared encoder and a language-model init exclude each other", ErrConfig)
+		case e.Tokenizer.Options() != tok.Options():
+			return nil, nil, fmt.Errorf("%w: the shared encoder's tokenizer settings %+v differ from the training tokenizer's %+v", ErrConfig, e.Tokenizer.Options(), tok.Options())
+		}
+		cfg.Model = e.Config
+	}
 	if cfg.Init.LM != nil {
 		if err := cfg.Init.check(ViewWords, tok); err != nil {
 			return nil, nil, err
@@ -179,6 +196,9 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	if cfg.Init.LM != nil {
 		vocab = cfg.Init.LM.Vocab
 	}
+	if cfg.SharedEncoder != nil {
+		vocab = cfg.SharedEncoder.Vocab
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a6))
 	clf, err := NewClassifier(cfg.Model, labels, vocab, tok, rng)
 	if err != nil {
@@ -186,6 +206,9 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	}
 	if cfg.Init.LM != nil {
 		hooks.OnEpochStart = cfg.Init.initialise(clf.Info, clf.net.emb, clf.net.fwd, clf.net.bwd, hooks.OnEpochStart)
+	}
+	if e := cfg.SharedEncoder; e != nil {
+		shareEncoder(clf, e)
 	}
 	clf.MultiLabel = cfg.MultiLabel
 	cfg.Model = clf.Config // the architecture the model got
@@ -452,4 +475,17 @@ func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout, wordDrop
 	}
 	nn.DropoutBackward(w.dx, w.xmask)
 	net.emb.Backward(w.ids, w.offs, w.dx)
+}
+
+// shareEncoder copies e's embedding and BiLSTM weights into c (same
+// shapes: c was built from e's configuration and vocabulary) and freezes
+// them.
+func shareEncoder(c, e *Classifier) {
+	dst, src := c.net.params(), e.net.params()
+	n := len(dst) - len(c.net.out.Params())
+	for i := range n {
+		copy(dst[i].W, src[i].W)
+		dst[i].Frozen = true
+	}
+	c.Info["shared_encoder"] = e.Checksum
 }

@@ -26,6 +26,7 @@ func newTrainClassifierCmd() *cobra.Command {
 		out                  string
 		strict, quiet        bool
 		initPath             string
+		sharedEncoder        string
 		cfg                  = model.DefaultTrainConfig()
 	)
 	cmd := &cobra.Command{
@@ -64,6 +65,11 @@ macro-F1 is kept, thresholds included in the model file.`,
 					return err
 				}
 			}
+			if sharedEncoder != "" {
+				if cfg.SharedEncoder, err = modelfile.LoadClassifier(sharedEncoder, model.NewTokenizerCache(tok)); err != nil {
+					return fmt.Errorf("train classifier: --shared-encoder: %w", err)
+				}
+			}
 			stderr := cmd.ErrOrStderr()
 			fmt.Fprintf(stderr, "train %d examples, dev %d, seed %d, %d workers (tokenizer ready in %.1fs)\n",
 				len(train), len(dev), cfg.Seed, cfg.Workers, time.Since(start).Seconds())
@@ -96,6 +102,7 @@ macro-F1 is kept, thresholds included in the model file.`,
 	pretrainedFlags(f, &initPath, &cfg.Init)
 	f.StringVar(&cfg.ClassWeight, "class-weight", cfg.ClassWeight, "loss class weights: none or balanced")
 	f.BoolVar(&cfg.MultiLabel, "multi-label", false, `multi-label: JSONL {"text","labels":[...]}, a sigmoid per label, thresholds tuned on held-out training data`)
+	f.StringVar(&sharedEncoder, "shared-encoder", "", "train only an output layer on this classifier's frozen vocabulary, embedding and BiLSTM (a task head on a shared encoder)")
 	f.Float64Var(&cfg.ThresholdHoldout, "threshold-holdout", 0.1, "multi-label: share of --train held out to tune the thresholds (0.01..0.5)")
 	f.IntVar(&cfg.Model.Embed, "embed", cfg.Model.Embed, "embedding width")
 	f.IntVar(&cfg.Model.Hidden, "hidden", cfg.Model.Hidden, "LSTM units per direction")
