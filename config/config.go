@@ -252,6 +252,17 @@ type HTTP struct {
 	// Addr is the listen address as host:port (port 0..65535, host may be
 	// empty for all interfaces). Default "127.0.0.1:8080".
 	Addr string `mapstructure:"addr" yaml:"addr"`
+	// Console serves the web console at "/" and its API under /api/v1/.
+	// Default true.
+	Console bool `mapstructure:"console" yaml:"console"`
+	// Token is secret (Redacted replaces it): the console's write actions
+	// (feedback, promote, rollback) need it as "Authorization: Bearer
+	// <token>", and are disabled while it is empty; a client other than
+	// loopback needs it for reads too unless ConsoleOpen. Default empty.
+	Token string `mapstructure:"token" yaml:"token"`
+	// ConsoleOpen serves the console's reads to any host without the
+	// token. Default false.
+	ConsoleOpen bool `mapstructure:"console_open" yaml:"console_open"`
 }
 
 // Log configures the process logger.
@@ -375,7 +386,7 @@ func Default() Config {
 		Models:           Models{Bucket: "tagstream_models"},
 		Workers:          defaultWorkers(),
 		QueueSize:        4096,
-		HTTP:             HTTP{Addr: "127.0.0.1:8080"},
+		HTTP:             HTTP{Addr: "127.0.0.1:8080", Console: true},
 		Log: Log{
 			Level:  "info",
 			Format: "text",

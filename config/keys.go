@@ -48,7 +48,7 @@ func walkFields(v reflect.Value, prefix string, fn func(key string, owner reflec
 }
 
 // secretKeys are the keys whose values Redacted replaces.
-var secretKeys = []string{"kafka.sasl.password", "nats.password", "nats.token"}
+var secretKeys = []string{"kafka.sasl.password", "nats.password", "nats.token", "http.token"}
 
 // isSecret reports whether key holds a secret.
 func isSecret(key string) bool { return slices.Contains(secretKeys, key) }

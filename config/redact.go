@@ -22,7 +22,7 @@ const redacted = redact.Mark
 // set. Nothing else changes. The copy shares no memory with c.
 func (c Config) Redacted() Config {
 	r := c.clone()
-	for _, s := range []*string{&r.Kafka.SASL.Password, &r.NATS.Password, &r.NATS.Token} {
+	for _, s := range []*string{&r.Kafka.SASL.Password, &r.NATS.Password, &r.NATS.Token, &r.HTTP.Token} {
 		if *s != "" {
 			*s = redacted
 		}

@@ -194,6 +194,13 @@ func (w *worker) result(r *event.Record, lang string, snap *Snapshot, m *LangMod
 		res.ModelVersion.Classifier = IdentityLabel
 		return res
 	}
+	fillResult(res, snap, m, ws, k, &w.over)
+	return res
+}
+
+// fillResult sets the labels, tasks, entities and truncation of res from
+// text k of ws, which m's analyzer filled. over is scratch.
+func fillResult(res *event.Result, snap *Snapshot, m *LangModels, ws *model.AnalyzerWorkspace, k int, over *[]int) {
 	a := m.Analyzer
 	res.Truncated = ws.Truncated(k)
 	res.Label = IdentityLabel
@@ -209,9 +216,9 @@ func (w *worker) result(r *event.Record, lang string, snap *Snapshot, m *LangMod
 			tr.Scores[l] = float64(probs[j])
 		}
 		if tm.MultiLabel {
-			w.over = cls.LabelsOver(w.over[:0], probs)
-			tr.Labels = make([]string, len(w.over))
-			for j, li := range w.over {
+			*over = cls.LabelsOver((*over)[:0], probs)
+			tr.Labels = make([]string, len(*over))
+			for j, li := range *over {
 				tr.Labels[j] = labels[li]
 			}
 		} else {
@@ -229,5 +236,26 @@ func (w *worker) result(r *event.Record, lang string, snap *Snapshot, m *LangMod
 			res.Entities[j] = event.Entity{Text: e.Text, Type: e.Type, Start: e.Start, End: e.End, Nominal: e.Nominal}
 		}
 	}
+}
+
+// Analyze labels one text with the models of s as a worker labels an
+// event (lang "" detects the language; at most maxTokens tokens, 0 for
+// the models' own limits), for trying a text outside the stream. It uses
+// a workspace of its own: it never waits for the workers.
+func Analyze(s *Snapshot, txt, lang string, maxTokens int) *event.Result {
+	if lang == "" {
+		lang = text.DetectLang(txt)
+	}
+	lang, m := s.For(lang)
+	res := &event.Result{Lang: lang, Text: txt, ModelVersion: event.ModelVersion{Classifier: m.Versions[s.route], NER: m.NERVersion, Tasks: m.Versions}}
+	if m.Analyzer == nil {
+		res.Label = IdentityLabel
+		return res
+	}
+	ws := m.Analyzer.NewWorkspace()
+	ws.MaxTokens = maxTokens
+	m.Analyzer.Analyze(ws, []string{txt})
+	var over []int
+	fillResult(res, s, m, ws, 0, &over)
 	return res
 }

@@ -10,6 +10,14 @@ import (
 )
 
 func (s *Server) startHTTP() error {
+	ln, err := net.Listen("tcp", s.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("http.addr %s: %w", s.cfg.HTTP.Addr, err)
+	}
+	if err := s.startConsole(ln.Addr().String()); err != nil {
+		ln.Close()
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -22,12 +30,13 @@ func (s *Server) startHTTP() error {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
-	ln, err := net.Listen("tcp", s.cfg.HTTP.Addr)
-	if err != nil {
-		return fmt.Errorf("http.addr %s: %w", s.cfg.HTTP.Addr, err)
+	paths := "/healthz /readyz /metrics"
+	if s.console != nil {
+		mux.Handle("/", s.console.Handler())
+		paths += " / (console) /api/v1/"
 	}
 	s.httpLn = ln
 	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	s.log.Info("http listening", "addr", ln.Addr().String(), "paths", "/healthz /readyz /metrics")
+	s.log.Info("http listening", "addr", ln.Addr().String(), "paths", paths)
 	return nil
 }

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tagstream/tagstream/config"
+	"github.com/tagstream/tagstream/console"
 	"github.com/tagstream/tagstream/consumer"
 	"github.com/tagstream/tagstream/internal/embedded"
 	"github.com/tagstream/tagstream/pipeline"
@@ -54,6 +56,11 @@ type Server struct {
 	// swapper holds the models in service: the pipeline, or a
 	// ModelHolder for a stand-alone trainer.
 	swapper pipeline.ModelSwapper
+
+	// The web console (http.console) and its writer of corrections to
+	// the feedback topic.
+	console  *console.Console
+	fbWriter *kafka.Writer
 }
 
 // Options adjust a Server for the trainer command, the demo and the
@@ -283,6 +290,8 @@ func (s *Server) Run(ctx context.Context) error {
 		}()
 	}
 	pretrainDone := s.runPretrain(ctx) // joined below
+	stopConsole := s.subscribeConsole(ctx)
+	defer stopConsole()
 	var err error
 	if s.pipe != nil {
 		err = s.pipe.Run(ctx)
@@ -344,6 +353,14 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.pub != nil {
 		if err := s.pub.Close(ctx); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if s.console != nil {
+		s.console.Close() // ends the event streams, which Shutdown would wait for
+	}
+	if s.fbWriter != nil {
+		if err := s.fbWriter.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close console feedback writer: %w", err))
 		}
 	}
 	if s.httpSrv != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -57,6 +58,9 @@ cleanly.`,
 			cfg.Embedded.Enabled = true
 			cfg.Output.IncludeText = true
 			cfg.Tasks = withDemoTasks(cfg.Tasks)
+			if cfg.HTTP.Token == "" { // the console's writes need one: a fresh one per demo
+				cfg.HTTP.Token = crand.Text()
+			}
 			cfg.Finetune.Enabled = true // corrections sent with 'tagstream feedback' fine-tune live
 			out := cmd.OutOrStdout()
 			if f, ok := out.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
@@ -93,8 +97,12 @@ cleanly.`,
 					return fmt.Errorf("demo: subscribe %s: %w", subj, err)
 				}
 			}
-			fmt.Fprintf(out, "tagstream demo: Kafka %s (topic %s), NATS %s, results on %s.>, HTTP %s\nCtrl-C to stop.\n",
+			fmt.Fprintf(out, "tagstream demo: Kafka %s (topic %s), NATS %s, results on %s.>, HTTP %s\n",
 				strings.Join(s.Config().Kafka.Brokers, ","), s.Config().Kafka.Topics[0], s.Config().NATS.URL, s.Config().Output.SubjectPrefix, s.HTTPAddr())
+			if s.Config().HTTP.Console && s.HTTPAddr() != "off" {
+				fmt.Fprintf(out, "console: %s/ (token for corrections, promote and rollback: %s)\n", s.HTTPAddr(), s.Config().HTTP.Token)
+			}
+			fmt.Fprintln(out, "Ctrl-C to stop.")
 
 			fctx, stopFeed := context.WithCancel(ctx)
 			defer stopFeed()

@@ -3,20 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tagstream/tagstream/config"
-	"github.com/tagstream/tagstream/event"
 	"github.com/tagstream/tagstream/internal/tailfmt"
-	"github.com/tagstream/tagstream/model"
-	"github.com/tagstream/tagstream/models"
-	"github.com/tagstream/tagstream/pipeline"
 	"github.com/tagstream/tagstream/producer"
 	"github.com/tagstream/tagstream/server"
 )
@@ -88,7 +82,7 @@ swap within about a second.`,
 	show := &cobra.Command{
 		Use: "show VERSION", Short: "Show one promoted model", Args: cobra.ExactArgs(1),
 		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, args []string) error {
-			o, err := findVersion(cmd.Context(), s, args[0])
+			o, err := server.FindVersion(cmd.Context(), s, args[0])
 			if err != nil {
 				return err
 			}
@@ -100,27 +94,22 @@ swap within about a second.`,
 	promote := &cobra.Command{
 		Use: "promote VERSION", Short: "Make VERSION the newest promotion of its task and language", Args: cobra.ExactArgs(1),
 		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, args []string) error {
-			return repromote(cmd.Context(), s, args[0], "", task, route, cmd.OutOrStdout())
+			msg, err := server.Promote(cmd.Context(), s, args[0], "", task, route)
+			if err == nil {
+				fmt.Fprintln(cmd.OutOrStdout(), msg)
+			}
+			return err
 		}),
 	}
 	var lang string
 	rollback := &cobra.Command{
 		Use: "rollback [--task T] [--lang L]", Short: "Promote the parent of the newest promotion of a task and language", Args: cobra.NoArgs,
 		RunE: withStore(func(cmd *cobra.Command, s *producer.ModelStore, _ []string) error {
-			objs, err := s.List(cmd.Context())
-			if err != nil {
-				return err
+			msg, err := server.Rollback(cmd.Context(), s, task, lang, route)
+			if err == nil {
+				fmt.Fprintln(cmd.OutOrStdout(), msg)
 			}
-			var newest *event.ModelObject
-			for i := range objs {
-				if objs[i].Lang == lang && objs[i].Kind == "classifier" && taskOf(objs[i], route) == task && objs[i].Seq > seqOf(newest) {
-					newest = &objs[i]
-				}
-			}
-			if newest == nil {
-				return fmt.Errorf("model rollback: no promoted %s classifier of task %q", lang, task)
-			}
-			return repromote(cmd.Context(), s, newest.Parent, lang, task, route, cmd.OutOrStdout())
+			return err
 		}),
 	}
 	rollback.Flags().StringVar(&lang, "lang", "en", "language")
@@ -128,106 +117,4 @@ swap within about a second.`,
 	cmd.AddCommand(list, show, promote, rollback)
 	addConfigFlags(cmd)
 	return cmd
-}
-
-func findVersion(ctx context.Context, s *producer.ModelStore, version string) (event.ModelObject, error) {
-	objs, err := s.List(ctx)
-	if err != nil {
-		return event.ModelObject{}, err
-	}
-	for i := len(objs) - 1; i >= 0; i-- {
-		if objs[i].Version == version || objs[i].Name == version {
-			return objs[i], nil
-		}
-	}
-	return event.ModelObject{}, fmt.Errorf("model: no promoted model %q in the bucket", version)
-}
-
-// taskOf returns o's task: an object stored before tasks existed has none
-// and is the route task's.
-func taskOf(o event.ModelObject, route string) string {
-	if o.Kind == "classifier" && o.Task == "" {
-		return route
-	}
-	return o.Task
-}
-
-func seqOf(o *event.ModelObject) int {
-	if o == nil {
-		return 0
-	}
-	return o.Seq
-}
-
-// repromote stores version again as the newest promotion of its task and
-// language. A version not in the bucket may be a built-in model, promoted
-// for task (lang, when given, must be the built-in's).
-func repromote(ctx context.Context, s *producer.ModelStore, version, lang, task, route string, out io.Writer) error {
-	objs, err := s.List(ctx)
-	if err != nil {
-		return err
-	}
-	var data []byte
-	var src event.ModelObject
-	if o, err := findVersion(ctx, s, version); err == nil {
-		if data, src, err = s.Get(ctx, o.Name); err != nil {
-			return err
-		}
-	} else {
-		data, src, err = builtinObject(version, lang)
-		if err != nil {
-			return err
-		}
-		src.Task = task
-	}
-	src.Task = taskOf(src, route)
-	seq := 0 // the next of the slot's, objects from before tasks included
-	for _, o := range objs {
-		o.Task = taskOf(o, route)
-		if o.Slot() == src.Slot() {
-			seq = max(seq, o.Seq)
-		}
-	}
-	obj := event.ModelObject{Lang: src.Lang, Kind: src.Kind, Task: src.Task, Seq: seq + 1, Version: src.Version, Parent: src.Parent, Metrics: "promoted by hand"}
-	if obj, err = s.Put(ctx, obj, data); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "promoted %s as %s\n", obj.Version, obj.Name)
-	return nil
-}
-
-// builtinClassifiers are the built-in classifiers and their languages.
-var builtinClassifiers = []struct{ name, lang string }{
-	{models.SentimentEN, "en"}, {models.SentimentZH, "zh"}, {models.EmotionEN, "en"},
-}
-
-// builtinObject returns the file of the built-in classifier whose version is
-// version.
-func builtinObject(version, lang string) ([]byte, event.ModelObject, error) {
-	var tc model.TokenizerCache
-	var names []string
-	for _, b := range builtinClassifiers {
-		names = append(names, b.name)
-		if lang != "" && lang != b.lang {
-			continue
-		}
-		l, err := models.Load(b.name, &tc)
-		if err != nil {
-			return nil, event.ModelObject{}, err
-		}
-		if l.Classifier == nil || pipeline.Version(b.name, l.Classifier.Checksum) != version {
-			continue
-		}
-		f, err := models.Open(b.name)
-		if err != nil {
-			return nil, event.ModelObject{}, err
-		}
-		defer f.Close()
-		data, err := io.ReadAll(f)
-		if err != nil {
-			return nil, event.ModelObject{}, err
-		}
-		return data, event.ModelObject{Lang: b.lang, Kind: "classifier", Version: version}, nil
-	}
-	return nil, event.ModelObject{}, fmt.Errorf("model: %q is neither in the bucket nor a built-in classifier (%s)", version, strings.Join(names, ", "))
 }

@@ -1,0 +1,204 @@
+package console
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tagstream/tagstream/event"
+)
+
+const (
+	maxResults  = 300 // recent results kept
+	maxDead     = 100 // recent dead letters kept
+	seriesSecs  = 300 // seconds of live series
+	mixBucket   = 10  // seconds per label-mix bucket
+	mixBuckets  = 30
+	latSamples  = 256 // latency samples kept per second
+	previewRune = 200
+)
+
+// taskOut is one task's output in a result, as published.
+type taskOut struct {
+	Label  *string            `json:"label,omitempty"`
+	Labels *[]string          `json:"labels,omitempty"`
+	Scores map[string]float64 `json:"scores"`
+}
+
+// Result is a published result as the console keeps and serves it.
+type Result struct {
+	ID           string             `json:"id"`
+	Lang         string             `json:"lang"`
+	Text         *string            `json:"text,omitempty"`
+	Label        string             `json:"label"`
+	Scores       map[string]float64 `json:"scores"`
+	Tasks        map[string]taskOut `json:"tasks"`
+	Entities     []event.Entity     `json:"entities"`
+	ModelVersion event.ModelVersion `json:"model_version"`
+	Source       *event.Source      `json:"source,omitempty"`
+	EventTime    *time.Time         `json:"event_time,omitempty"`
+	Received     *time.Time         `json:"received,omitempty"`
+
+	seq int64
+}
+
+// DeadLetter is a published dead letter as the console serves it: the raw
+// value only as a text preview.
+type DeadLetter struct {
+	Reason   string       `json:"reason"`
+	Error    string       `json:"error"`
+	Source   event.Source `json:"source"`
+	Preview  string       `json:"preview"`
+	RawBytes int          `json:"raw_bytes"`
+	Received time.Time    `json:"received"`
+
+	seq int64
+}
+
+// second is one second of the live series.
+type second struct {
+	at         int64 // unix second this slot holds
+	events     int
+	dead       int
+	latenciesMS []float64
+}
+
+// mix is one label-mix bucket.
+type mix struct {
+	at       int64 // unix second / mixBucket
+	labels   map[string]map[string]int
+	entities map[string]int
+}
+
+type served struct {
+	version  string
+	lastSeen int64
+}
+
+// observe records one published message (a result or a dead letter) at
+// now. Call with c.mu held.
+func (c *Console) observe(data []byte, now time.Time) {
+	var probe struct {
+		Reason *string `json:"reason"`
+	}
+	if json.Unmarshal(data, &probe) != nil {
+		return
+	}
+	sec := now.Unix()
+	slot := &c.secs[sec%seriesSecs]
+	if slot.at != sec {
+		*slot = second{at: sec, latenciesMS: slot.latenciesMS[:0]}
+	}
+	c.seq++
+	if probe.Reason != nil {
+		var w struct {
+			Reason    string       `json:"reason"`
+			Error     string       `json:"error"`
+			Source    event.Source `json:"source"`
+			RawBase64 string       `json:"raw_base64"`
+			RawBytes  int          `json:"raw_bytes"`
+		}
+		if json.Unmarshal(data, &w) != nil {
+			return
+		}
+		raw, _ := base64.StdEncoding.DecodeString(w.RawBase64)
+		d := &DeadLetter{Reason: w.Reason, Error: w.Error, Source: w.Source, Preview: preview(raw), RawBytes: w.RawBytes, Received: now, seq: c.seq}
+		c.dead = append(c.dead, d)
+		if len(c.dead) > maxDead {
+			c.dead = slices.Delete(c.dead, 0, len(c.dead)-maxDead)
+		}
+		slot.dead++
+		c.totalDead++
+		return
+	}
+	r := &Result{}
+	if json.Unmarshal(data, r) != nil || r.Tasks == nil && r.Label == "" {
+		return
+	}
+	r.seq, r.Received = c.seq, &now
+	c.results = append(c.results, r)
+	if len(c.results) > maxResults {
+		c.results = slices.Delete(c.results, 0, len(c.results)-maxResults)
+	}
+	c.totalResults++
+	slot.events++
+	if r.EventTime != nil && len(slot.latenciesMS) < latSamples {
+		slot.latenciesMS = append(slot.latenciesMS, float64(now.Sub(*r.EventTime).Microseconds())/1000)
+	}
+	b := &c.mix[(sec/mixBucket)%mixBuckets]
+	if b.at != sec/mixBucket {
+		*b = mix{at: sec / mixBucket, labels: map[string]map[string]int{}, entities: map[string]int{}}
+	}
+	for task, t := range r.Tasks {
+		m := b.labels[task]
+		if m == nil {
+			m = map[string]int{}
+			b.labels[task] = m
+		}
+		switch {
+		case t.Label != nil:
+			m[*t.Label]++
+		case t.Labels != nil && len(*t.Labels) == 0:
+			m["none"]++
+		case t.Labels != nil:
+			for _, l := range *t.Labels {
+				m[l]++
+			}
+		}
+	}
+	for _, e := range r.Entities {
+		b.entities[e.Type]++
+	}
+	for task, v := range r.ModelVersion.Tasks {
+		c.inService[task+"\x00"+r.Lang+"\x00classifier"] = served{v, sec}
+	}
+	if r.ModelVersion.NER != "" {
+		c.inService["\x00"+r.Lang+"\x00ner"] = served{r.ModelVersion.NER, sec}
+	}
+}
+
+// preview returns the head of a raw value as text: at most previewRune
+// runes, invalid UTF-8 replaced.
+func preview(raw []byte) string {
+	s := strings.ToValidUTF8(string(raw[:min(len(raw), 4*previewRune)]), "\uFFFD")
+	if utf8.RuneCountInString(s) > previewRune {
+		s = string([]rune(s)[:previewRune]) + "…"
+	}
+	return s
+}
+
+// percentile returns the q-quantile of xs (sorted in place), or NaN.
+func percentile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(xs)
+	return xs[min(len(xs)-1, int(q*float64(len(xs))))]
+}
+
+// margin is how sure task t of r is: the gap between the two best scores
+// of a single-label task; for a multi-label one, the smallest distance of
+// a score to 0.5 (its thresholds are not published). Lower is less sure.
+func margin(t taskOut) float64 {
+	if t.Label != nil {
+		a, b := 0.0, 0.0
+		for _, p := range t.Scores {
+			switch {
+			case p > a:
+				a, b = p, a
+			case p > b:
+				b = p
+			}
+		}
+		return a - b
+	}
+	m := 1.0
+	for _, p := range t.Scores {
+		m = min(m, math.Abs(p-0.5))
+	}
+	return m
+}
