@@ -61,9 +61,9 @@ type DeadLetter struct {
 
 // second is one second of the live series.
 type second struct {
-	at         int64 // unix second this slot holds
-	events     int
-	dead       int
+	at          int64 // unix second this slot holds
+	events      int
+	dead        int
 	latenciesMS []float64
 }
 

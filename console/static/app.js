@@ -115,6 +115,7 @@
   tokenInput.addEventListener("input", () => {
     try { sessionStorage.setItem(TOKEN_KEY, tokenInput.value); } catch (_) { /* storage unavailable */ }
   });
+  $("token-form").addEventListener("submit", (e) => e.preventDefault()); // Enter in the token field must not navigate
   function setConn(state) {
     const c = $("conn");
     c.className = "conn conn-" + state;
@@ -143,6 +144,7 @@
     if (name === "review") { if (!V.loaded && V.task) loadNext(); else renderReview(); }
   }
   for (const b of tabButtons) b.addEventListener("click", () => showTab(b.dataset.tab, false));
+  window.addEventListener("hashchange", () => { const h = location.hash.slice(1); if (TABS.includes(h) && h !== activeTab) showTab(h, false); });
   document.querySelector("[role=tablist]").addEventListener("keydown", (e) => {
     const i = tabButtons.findIndex((b) => b.dataset.tab === activeTab);
     let j = -1;
@@ -373,7 +375,7 @@
     if (f.task && !tasks[f.task]) return false;
     if (!f.label) return true;
     const has = (o) => o && (o.label === f.label || (Array.isArray(o.labels) && o.labels.includes(f.label)));
-    return f.task ? has(tasks[f.task]) : Object.values(tasks).some(has);
+    return f.task ? has(tasks[f.task]) : r.label === f.label; // as the server: no task = the route task's label
   }
   async function fillResults(force) {
     if (R.paused && !force) { R.missedFill = true; return; }
@@ -437,7 +439,7 @@
     resultsStatus();
   });
   function fillLabelFilter() {
-    const sel = $("f-label"), keep = sel.value, task = $("f-task").value;
+    const sel = $("f-label"), keep = sel.value, task = $("f-task").value || (S && S.route) || ""; // no task: the route task's labels
     const tasks = (S && S.tasks) || {}, set = new Set();
     for (const [t, def] of Object.entries(tasks)) {
       if (task && t !== task) continue;
@@ -751,8 +753,9 @@
         group = key;
         tb.appendChild(el("tr", { class: "group" }, el("td", { colspan: 9 },
           el("b", { text: task || "ner" }), " / ", el("b", { text: o.lang || "?" }), el("span", { class: "muted", text: " · " + (o.kind || "") })),
-        el("td", null, el("button", {
-          type: "button", class: "write", title: `roll back ${task || "ner"} / ${o.lang}`, disabled: !writeOK, text: "roll back",
+        // rollback exists for classifiers only (the server reads task "" as the route task)
+        el("td", null, o.kind === "ner" ? el("span", { class: "muted small", text: "no rollback" }) : el("button", {
+          type: "button", class: "write", title: `roll back ${task} / ${o.lang}`, disabled: !writeOK, text: "roll back",
           on: { click: () => modelAction("/api/v1/models/rollback", { task, lang: o.lang }) },
         }))));
       }
