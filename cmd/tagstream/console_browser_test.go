@@ -156,7 +156,8 @@ http: {token: tok-for-tests}
 // refused, and a promotion and a rollback through the bucket change the
 // version the page shows.
 func TestConsoleInBrowser(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it times the page (results within 5 s), so it runs
+	// before the package's parallel tests load the machine.
 	ctx := newBrowser(t)
 	cfg := filepath.Join(t.TempDir(), "console.yaml")
 	if err := os.WriteFile(cfg, []byte(consoleConfig), 0o644); err != nil {
