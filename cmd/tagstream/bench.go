@@ -71,6 +71,7 @@ the identity analyzer to measure the plumbing alone.`,
 	f.DurationVar(&o.IdleTimeout, "idle-timeout", 20*time.Second, "give up when no result arrived for this long")
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	f.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile (allocs since start, model loading included) to this file when the results are in")
+	f.BoolVar(&o.Console, "console", false, "serve the web console and keep one client on its event stream during the run (its overhead)")
 	f.DurationVar(&o.SwapEvery, "swap-every", 0, "promote a new English classifier version through the model bucket this often during the run (hot-swap load; 0: none)")
 	cmd.Flags().BoolVar(&configTasks, "config-tasks", false, "run the configured tasks only (default: those plus the built-in English emotion task, as the demo does)")
 	addConfigFlags(cmd)

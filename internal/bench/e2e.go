@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -86,6 +87,10 @@ type Options struct {
 	// SwapEvery promotes a new English classifier version through the
 	// model bucket this often during the run (0: none).
 	SwapEvery time.Duration
+	// Console serves the web console (on http.addr, texts included in
+	// results) and keeps one client on its event stream for the whole run,
+	// as an open browser tab does.
+	Console bool
 }
 
 // ReadTexts reads the texts of a run: JSONL with a text field (.jsonl,
@@ -290,10 +295,14 @@ func E2E(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 		partitions = 8 // embedded.Start's default
 	}
 
-	s, err := server.New(ctx, cfg, log, server.Options{Identity: o.Model == "none", NoHTTP: true})
+	if o.Console {
+		cfg.HTTP.Console, cfg.Output.IncludeText = true, true
+	}
+	s, err := server.New(ctx, cfg, log, server.Options{Identity: o.Model == "none", NoHTTP: !o.Console})
 	if err != nil {
 		return nil, err
 	}
+
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	runErr := make(chan error, 1)
 	go func() { runErr <- s.Run(runCtx) }()
@@ -307,6 +316,13 @@ func E2E(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 		return <-runErr
 	}
 	defer stop()
+	if o.Console { // after Run started: it serves HTTP
+		stopViewer, err := watchConsole(ctx, s.HTTPAddr())
+		if err != nil {
+			return nil, err
+		}
+		defer stopViewer()
+	}
 
 	nc, err := nats.Connect(s.Config().NATS.URL)
 	if err != nil {
@@ -552,4 +568,30 @@ func writeAllocsProfile(path string) (err error) {
 		}
 	}()
 	return pprof.Lookup("allocs").WriteTo(f, 0)
+}
+
+// watchConsole keeps a client on the console's event stream at addr (an
+// http:// URL), reading every event as a browser tab does, until stop.
+func watchConsole(ctx context.Context, addr string) (stop func(), err error) {
+	cctx, cancel := context.WithCancel(ctx)
+	req, err := http.NewRequestWithContext(cctx, http.MethodGet, addr+"/api/v1/events", nil)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("bench e2e: console event stream: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { // owned by the caller: ended and joined by stop
+		defer close(done)
+		_, _ = io.Copy(io.Discard, resp.Body)
+	}()
+	return func() {
+		cancel()
+		resp.Body.Close()
+		<-done
+	}, nil
 }
