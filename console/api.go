@@ -191,6 +191,9 @@ func num(x float64) *float64 {
 	return &x
 }
 
+// maxPush is the most results one event-stream push carries.
+const maxPush = 50
+
 // events streams the state every second and new results and dead letters
 // as Server-Sent Events until the client goes.
 func (c *Console) events(w http.ResponseWriter, r *http.Request) {
@@ -229,6 +232,9 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 			if x.seq > cursor {
 				rs = append(rs, x)
 			}
+		}
+		if len(rs) > maxPush { // a page shows a few hundred: the newest
+			rs = rs[len(rs)-maxPush:]
 		}
 		var ds []*DeadLetter
 		for _, x := range c.dead {
@@ -306,12 +312,12 @@ func (c *Console) listDead(w http.ResponseWriter, r *http.Request) {
 // resultOf renders a Result computed by the Backend as the page reads
 // published ones.
 func resultOf(res *event.Result) *Result {
-	out := &Result{ID: res.ID, Lang: res.Lang, Label: res.Label, Scores: res.Scores, Entities: res.Entities, ModelVersion: res.ModelVersion, Tasks: map[string]taskOut{}}
+	out := &Result{ID: res.ID, Lang: res.Lang, Label: res.Label, Scores: rawScores(res.Scores), Entities: res.Entities, ModelVersion: res.ModelVersion, Tasks: map[string]taskOut{}}
 	if res.Text != "" {
 		out.Text = &res.Text
 	}
 	for name, t := range res.Tasks {
-		o := taskOut{Scores: t.Scores}
+		o := taskOut{Scores: rawScores(t.Scores)}
 		if t.MultiLabel {
 			labels := t.Labels
 			if labels == nil {

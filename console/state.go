@@ -22,11 +22,28 @@ const (
 	previewRune = 200
 )
 
-// taskOut is one task's output in a result, as published.
+// taskOut is one task's output in a result, as published. Its scores stay
+// raw JSON until something needs them (the review queue): decoding every
+// result's maps would cost the console more than all else it does.
 type taskOut struct {
-	Label  *string            `json:"label,omitempty"`
-	Labels *[]string          `json:"labels,omitempty"`
-	Scores map[string]float64 `json:"scores"`
+	Label  *string         `json:"label,omitempty"`
+	Labels *[]string       `json:"labels,omitempty"`
+	Scores json.RawMessage `json:"scores"`
+}
+
+// scores decodes t's scores (nil if they do not decode).
+func (t taskOut) scores() map[string]float64 {
+	var m map[string]float64
+	_ = json.Unmarshal(t.Scores, &m)
+	return m
+}
+
+func rawScores(m map[string]float64) json.RawMessage {
+	if m == nil {
+		return json.RawMessage(`{}`)
+	}
+	b, _ := json.Marshal(m)
+	return b
 }
 
 // Result is a published result as the console keeps and serves it.
@@ -35,7 +52,7 @@ type Result struct {
 	Lang         string             `json:"lang"`
 	Text         *string            `json:"text,omitempty"`
 	Label        string             `json:"label"`
-	Scores       map[string]float64 `json:"scores"`
+	Scores       json.RawMessage    `json:"scores"`
 	Tasks        map[string]taskOut `json:"tasks"`
 	Entities     []event.Entity     `json:"entities"`
 	ModelVersion event.ModelVersion `json:"model_version"`
@@ -186,7 +203,7 @@ func percentile(xs []float64, q float64) float64 {
 func margin(t taskOut) float64 {
 	if t.Label != nil {
 		a, b := 0.0, 0.0
-		for _, p := range t.Scores {
+		for _, p := range t.scores() {
 			switch {
 			case p > a:
 				a, b = p, a
@@ -197,7 +214,7 @@ func margin(t taskOut) float64 {
 		return a - b
 	}
 	m := 1.0
-	for _, p := range t.Scores {
+	for _, p := range t.scores() {
 		m = min(m, math.Abs(p-0.5))
 	}
 	return m
