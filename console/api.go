@@ -35,6 +35,9 @@ type State struct {
 		SinceLastPromotion int `json:"since_last_promotion"`
 	} `json:"feedback"`
 	Promotions []Object `json:"promotions"`
+	// Rounds are this process's fine-tuning decisions, newest first
+	// (promoted or rejected, with the guard's reason).
+	Rounds []Round `json:"rounds"`
 	Totals     struct {
 		Results int `json:"results"`
 		Dead    int `json:"dead"`
@@ -123,6 +126,10 @@ func (c *Console) state(ctx context.Context) *State {
 	st.Promotions = objs[:min(len(objs), 10)]
 	if st.Promotions == nil {
 		st.Promotions = []Object{}
+	}
+	st.Rounds = c.be.Rounds()
+	if st.Rounds == nil {
+		st.Rounds = []Round{}
 	}
 	now := c.opt.Now().Unix()
 	c.mu.Lock()

@@ -65,6 +65,22 @@ type Backend interface {
 	// return a message for the user.
 	Promote(ctx context.Context, version, task string) (string, error)
 	Rollback(ctx context.Context, task, lang string) (string, error)
+	// Rounds returns this process's fine-tuning rounds, newest first
+	// (none without a trainer here).
+	Rounds() []Round
+}
+
+// Round is one fine-tuning round's decision.
+type Round struct {
+	Task     string    `json:"task"`
+	Lang     string    `json:"lang"`
+	Kind     string    `json:"kind"`
+	Decision string    `json:"decision"` // "promoted" or "rejected"
+	Reason   string    `json:"reason"`
+	Version  string    `json:"version,omitempty"`
+	Base     string    `json:"base"`
+	Examples int       `json:"examples"`
+	At       time.Time `json:"at"`
 }
 
 // ErrBadInput marks a Backend error caused by the request (answered 400).

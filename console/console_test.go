@@ -71,6 +71,10 @@ func (f *fakeBackend) Promote(_ context.Context, version, task string) (string, 
 	return "promoted " + version, nil
 }
 
+func (f *fakeBackend) Rounds() []Round {
+	return []Round{{Task: "emotion", Lang: "en", Kind: "classifier", Decision: "rejected", Reason: "not better on held-out feedback", Examples: 60}}
+}
+
 func (f *fakeBackend) Rollback(_ context.Context, task, lang string) (string, error) {
 	return "rolled back " + task + " " + lang, nil
 }
@@ -142,6 +146,9 @@ func TestConsoleStateAndLists(t *testing.T) {
 	for i := range st.Series.T {
 		events += st.Series.Events[i]
 		dead += st.Series.Dead[i]
+	}
+	if len(st.Rounds) != 1 || st.Rounds[0].Decision != "rejected" || st.Rounds[0].Reason == "" {
+		t.Errorf("rounds %+v", st.Rounds)
 	}
 	if events != 2 || dead != 1 || st.Totals.Results != 2 || st.Totals.Dead != 1 || st.Route != "sentiment" || st.Scope != "fleet" || st.Write {
 		t.Fatalf("state %+v", st)

@@ -139,6 +139,7 @@ type Trainer struct {
 
 	Promotions, Rejections int // read under mu via Stats
 
+	recent       []RoundRecord // the newest maxRecent decisions, oldest first
 	onPromote    func(ctx context.Context, p Promotion) error
 	roundsMetric *prometheus.CounterVec
 	encoders     *Pretrainer // refreshed encoders for classifier rounds (UseEncoders)
@@ -148,6 +149,42 @@ type Trainer struct {
 // tagstream_finetune_rounds_total{lang,kind,task,decision}, on reg.
 func (t *Trainer) Register(reg prometheus.Registerer) error {
 	return reg.Register(t.roundsMetric)
+}
+
+// RoundRecord is one fine-tuning round's decision, for display.
+type RoundRecord struct {
+	Task     string // "" for a tagger round
+	Lang     string
+	Kind     string // "classifier" or "ner"
+	Promoted bool
+	Reason   string    // the guard's reason
+	Version  string    // the promoted version ("" if rejected)
+	Base     string    // the version fine-tuned from
+	Examples int       // new training examples used
+	At       time.Time // when the decision was made
+}
+
+// maxRecent is how many round decisions Recent keeps.
+const maxRecent = 20
+
+// Recent returns the newest round decisions, newest first.
+func (t *Trainer) Recent() []RoundRecord {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]RoundRecord, len(t.recent))
+	for i, r := range t.recent {
+		out[len(out)-1-i] = r
+	}
+	return out
+}
+
+// record keeps a round's decision. Call with mu held.
+func (t *Trainer) record(r RoundRecord) {
+	r.At = time.Now()
+	t.recent = append(t.recent, r)
+	if len(t.recent) > maxRecent {
+		t.recent = t.recent[len(t.recent)-maxRecent:]
+	}
 }
 
 func (t *Trainer) count(lang, kind, task string, promoted bool) {
@@ -354,6 +391,7 @@ func (t *Trainer) RunRound(ctx context.Context, task, lang string) (Round, error
 	t.mu.Lock()
 	t.count(lang, "classifier", task, r.Decision.Promote)
 	if !r.Decision.Promote {
+		t.record(RoundRecord{Task: task, Lang: lang, Kind: "classifier", Reason: r.Decision.Reason, Base: tm.Version, Examples: r.Examples})
 		t.Rejections++
 		t.mu.Unlock()
 		t.log.Info("fine-tune candidate rejected", "task", task, "lang", lang, "base", tm.Version, "examples", r.Examples, "refreshed_encoder", r.Encoder, "reason", r.Decision.Reason, "took", r.Took)
@@ -374,6 +412,9 @@ func (t *Trainer) RunRound(ctx context.Context, task, lang string) (Round, error
 	}
 	r.Version = nlm.Versions[task]
 	r.model = cand
+	t.mu.Lock()
+	t.record(RoundRecord{Task: task, Lang: lang, Kind: "classifier", Promoted: true, Reason: r.Decision.Reason, Version: r.Version, Base: tm.Version, Examples: r.Examples})
+	t.mu.Unlock()
 	t.mu.Lock()
 	hook := t.onPromote
 	t.mu.Unlock()
@@ -486,6 +527,7 @@ func (t *Trainer) RunNERRound(ctx context.Context, lang string) (Round, error) {
 	t.mu.Lock()
 	t.count(lang, "ner", "", r.Decision.Promote)
 	if !r.Decision.Promote {
+		t.record(RoundRecord{Lang: lang, Kind: "ner", Reason: r.Decision.Reason, Base: lm.NERVersion, Examples: r.Examples})
 		t.Rejections++
 		t.mu.Unlock()
 		t.log.Info("fine-tuned tagger rejected", "lang", lang, "base", lm.NERVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
@@ -504,6 +546,9 @@ func (t *Trainer) RunNERRound(ctx context.Context, lang string) (Round, error) {
 		return r, err
 	}
 	r.Version = nlm.NERVersion
+	t.mu.Lock()
+	t.record(RoundRecord{Lang: lang, Kind: "ner", Promoted: true, Reason: r.Decision.Reason, Version: r.Version, Base: lm.NERVersion, Examples: r.Examples})
+	t.mu.Unlock()
 	t.log.Info("fine-tuned tagger promoted", "lang", lang, "version", r.Version, "parent", lm.NERVersion, "examples", r.Examples, "reason", r.Decision.Reason, "took", r.Took)
 	if hook != nil {
 		if err := hook(ctx, Promotion{Lang: lang, Seq: gen, Parent: lm.NERVersion, Tagger: cand, Models: nlm, Decision: r.Decision}); err != nil {

@@ -97,6 +97,9 @@ func TestTrainerNeverPromotesRandomLabels(t *testing.T) {
 	if h.Models() != snap {
 		t.Fatal("the models in service changed")
 	}
+	if rec := tr.Recent(); len(rec) != min(rounds, 20) || rec[0].Promoted || rec[0].Task != "sentiment" || rec[0].Reason == "" {
+		t.Errorf("recent decisions %+v, want %d rejections with their reasons", rec, rounds)
+	}
 	reg := prometheus.NewPedanticRegistry()
 	if err := tr.Register(reg); err != nil {
 		t.Fatal(err)

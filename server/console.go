@@ -108,6 +108,21 @@ func (b consoleBackend) Rollback(ctx context.Context, task, lang string) (string
 	return badInput(Rollback(ctx, b.s.store, task, lang, route))
 }
 
+func (b consoleBackend) Rounds() []console.Round {
+	if b.s.trainer == nil {
+		return nil
+	}
+	var out []console.Round
+	for _, r := range b.s.trainer.Recent() {
+		d := "rejected"
+		if r.Promoted {
+			d = "promoted"
+		}
+		out = append(out, console.Round{Task: r.Task, Lang: r.Lang, Kind: r.Kind, Decision: d, Reason: r.Reason, Version: r.Version, Base: r.Base, Examples: r.Examples, At: r.At})
+	}
+	return out
+}
+
 func badInput(msg string, err error) (string, error) {
 	if errors.Is(err, ErrNoSuchModel) {
 		err = fmt.Errorf("%w: %v", console.ErrBadInput, err)

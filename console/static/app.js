@@ -259,8 +259,19 @@
     const pr = clear($("promotions"));
     for (const p of (Array.isArray(S.promotions) ? S.promotions : []).slice(0, 5)) pr.appendChild(promoItem(p));
     if (!pr.firstChild) pr.appendChild(el("li", { class: "muted", text: "no promotions yet" }));
+    const rd = clear($("rounds"));
+    for (const r of (Array.isArray(S.rounds) ? S.rounds : []).slice(0, 5)) rd.appendChild(roundItem(r));
+    if (!rd.firstChild) rd.appendChild(el("li", { class: "muted", text: "no round here yet (or the trainer runs elsewhere)" }));
     const tt = S.totals || {};
     setText("totals", `totals since start: ${fmtNum(tt.results)} results · ${fmtNum(tt.dead)} dead letters`);
+  }
+  function roundItem(r) {
+    return el("li", { class: "round round-" + (r.decision === "promoted" ? "ok" : "no") },
+      el("b", { text: r.decision || "?" }), " ",
+      el("span", { text: [r.task || (r.kind === "ner" ? "ner" : ""), r.lang].filter(Boolean).join(" / ") }),
+      el("span", { class: "muted", text: ` · ${fmtNum(r.examples)} new examples · ${fmtTime(r.at)}` }),
+      r.version ? el("div", { class: "small" }, el("code", { text: r.version }), el("span", { class: "muted", text: " ← " + (r.base || "?") })) : null,
+      el("div", { class: "small metrics", text: r.reason || "" }));
   }
   function promoItem(p) {
     return el("li", null,
@@ -623,6 +634,12 @@
     setText("review-waiting", `${isNum(n) ? n : 0} corrections waiting for the next round`);
     const ps = (S && Array.isArray(S.promotions)) ? S.promotions : [];
     const p = ps.find((x) => x.task === V.task) || ps[0];
+    const rs = (S && Array.isArray(S.rounds)) ? S.rounds : [];
+    const r = rs.find((x) => x.task === V.task);
+    if (r) {
+      setText("review-promo", `latest round of ${r.task} / ${r.lang}: ${r.decision}${r.version ? " " + r.version : ""} · ${r.reason || ""} · ${fmtTime(r.at)}`);
+      return;
+    }
     setText("review-promo", p ? `latest promotion: ${p.version || "?"}${p.parent ? " ← " + p.parent : ""} · ${fmtTime(p.created)}${p.metrics ? " · " + (typeof p.metrics === "string" ? p.metrics : JSON.stringify(p.metrics)) : ""}` : "no promotion yet");
   }
   function record(kind, answer) {
