@@ -68,7 +68,9 @@ func TestConsoleSeesTheFleet(t *testing.T) {
 	if _, stderr, err := runTool(t, "", "produce", "--brokers", kafkaAddr, "--topic", "tagstream.events", "--demo", fmt.Sprint(n)); err != nil {
 		t.Fatalf("produce: %v\n%s", err, stderr)
 	}
-	published := func(addr string) float64 { return sumMetric(get(addr, "/metrics"), "tagstream_results_published_total") }
+	published := func(addr string) float64 {
+		return sumMetric(get(addr, "/metrics"), "tagstream_results_published_total")
+	}
 	pollUntil(t, 60*time.Second, func() error {
 		if pa, pb := published(httpA), published(httpB); pa+pb != n {
 			return fmt.Errorf("published a %v + b %v, want %d", pa, pb, n)
