@@ -38,7 +38,7 @@ type State struct {
 	// Rounds are this process's fine-tuning decisions, newest first
 	// (promoted or rejected, with the guard's reason).
 	Rounds []Round `json:"rounds"`
-	Totals     struct {
+	Totals struct {
 		Results int `json:"results"`
 		Dead    int `json:"dead"`
 	} `json:"totals"`
