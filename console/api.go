@@ -447,12 +447,17 @@ func (c *Console) reviewNext(w http.ResponseWriter, r *http.Request) {
 // feedback writes one correction to the feedback topic.
 func (c *Console) feedback(w http.ResponseWriter, r *http.Request) {
 	var fb struct {
-		ID     string    `json:"id,omitempty"`
-		Text   string    `json:"text"`
-		Lang   string    `json:"lang,omitempty"`
-		Task   string    `json:"task,omitempty"`
-		Label  *string   `json:"label,omitempty"`
-		Labels *[]string `json:"labels,omitempty"`
+		ID       string    `json:"id,omitempty"`
+		Text     string    `json:"text"`
+		Lang     string    `json:"lang,omitempty"`
+		Task     string    `json:"task,omitempty"`
+		Label    *string   `json:"label,omitempty"`
+		Labels   *[]string `json:"labels,omitempty"`
+		Entities *[]struct {
+			Start int    `json:"start"`
+			End   int    `json:"end"`
+			Type  string `json:"type"`
+		} `json:"entities,omitempty"`
 	}
 	if !decode(w, r, &fb) {
 		return

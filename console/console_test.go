@@ -196,7 +196,7 @@ func TestConsoleWrites(t *testing.T) {
 		{"/api/v1/feedback", "s3cret", `{"text":"a","label":"x","labels":["y"]}`, 400, `not both`},
 		{"/api/v1/feedback", "s3cret", `{"text":"a","task":"topic","label":"x"}`, 400, `bad_task: task \"topic\" unknown`},
 		{"/api/v1/feedback", "s3cret", `{"text":"` + strings.Repeat("x", 70<<10) + `"}`, 400, "body over"},
-		{"/api/v1/feedback", "s3cret", `{"id":"a","text":"a","lang":"en","task":"emotion","labels":["joy"]}`, 202, `"waiting":1`},
+		{"/api/v1/feedback", "s3cret", `{"id":"a","text":"a","lang":"en","task":"emotion","labels":["joy"],"entities":[{"start":0,"end":1,"type":"PER"}]}`, 202, `"waiting":1`},
 		{"/api/v1/models/promote", "s3cret", `{"version":"nope"}`, 400, "no promoted model"},
 		{"/api/v1/models/promote", "s3cret", `{"version":"e.ft2@1","task":"emotion"}`, 200, "promoted e.ft2@1"},
 		{"/api/v1/models/rollback", "", `{"task":"emotion","lang":"en"}`, 401, "token"},
@@ -207,7 +207,7 @@ func TestConsoleWrites(t *testing.T) {
 			t.Errorf("%s %.60s: %d %.200s; want %d with %q", tc.path, tc.body, code, body, tc.code, tc.want)
 		}
 	}
-	if len(be.feedback) != 1 || !strings.Contains(string(be.feedback[0]), `"labels":["joy"]`) || len(be.promoted) != 1 {
+	if len(be.feedback) != 1 || !strings.Contains(string(be.feedback[0]), `"labels":["joy"],"entities":[{"start":0,"end":1,"type":"PER"}]`) || len(be.promoted) != 1 {
 		t.Fatalf("feedback %q, promoted %v", be.feedback, be.promoted)
 	}
 }

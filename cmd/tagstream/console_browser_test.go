@@ -241,6 +241,52 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("correction %v for the reviewed text %q: want text, lang, task and a label", fb, reviewed)
 	}
 
+	// An entity span marked by selecting text goes with the next answer.
+	waitJS(t, ctx, 10*time.Second, "the next review item", `document.getElementById("review-text").textContent.trim().length > 0`)
+	span := eval[string](t, ctx, `(() => {
+		const box = document.getElementById("review-text"), text = box.textContent;
+		const words = [...text.matchAll(/\b[A-Z][a-z]{2,}\b/g)], han = text.match(/[\u4e00-\u9fff]{2}/);
+		const m = words.length ? words[words.length - 1] : han;
+		if (!m) return "";
+		const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+		let pos = 0, node;
+		while ((node = walker.nextNode())) {
+			const n = node.textContent.length;
+			if (m.index >= pos && m.index + m[0].length <= pos + n) {
+				const r = document.createRange();
+				r.setStart(node, m.index - pos); r.setEnd(node, m.index - pos + m[0].length);
+				const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+				return m[0];
+			}
+			pos += n;
+		}
+		return "";
+	})()`)
+	if span == "" {
+		t.Fatalf("no word to mark in the review item %q", eval[string](t, ctx, `document.getElementById("review-text").textContent`))
+	}
+	cdp(t, ctx, 10*time.Second, "mark it LOC and accept", chromedp.Click(`.mark-ent[data-type="LOC"]`), chromedp.Click("#review-accept"))
+	pollUntil(t, 20*time.Second, func() error {
+		for _, v := range k.readTopic(t, "tagstream.feedback") {
+			var m struct {
+				Text     string `json:"text"`
+				Entities []struct {
+					Start, End int
+					Type       string
+				} `json:"entities"`
+			}
+			if json.Unmarshal([]byte(v), &m) != nil {
+				continue
+			}
+			for _, e := range m.Entities {
+				if r := []rune(m.Text); e.Type == "LOC" && e.End <= len(r) && string(r[e.Start:e.End]) == span {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("no correction with %q marked LOC on tagstream.feedback yet (page says %q)", span, eval[string](t, ctx, `document.getElementById("review-msg").textContent`))
+	})
+
 	// Without the token the page's write is refused (and the API says 401).
 	cdp(t, ctx, 10*time.Second, "drop the token",
 		js(`document.getElementById("token").value = ""; sessionStorage.removeItem("tagstream.token"); document.getElementById("token").dispatchEvent(new Event("input")); document.getElementById("token").dispatchEvent(new Event("change")); true`))

@@ -527,7 +527,7 @@
   // ---------- Review ----------
   // cur: a /review/next answer {item, task, multi, labels, suggestion, margin}
   // hist: newest first [{id, task, kind: "answer"|"rejected"|"skipped", answer, changed, resp}]
-  const V = { task: "", cur: null, sel: new Set(), skip: new Map(), hist: [], reopen: null, busy: false, loaded: false, waiting: null, waitingAt: 0 };
+  const V = { ents: [], entsTouched: false, task: "", cur: null, sel: new Set(), skip: new Map(), hist: [], reopen: null, busy: false, loaded: false, waiting: null, waitingAt: 0 };
   const revMsg = (s) => setText("review-msg", s);
   const focusReview = () => $("review-item").focus({ preventScroll: true });
   const skipList = (task) => V.skip.get(task) || [];
@@ -568,6 +568,10 @@
     V.cur = resp ? Object.assign({}, resp, { task: resp.task || V.task }) : null;
     V.reopen = entry;
     V.sel = new Set();
+    V.ents = resp && resp.item && Array.isArray(resp.item.entities)
+      ? resp.item.entities.filter((e) => Number.isInteger(e.start) && Number.isInteger(e.end)).map((e) => ({ start: e.start, end: e.end, type: String(e.type) }))
+      : [];
+    V.entsTouched = false;
     if (V.cur && curMulti(V.cur)) {
       const pre = entry && entry.kind === "answer" && Array.isArray(entry.answer) ? entry.answer : (V.cur.suggestion && V.cur.suggestion.labels) || [];
       for (const l of pre) V.sel.add(String(l));
@@ -588,7 +592,8 @@
       const it = cur.item || {}, multi = curMulti(cur);
       meta.append(el("span", { class: "lang", text: it.lang || "?" }), " ", el("code", { text: it.id ?? "(no id)" }),
         ` · task ${cur.task} (${multi ? "multi-label" : "single-label"}) · margin ${fmtNum(cur.margin, 3)}`);
-      entText(it.text, it.entities, $("review-text"));
+      entText(it.text, V.ents, $("review-text"));
+      renderEnts(it);
       const sg = cur.suggestion || {};
       const sgl = Array.isArray(sg.labels) ? sg.labels.map(String) : sg.label != null ? [String(sg.label)] : [];
       $("review-suggestion").append("model suggests: ", sgl.length ? el("b", { text: sgl.join(", ") }) : el("i", { text: multi ? "no label applies" : "(none)" }));
@@ -653,6 +658,42 @@
       V.hist.length = Math.min(V.hist.length, HIST_MAX);
     }
   }
+  // Entity spans: select text in the post, then a type; the spans listed
+  // (the model's, as corrected) go with the answer once changed.
+  function renderEnts(it) {
+    const box = clear($("review-ents"));
+    if (typeof it.text !== "string") return;
+    box.append("entities: ");
+    if (!V.ents.length) box.append(el("i", { class: "muted", text: "none" }));
+    const cps = Array.from(it.text);
+    V.ents.slice().sort((a, b) => a.start - b.start).forEach((e) => {
+      box.append(el("span", { class: "ent-item" }, entMark(cps.slice(e.start, e.end).join(""), e.type),
+        el("button", { type: "button", class: "link ent-del", title: "remove", text: "×", data: { start: e.start },
+          on: { click: () => { V.ents = V.ents.filter((x) => x !== e); V.entsTouched = true; entText(it.text, V.ents, $("review-text")); renderEnts(it); } } })), " ");
+    });
+    box.append(" · mark the selection as ");
+    for (const t of ENT_TYPES) box.append(el("button", { type: "button", class: "mark-ent", data: { type: t }, text: t, on: { click: () => markSelection(t) } }), " ");
+    if (V.entsTouched) box.append(el("span", { class: "muted", text: "(changed: sent with the answer)" }));
+  }
+  function markSelection(type) {
+    const cur = V.cur, it = cur && cur.item;
+    const box = $("review-text"), sel = window.getSelection();
+    if (!it || typeof it.text !== "string" || !sel || sel.rangeCount === 0 || sel.isCollapsed) { revMsg("select a span of the post first"); return; }
+    const rg = sel.getRangeAt(0);
+    if (!box.contains(rg.startContainer) || !box.contains(rg.endContainer)) { revMsg("select a span of the post first"); return; }
+    const runesTo = (node, off) => { const r = document.createRange(); r.setStart(box, 0); r.setEnd(node, off); return Array.from(r.toString()).length; };
+    const cps = Array.from(it.text);
+    let start = runesTo(rg.startContainer, rg.startOffset), end = runesTo(rg.endContainer, rg.endOffset);
+    while (start < end && /\s/.test(cps[start])) start++;
+    while (end > start && /\s/.test(cps[end - 1])) end--;
+    if (end <= start || end > cps.length) { revMsg("select a span of the post first"); return; }
+    V.ents = V.ents.filter((e) => e.end <= start || e.start >= end).concat([{ start, end, type }]);
+    V.entsTouched = true;
+    sel.removeAllRanges();
+    revMsg("");
+    entText(it.text, V.ents, box);
+    renderEnts(it);
+  }
   async function sendAnswer(answer) {
     const cur = V.cur;
     if (!cur || V.busy) return;
@@ -660,6 +701,7 @@
     const it = cur.item || {};
     const body = { id: it.id, text: it.text, lang: it.lang, task: cur.task };
     if (Array.isArray(answer)) body.labels = answer; else body.label = answer;
+    if (V.entsTouched) body.entities = V.ents.map((e) => ({ start: e.start, end: e.end, type: e.type }));
     V.busy = true; revMsg("sending…");
     const r = await api("POST", "/api/v1/feedback", body);
     V.busy = false;
