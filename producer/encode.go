@@ -31,11 +31,7 @@ func appendResult(b []byte, w *resultWire) ([]byte, error) {
 	}
 	b = append(b, `,"tasks":{`...)
 	var namesBuf [8]string
-	names := namesBuf[:0]
-	for k := range w.Tasks {
-		names = append(names, k)
-	}
-	slices.Sort(names)
+	names := sortedKeys(namesBuf[:0], w.Tasks)
 	for i, name := range names {
 		if i > 0 {
 			b = append(b, ',')
@@ -101,11 +97,7 @@ func appendResult(b []byte, w *resultWire) ([]byte, error) {
 	b = append(b, `,"ner":`...)
 	b = appendString(b, w.ModelVersion.NER)
 	b = append(b, `,"tasks":{`...)
-	names = names[:0]
-	for k := range w.ModelVersion.Tasks {
-		names = append(names, k)
-	}
-	slices.Sort(names)
+	names = sortedKeys(names[:0], w.ModelVersion.Tasks)
 	for i, name := range names {
 		if i > 0 {
 			b = append(b, ',')
@@ -135,10 +127,7 @@ func appendResult(b []byte, w *resultWire) ([]byte, error) {
 // scratch for them).
 func appendScores(b []byte, scores map[string]float64, keys []string) ([]byte, error) {
 	b = append(b, '{')
-	for k := range scores {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys = sortedKeys(keys, scores)
 	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
@@ -152,6 +141,16 @@ func appendScores(b []byte, scores map[string]float64, keys []string) ([]byte, e
 		b = appendFloat(b, v)
 	}
 	return append(b, '}'), nil
+}
+
+// sortedKeys appends the keys of m to dst (scratch the caller reuses, so
+// the hot path does not allocate for a few keys) and sorts them.
+func sortedKeys[V any](dst []string, m map[string]V) []string {
+	for k := range m {
+		dst = append(dst, k)
+	}
+	slices.Sort(dst)
+	return dst
 }
 
 // appendTime appends t as time.Time.MarshalJSON does (RFC 3339 with
