@@ -180,8 +180,7 @@ func (c *Console) state(ctx context.Context) *State {
 		if now-s.lastSeen > seriesSecs {
 			continue
 		}
-		parts := strings.SplitN(k, "\x00", 3)
-		st.InService = append(st.InService, InService{Task: parts[0], Lang: parts[1], Kind: parts[2], Version: s.version, LastSeen: s.lastSeen})
+		st.InService = append(st.InService, InService{Task: k.task, Lang: k.lang, Kind: k.kind, Version: s.version, LastSeen: s.lastSeen})
 	}
 	slices.SortFunc(st.InService, func(a, b InService) int {
 		return strings.Compare(a.Kind+a.Task+a.Lang, b.Kind+b.Task+b.Lang)

@@ -121,7 +121,7 @@ type Console struct {
 	dead         []*DeadLetter
 	secs         [seriesSecs]second
 	mix          [mixBuckets]mix
-	inService    map[string]served
+	inService    map[modelSlot]served
 	totalResults int
 	totalDead    int
 	answered     map[string]bool // review items answered here
@@ -142,7 +142,7 @@ func New(be Backend, opt Options) *Console {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Console{opt: opt, be: be, analyze: make(chan struct{}, opt.MaxAnalyze), done: make(chan struct{}), inService: map[string]served{}, answered: map[string]bool{}}
+	return &Console{opt: opt, be: be, analyze: make(chan struct{}, opt.MaxAnalyze), done: make(chan struct{}), inService: map[modelSlot]served{}, answered: map[string]bool{}}
 }
 
 // Close ends the open event streams (so that an HTTP server's Shutdown

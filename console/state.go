@@ -91,6 +91,10 @@ type mix struct {
 	entities map[string]int
 }
 
+// modelSlot is one model's place: a task's classifier or the tagger ("" task)
+// of a language.
+type modelSlot struct{ task, lang, kind string }
+
 type served struct {
 	version  string
 	lastSeen int64
@@ -171,10 +175,10 @@ func (c *Console) observe(data []byte, now time.Time) {
 		b.entities[e.Type]++
 	}
 	for task, v := range r.ModelVersion.Tasks {
-		c.inService[task+"\x00"+r.Lang+"\x00classifier"] = served{v, sec}
+		c.inService[modelSlot{task, r.Lang, "classifier"}] = served{v, sec}
 	}
 	if r.ModelVersion.NER != "" {
-		c.inService["\x00"+r.Lang+"\x00ner"] = served{r.ModelVersion.NER, sec}
+		c.inService[modelSlot{"", r.Lang, "ner"}] = served{r.ModelVersion.NER, sec}
 	}
 }
 
