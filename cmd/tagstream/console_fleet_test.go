@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,29 +16,8 @@ import (
 // pipeline), and says so.
 func TestConsoleSeesTheFleet(t *testing.T) {
 	t.Parallel()
-	a := startTool(t, strings.NewReader(""), "run", "--embedded",
-		"--embedded.kafka_addr", "127.0.0.1:0", "--embedded.nats_addr", "127.0.0.1:0", "--http.addr", "127.0.0.1:0")
-	var kafkaAddr, natsURL, httpA string
-	pollUntil(t, 60*time.Second, func() error {
-		logs := a.stderr.String()
-		k := regexp.MustCompile(`kafka=\[(127\.0\.0\.1:\d+)\] nats=(nats://127\.0\.0\.1:\d+)`).FindStringSubmatch(logs)
-		h := regexp.MustCompile(`"http listening" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(logs)
-		if k == nil || h == nil {
-			return fmt.Errorf("instance a not up yet:\n%s", logs)
-		}
-		kafkaAddr, natsURL, httpA = k[1], k[2], h[1]
-		return nil
-	})
-	b := startTool(t, strings.NewReader(""), "run", "--kafka.brokers", kafkaAddr, "--nats.url", natsURL, "--http.addr", "127.0.0.1:0")
-	var httpB string
-	pollUntil(t, 60*time.Second, func() error {
-		h := regexp.MustCompile(`"http listening" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(b.stderr.String())
-		if h == nil {
-			return fmt.Errorf("instance b not up yet:\n%s", b.stderr.String())
-		}
-		httpB = h[1]
-		return nil
-	})
+	p := startTwoInstances(t)
+	a, b, kafkaAddr, httpA, httpB := p.a, p.b, p.kafkaAddr, p.httpA, p.httpB
 	get := func(addr, path string) string {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {

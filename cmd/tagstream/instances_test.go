@@ -21,29 +21,8 @@ import (
 // that both serve it within 2 s (read from /metrics tagstream_model_info).
 func TestTwoInstancesSwapWithinTwoSeconds(t *testing.T) {
 	t.Parallel()
-	a := startTool(t, strings.NewReader(""), "run", "--embedded",
-		"--embedded.kafka_addr", "127.0.0.1:0", "--embedded.nats_addr", "127.0.0.1:0", "--http.addr", "127.0.0.1:0")
-	var kafkaAddr, natsURL, httpA string
-	pollUntil(t, 60*time.Second, func() error {
-		logs := a.stderr.String()
-		k := regexp.MustCompile(`kafka=\[(127\.0\.0\.1:\d+)\] nats=(nats://127\.0\.0\.1:\d+)`).FindStringSubmatch(logs)
-		h := regexp.MustCompile(`"http listening" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(logs)
-		if k == nil || h == nil {
-			return fmt.Errorf("instance a not up yet:\n%s", logs)
-		}
-		kafkaAddr, natsURL, httpA = k[1], k[2], h[1]
-		return nil
-	})
-	b := startTool(t, strings.NewReader(""), "run", "--kafka.brokers", kafkaAddr, "--nats.url", natsURL, "--http.addr", "127.0.0.1:0")
-	var httpB string
-	pollUntil(t, 60*time.Second, func() error {
-		h := regexp.MustCompile(`"http listening" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(b.stderr.String())
-		if h == nil {
-			return fmt.Errorf("instance b not up yet:\n%s", b.stderr.String())
-		}
-		httpB = h[1]
-		return nil
-	})
+	p := startTwoInstances(t)
+	a, b, natsURL, httpA, httpB := p.a, p.b, p.natsURL, p.httpA, p.httpB
 	serves := func(addr, version string) error {
 		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
@@ -108,4 +87,41 @@ func TestTwoInstancesSwapWithinTwoSeconds(t *testing.T) {
 	if err := a.wait(t, 30*time.Second); err != nil {
 		t.Errorf("instance a: %v", err)
 	}
+}
+
+// instancePair is two `tagstream run` instances in one consumer group: a
+// with the embedded brokers, b on them.
+type instancePair struct {
+	a, b               *toolRun
+	kafkaAddr, natsURL string
+	httpA, httpB       string // HTTP listen addresses
+}
+
+// startTwoInstances starts a, waits for its brokers and HTTP address,
+// then starts b on a's brokers and waits for its HTTP address.
+func startTwoInstances(t *testing.T) instancePair {
+	t.Helper()
+	var p instancePair
+	p.a = startTool(t, strings.NewReader(""), "run", "--embedded",
+		"--embedded.kafka_addr", "127.0.0.1:0", "--embedded.nats_addr", "127.0.0.1:0", "--http.addr", "127.0.0.1:0")
+	pollUntil(t, 60*time.Second, func() error {
+		logs := p.a.stderr.String()
+		k := regexp.MustCompile(`kafka=\[(127\.0\.0\.1:\d+)\] nats=(nats://127\.0\.0\.1:\d+)`).FindStringSubmatch(logs)
+		h := regexp.MustCompile(`"http listening" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(logs)
+		if k == nil || h == nil {
+			return fmt.Errorf("instance a not up yet:\n%s", logs)
+		}
+		p.kafkaAddr, p.natsURL, p.httpA = k[1], k[2], h[1]
+		return nil
+	})
+	p.b = startTool(t, strings.NewReader(""), "run", "--kafka.brokers", p.kafkaAddr, "--nats.url", p.natsURL, "--http.addr", "127.0.0.1:0")
+	pollUntil(t, 60*time.Second, func() error {
+		h := regexp.MustCompile(`"http listening" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(p.b.stderr.String())
+		if h == nil {
+			return fmt.Errorf("instance b not up yet:\n%s", p.b.stderr.String())
+		}
+		p.httpB = h[1]
+		return nil
+	})
+	return p
 }
