@@ -405,18 +405,22 @@
     $("results-list").replaceChildren(...R.list.map((x) => resultCard(x)));
     resultsStatus();
   }
+  // prependCapped puts the cards of newest (newest first) at the top of
+  // box and store.list, keeping at most max of each (store.keys follows).
+  function prependCapped(box, store, newest, card, max, key) {
+    const frag = document.createDocumentFragment();
+    for (const x of newest) frag.appendChild(card(x));
+    box.prepend(frag);
+    store.list = newest.concat(store.list);
+    if (store.list.length > max) {
+      store.list.length = max;
+      while (box.children.length > max) box.lastElementChild.remove();
+      store.keys = new Set(store.list.map(key));
+    }
+  }
   function prependResults(newest) {
     if (!newest.length) return;
-    const frag = document.createDocumentFragment();
-    for (const r of newest) frag.appendChild(resultCard(r));
-    const box = $("results-list");
-    box.prepend(frag);
-    R.list = newest.concat(R.list);
-    if (R.list.length > MAX_RESULTS) {
-      R.list.length = MAX_RESULTS;
-      while (box.children.length > MAX_RESULTS) box.lastElementChild.remove();
-      R.keys = new Set(R.list.map(rkey));
-    }
+    prependCapped($("results-list"), R, newest, resultCard, MAX_RESULTS, rkey);
     resultsStatus();
   }
   function onResults(arr) {
@@ -496,15 +500,7 @@
       fresh.unshift(d);
     }
     if (!fresh.length) return;
-    const box = $("dead-list"), frag = document.createDocumentFragment();
-    for (const d of fresh) frag.appendChild(deadCard(d));
-    box.prepend(frag);
-    D.list = fresh.concat(D.list);
-    if (D.list.length > MAX_DEAD) {
-      D.list.length = MAX_DEAD;
-      while (box.children.length > MAX_DEAD) box.lastElementChild.remove();
-      D.keys = new Set(D.list.map(dkey));
-    }
+    prependCapped($("dead-list"), D, fresh, deadCard, MAX_DEAD, dkey);
     deadStatus();
   }
 
