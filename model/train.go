@@ -127,10 +127,14 @@ type EpochReport struct {
 	// DevSets holds a tagger's per-data-set dev scores when it has several
 	// dev sets; Score is then the mean of their F1 and DevNER the pooled
 	// scores.
-	DevSets    []DevSetReport `json:"dev_sets,omitempty"`
-	Perplexity *LMPerplexity  `json:"perplexity,omitempty"`
-	Score      float64        `json:"score"`
-	Best       bool           `json:"best"`
+	DevSets []DevSetReport `json:"dev_sets,omitempty"`
+	// DevClassSets holds a classifier's per-data-set dev scores when it
+	// has several dev sets or one without every label; Score is then the
+	// mean of their macro-F1 and Dev the pooled, unrestricted scores.
+	DevClassSets []DevClassSetReport `json:"dev_class_sets,omitempty"`
+	Perplexity   *LMPerplexity       `json:"perplexity,omitempty"`
+	Score        float64             `json:"score"`
+	Best         bool                `json:"best"`
 }
 
 // TrainHooks receives progress. Hooks run on the training goroutine and must

@@ -18,9 +18,18 @@ import (
 // LabeledText is one training or evaluation example: Label for a
 // single-label classifier, Labels (any number, none included) for a
 // multi-label one.
+//
+// A single-label example may instead be partially labelled: Allowed lists
+// the labels its true label is one of (a data set read through a LabelMap
+// whose source label maps to several). Training maximises the probability
+// of that set (nn.SoftmaxSetCrossEntropy); dev examples with Allowed are
+// not scored. Set names the data set an example comes from: dev is scored
+// per set (see TrainClassifier).
 type LabeledText struct {
 	Text, Label string
 	Labels      []string
+	Allowed     []string
+	Set         string
 }
 
 // TrainConfig holds the classifier's training settings. Zero fields take
@@ -98,7 +107,10 @@ type encoded struct {
 	ids    []int32
 	offs   []int32 // len = tokens+1, offs[0] = 0
 	label  int
-	labels []int // a multi-label example's labels
+	labels []int // a multi-label example's labels, a partial one's allowed labels
+	// partial marks a single-label example whose labels are the set its
+	// true label is in.
+	partial bool
 }
 
 func (e *encoded) len() int { return len(e.offs) - 1 }
@@ -106,7 +118,12 @@ func (e *encoded) len() int { return len(e.offs) - 1 }
 // TrainClassifier trains a classifier on train, evaluates it on dev after
 // every epoch and returns the weights of the epoch with the best dev
 // macro-F1, with every epoch's report. Labels are the sorted distinct labels
-// of train; dev examples with other labels are an error. It stops early after
+// of train (Label and Allowed); dev examples with other labels are an
+// error. A single-label model's dev is scored per data set (LabeledText.Set,
+// in first-seen order) over the labels that set's examples have (argmax
+// restricted to them: a binary set scored with a three-class model), and
+// the selection score is the mean of the sets' macro-F1; one set with every
+// label is plain macro-F1. It stops early after
 // cfg.Patience epochs without improvement, or when ctx is done (returning the
 // best model so far and ctx's error).
 func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []LabeledText, cfg TrainConfig, hooks TrainHooks) (*Classifier, []EpochReport, error) {
@@ -118,8 +135,11 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 		return nil, nil, fmt.Errorf("%w: %d training and %d dev examples, want both > 0", ErrData, len(train), len(dev))
 	}
 	labelsOf := func(ex LabeledText) []string {
-		if cfg.MultiLabel {
+		switch {
+		case cfg.MultiLabel:
 			return ex.Labels
+		case len(ex.Allowed) > 0:
+			return ex.Allowed
 		}
 		return []string{ex.Label}
 	}
@@ -129,6 +149,8 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 			return nil, nil, fmt.Errorf("%w: example %d has a single label %q; a multi-label classifier reads Labels", ErrData, i+1, ex.Label)
 		case !cfg.MultiLabel && len(ex.Labels) > 0:
 			return nil, nil, fmt.Errorf("%w: example %d has several labels %v; train a multi-label classifier (MultiLabel)", ErrData, i+1, ex.Labels)
+		case len(ex.Allowed) > 0 && (cfg.MultiLabel || ex.Label != ""):
+			return nil, nil, fmt.Errorf("%w: example %d has a label set %v beside a label; a partial label is for a single-label model and replaces Label", ErrData, i+1, ex.Allowed)
 		}
 	}
 	labelIdx := map[string]int{}
@@ -217,17 +239,21 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 	}
 
 	data := make([]encoded, len(train))
-	classCount := make([]int, len(labels))
+	classCount := make([]float64, len(labels)) // a partial example counts 1/|set| in each
 	for i, ex := range train {
 		toks := tok.Tokenize(&buf, ex.Text)
 		e := &data[i]
 		e.offs = []int32{0}
 		e.ids, e.offs, _ = appendBags(vocab, cfg.Model.Buckets, toks, cfg.Model.MaxTokens, nil, e.offs)
-		for _, l := range labelsOf(ex) {
+		ls := labelsOf(ex)
+		for _, l := range ls {
 			e.labels = append(e.labels, labelIdx[l])
-			classCount[labelIdx[l]]++
+			classCount[labelIdx[l]] += 1 / float64(len(ls))
 		}
-		if !cfg.MultiLabel {
+		switch {
+		case len(ex.Allowed) > 0:
+			e.partial = true
+		case !cfg.MultiLabel:
 			e.label, e.labels = e.labels[0], nil
 		}
 	}
@@ -238,16 +264,23 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 			switch {
 			case n == 0:
 			case cfg.MultiLabel:
-				classWeight[c] = min(math.Sqrt(float64(len(train)-n)/float64(n)), 10)
+				classWeight[c] = min(math.Sqrt((float64(len(train))-n)/n), 10)
 			default:
-				classWeight[c] = float64(len(train)) / float64(len(labels)*n)
+				classWeight[c] = float64(len(train)) / (float64(len(labels)) * n)
 			}
+		}
+	}
+	if !cfg.MultiLabel { // partially labelled dev examples are not scored
+		dev = slices.DeleteFunc(slices.Clone(dev), func(ex LabeledText) bool { return len(ex.Allowed) > 0 })
+		if len(dev) == 0 {
+			return nil, nil, fmt.Errorf("%w: every dev example has a label set (partial); none can be scored", ErrData)
 		}
 	}
 	devTexts := make([]string, len(dev))
 	devGold := make([]int, len(dev))
+	devSet := make([]string, len(dev))
 	for i, ex := range dev {
-		devTexts[i] = ex.Text
+		devTexts[i], devSet[i] = ex.Text, ex.Set
 		if !cfg.MultiLabel {
 			devGold[i] = labelIdx[ex.Label]
 		}
@@ -275,8 +308,17 @@ func TrainClassifier(ctx context.Context, tok *text.Tokenizer, train, dev []Labe
 		func() (EpochReport, error) {
 			m := clf.Compile()
 			if !cfg.MultiLabel {
-				devM, err := m.Evaluate(devTexts, devGold)
-				return EpochReport{Dev: &devM, Score: devM.MacroF1}, err
+				probs, pred := m.classifyAll(devTexts)
+				devM, err := metrics.Classify(labels, devGold, pred)
+				if err != nil {
+					return EpochReport{}, err
+				}
+				sets, score, err := scoreSets(labels, devSet, devGold, probs)
+				r := EpochReport{Dev: &devM, Score: score}
+				if len(sets) > 1 || sets[0].Labels != nil {
+					r.DevClassSets = sets
+				}
+				return r, err
 			}
 			thresholds = metrics.TuneThresholds(calibSets, m.Probabilities(calibTexts), len(labels))
 			devM, err := metrics.EvalMultiLabel(labels, devSets, m.Probabilities(devTexts), thresholds)
@@ -314,6 +356,104 @@ func (m *CompiledClassifier) classifyAll(texts []string) (probs []float32, best 
 		m.ClassifyBatch(ws, texts[i:j], probs[i*nc:j*nc], best[i:j])
 	}
 	return probs, best
+}
+
+// DevClassSetReport is a classifier's score on one dev data set. Labels,
+// when set, are the labels the set's examples have, a strict subset of the
+// model's: predictions are the most probable of those (restricted argmax).
+type DevClassSetReport struct {
+	Set    string   `json:"set"`
+	Labels []string `json:"labels,omitempty"`
+	metrics.Classification
+}
+
+// scoreSets scores probs (one row of len(labels) per example) against gold
+// per data set (set[i], first-seen order), each over the labels its gold
+// examples have, and returns the reports and the mean of their macro-F1.
+func scoreSets(labels, set []string, gold []int, probs []float32) ([]DevClassSetReport, float64, error) {
+	var order []string
+	rows := map[string][]int{}
+	for i, s := range set {
+		if _, ok := rows[s]; !ok {
+			order = append(order, s)
+		}
+		rows[s] = append(rows[s], i)
+	}
+	var out []DevClassSetReport
+	var sum float64
+	for _, s := range order {
+		r, err := EvaluateRestricted(labels, gold, probs, rows[s])
+		if err != nil {
+			return nil, 0, fmt.Errorf("dev set %s: %w", s, err)
+		}
+		r.Set = s
+		out = append(out, r)
+		sum += r.MacroF1
+	}
+	return out, sum / float64(len(order)), nil
+}
+
+// EvaluateRestricted scores the examples rows (all when nil) of probs
+// (len(labels) per example) against gold over the labels those examples
+// have: when that is a strict subset of labels (a binary data set scored
+// with a three-class model) each prediction is the most probable label of
+// the subset, and Labels names it.
+func EvaluateRestricted(labels []string, gold []int, probs []float32, rows []int) (DevClassSetReport, error) {
+	if rows == nil {
+		rows = make([]int, len(gold))
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	k := len(labels)
+	present := make([]bool, k)
+	for _, i := range rows {
+		present[gold[i]] = true
+	}
+	var sub []int // model label index of each restricted label
+	for c, ok := range present {
+		if ok {
+			sub = append(sub, c)
+		}
+	}
+	var rep DevClassSetReport
+	names := labels
+	if len(sub) < k {
+		names = make([]string, len(sub))
+		for j, c := range sub {
+			names[j] = labels[c]
+		}
+		rep.Labels = names
+	} else {
+		sub = nil
+	}
+	g := make([]int, len(rows))
+	p := make([]int, len(rows))
+	for n, i := range rows {
+		row := probs[i*k : (i+1)*k]
+		best := -1
+		if sub == nil {
+			for c := range row {
+				if best < 0 || row[c] > row[best] {
+					best = c
+				}
+			}
+			g[n], p[n] = gold[i], best
+			continue
+		}
+		for j, c := range sub {
+			if best < 0 || row[c] > row[sub[best]] {
+				best = j
+			}
+			if c == gold[i] {
+				g[n] = j
+			}
+		}
+		p[n] = best
+	}
+	var err error
+	rep.Classification, err = metrics.Classify(names, g, p)
+	return rep, err
 }
 
 // EvaluateMultiLabel scores a multi-label model on texts against the gold
@@ -365,6 +505,8 @@ type clsWorker struct {
 	y                       []int
 	multi                   bool // multi-label: targets in yv, B×labels
 	yv                      []float64
+	allowed                 []bool    // a batch with partial labels: B×labels label sets
+	rowWeight               []float64 // and each row's loss weight
 	x, xmask, seq, dseq, dx []float64
 	pooled, pmask, dpooled  []float64
 	logits, dlogits         []float64
@@ -451,9 +593,17 @@ func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout, wordDrop
 	w.logits = nn.Grow(w.logits, B*C)
 	w.dlogits = nn.Grow(w.dlogits, B*C)
 	net.out.Forward(w.pooled, B, w.logits)
-	if w.multi {
+	switch {
+	case w.multi:
 		w.loss = nn.SigmoidBCE(w.logits, B, C, w.yv, cw, nil, w.dlogits)
-	} else {
+	case slices.ContainsFunc(sorted, func(i int) bool { return data[i].partial }):
+		w.setTargets(data, sorted, C, cw)
+		rw := w.rowWeight
+		if cw == nil {
+			rw = nil
+		}
+		w.loss = nn.SoftmaxSetCrossEntropy(w.logits, B, C, w.allowed, rw, w.dlogits)
+	default:
 		w.loss = nn.SoftmaxCrossEntropy(w.logits, B, C, w.y, cw, nil, w.dlogits)
 	}
 
@@ -475,6 +625,33 @@ func (w *clsWorker) forwardBackward(data []encoded, idx []int, dropout, wordDrop
 	}
 	nn.DropoutBackward(w.dx, w.xmask)
 	net.emb.Backward(w.ids, w.offs, w.dx)
+}
+
+// setTargets fills w.allowed with each row's label set (a partial
+// example's labels, an exact one's label) and w.rowWeight with its class
+// weight (a partial example's: the mean over its set).
+func (w *clsWorker) setTargets(data []encoded, rows []int, C int, cw []float64) {
+	w.allowed = slices.Grow(w.allowed[:0], len(rows)*C)[:len(rows)*C]
+	clear(w.allowed)
+	w.rowWeight = slices.Grow(w.rowWeight[:0], len(rows))[:len(rows)]
+	for r, i := range rows {
+		e := &data[i]
+		if !e.partial {
+			w.allowed[r*C+e.label] = true
+			if cw != nil {
+				w.rowWeight[r] = cw[e.label]
+			}
+			continue
+		}
+		var wsum float64
+		for _, c := range e.labels {
+			w.allowed[r*C+c] = true
+			if cw != nil {
+				wsum += cw[c]
+			}
+		}
+		w.rowWeight[r] = wsum / float64(len(e.labels))
+	}
 }
 
 // shareEncoder copies e's embedding and BiLSTM weights into c (same

@@ -19,9 +19,10 @@ func newEvalCmd() *cobra.Command {
 		modelPath, dataPath, typeMap string
 		asJSON, strict, textMode     bool
 		goldTypesOnly                bool
+		labelMap                     string
 	)
 	cmd := &cobra.Command{
-		Use:   "eval --model MODEL --data FILE [--type-map NAME|FILE] [--text] [--json]",
+		Use:   "eval --model MODEL --data FILE [--type-map NAME|FILE] [--text] [--label-map NAME|FILE] [--json]",
 		Short: "Evaluate a model on labelled data",
 		Long: `Evaluate a classifier on JSONL {"text","label"} or CSV data: accuracy, macro
 precision/recall/F1, per-class scores and the confusion matrix (rows gold, columns predicted).
@@ -31,6 +32,13 @@ classifier is scored on JSONL {"text","labels":[...]} at its own thresholds: mic
 F1, subset accuracy, Hamming loss and per-label scores; --json keys micro_precision,
 micro_recall, micro_f1, macro_f1, subset_accuracy, hamming_loss, n and per_label (precision,
 recall, f1, threshold, support).
+
+When the data has only some of a single-label model's labels (a binary data set scored with a
+three-class model), the scores over every label are followed by "restricted" ones: each
+prediction is the more probable of the data's own labels (polarity-restricted accuracy for
+negative/positive data; --json key restricted with labels and the same keys). --label-map
+NAME|FILE reads the data's labels through a label map (see train classifier); partially
+labelled records are counted as unscored.
 
 Evaluate a tagger on JSONL {"tokens","tags"} or CoNLL data: entity-level exact-match
 precision/recall/F1 (conlleval semantics), per-type scores and token accuracy. With --json it
@@ -58,6 +66,13 @@ types with the gold types as they are.`,
 					return err
 				}
 			}
+			var lm *model.LabelMap
+			if labelMap != "" {
+				var err error
+				if lm, err = loadLabelMap(labelMap); err != nil {
+					return fmt.Errorf("eval: --label-map %w", err)
+				}
+			}
 			var tc model.TokenizerCache
 			m, err := modelfile.Load(modelPath, &tc)
 			if err != nil {
@@ -65,6 +80,9 @@ types with the gold types as they are.`,
 			}
 			opts := dataset.Options{Strict: strict}
 			var res interface{ Format(io.Writer) error }
+			if labelMap != "" && (m.Tagger != nil || m.Classifier.MultiLabel) {
+				return fmt.Errorf("eval: --label-map applies to a single-label classifier; %s is not one", modelPath)
+			}
 			if m.Tagger != nil {
 				r, err := evalTagger(cmd, m.Tagger.Compile(), dataPath, opts, dm, textMode, goldTypesOnly)
 				if err != nil {
@@ -83,7 +101,7 @@ types with the gold types as they are.`,
 					}
 					res = r
 				} else {
-					r, err := evalClassifier(cmd, cm, dataPath, opts)
+					r, err := evalClassifier(cmd, cm, dataPath, opts, lm)
 					if err != nil {
 						return err
 					}
@@ -103,6 +121,7 @@ types with the gold types as they are.`,
 	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
 	f.StringVar(&typeMap, "type-map", "", "tagger: score unified PER/LOC/ORG/MISC types with this built-in data set map or JSON map file")
 	f.BoolVar(&textMode, "text", false, "tagger: tag each sentence's joined text as predict does and score rune spans")
+	f.StringVar(&labelMap, "label-map", "", "single-label classifier: read the data's labels through this label map (built-in name or JSON file; see train classifier)")
 	f.BoolVar(&goldTypesOnly, "gold-types-only", false, "tagger, raw types: do not score predicted types that occur nowhere in the data (a model trained on several data sets knows types another never annotates)")
 	return cmd
 }
@@ -138,26 +157,98 @@ func evalMultiLabel(cmd *cobra.Command, m *model.CompiledClassifier, path string
 	return m.EvaluateMultiLabel(texts, gold)
 }
 
-func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string, opts dataset.Options) (metrics.Classification, error) {
-	ex, err := readExamples(cmd, path, opts)
+func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string, opts dataset.Options, lm *model.LabelMap) (classEval, error) {
+	arg := path
+	if lm != nil {
+		arg += "@" + lm.Name
+	}
+	ex, _, err := readLabelSources(cmd, []string{arg}, opts)
 	if err != nil {
-		return metrics.Classification{}, err
+		return classEval{}, err
 	}
 	index := map[string]int{}
 	for i, l := range m.Labels() {
 		index[l] = i
 	}
-	texts := make([]string, len(ex))
-	gold := make([]int, len(ex))
+	var res classEval
+	if lm != nil {
+		res.LabelMap = lm.Name
+	}
+	texts := make([]string, 0, len(ex))
+	gold := make([]int, 0, len(ex))
 	for i, e := range ex {
 		if len(e.Labels) > 0 {
-			return metrics.Classification{}, fmt.Errorf("eval: %s line %d: a multi-label record (\"labels\"); %v is a single-label model", path, e.Line, m.Labels())
+			return classEval{}, fmt.Errorf("eval: %s record %d: a multi-label record (\"labels\"); %v is a single-label model", path, i+1, m.Labels())
+		}
+		if len(e.Allowed) > 0 {
+			res.Unscored++ // a partial label: the true label is one of a set
+			continue
 		}
 		g, ok := index[e.Label]
 		if !ok {
-			return metrics.Classification{}, fmt.Errorf("eval: %s line %d: label %q is not one of the model's labels %v", path, e.Line, e.Label, m.Labels())
+			return classEval{}, fmt.Errorf("eval: %s record %d: label %q is not one of the model's labels %v", path, i+1, e.Label, m.Labels())
 		}
-		texts[i], gold[i] = e.Text, g
+		texts, gold = append(texts, e.Text), append(gold, g)
 	}
-	return m.Evaluate(texts, gold)
+	probs := m.Probabilities(texts)
+	full, err := model.EvaluateRestricted(m.Labels(), gold, probs, nil)
+	if err != nil {
+		return classEval{}, err
+	}
+	if full.Labels != nil {
+		r := full.Classification
+		res.Restricted = &restricted{Labels: full.Labels, Classification: r}
+		// Unrestricted: every label of the model may be predicted.
+		all := make([]int, len(gold))
+		for i := range all {
+			all[i] = i
+		}
+		pred := make([]int, len(gold))
+		k := len(m.Labels())
+		for i := range gold {
+			row := probs[i*k : (i+1)*k]
+			for c := range row {
+				if row[c] > row[pred[i]] {
+					pred[i] = c
+				}
+			}
+		}
+		if res.Classification, err = metrics.Classify(m.Labels(), gold, pred); err != nil {
+			return classEval{}, err
+		}
+		return res, nil
+	}
+	res.Classification = full.Classification
+	return res, nil
+}
+
+// classEval is a single-label classifier's evaluation: the scores over
+// every label of the model and, when the data has only some of them (a
+// binary set scored with a three-class model), the scores with each
+// prediction restricted to the data's labels.
+type classEval struct {
+	metrics.Classification
+	LabelMap   string      `json:"label_map,omitempty"`
+	Restricted *restricted `json:"restricted,omitempty"`
+	// Unscored counts partially labelled records (a label map's set).
+	Unscored int `json:"unscored,omitempty"`
+}
+
+type restricted struct {
+	Labels []string `json:"labels"`
+	metrics.Classification
+}
+
+func (e classEval) Format(w io.Writer) error {
+	if e.LabelMap != "" {
+		fmt.Fprintf(w, "label map: %s (%d partially labelled records not scored)\n", e.LabelMap, e.Unscored)
+	}
+	if err := e.Classification.Format(w); err != nil {
+		return err
+	}
+	if e.Restricted == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "\nrestricted to the data's labels %v (each prediction the more probable of them):\n", e.Restricted.Labels)
+	return e.Restricted.Classification.Format(w)
 }

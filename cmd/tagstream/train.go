@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -36,6 +39,16 @@ func newTrainClassifierCmd() *cobra.Command {
 data. After each epoch it evaluates on --dev and keeps the epoch with the best dev macro-F1;
 it stops early after --patience epochs without improvement. Labels come from the data.
 
+FILE@MAP reads a file's labels through a label map (a built-in name: ` + strings.Join(model.BuiltinLabelMapNames(), ", ") + `,
+or a JSON file {"labels": {"source": ["model", ...]}}): a source label becomes one model label,
+a set of them (partial annotation: the true label is one of the set, and training maximises the
+set's probability) or none (the examples are dropped). So data sets with different label sets
+train one classifier (smp2020_ewect's emotions and weibo2018's positive-or-neutral posts beside
+binary reviews for three-class sentiment). Dev is scored per file, over the labels each file's
+examples have (a binary file scored with a three-class model takes the more probable of its two
+labels); the selection score is the mean of the files' macro-F1, and partially labelled dev
+examples are not scored.
+
 --multi-label trains on JSONL {"text","labels":[...]} (e.g. ../shared/data/goemotions): one
 sigmoid per label and binary cross-entropy. A seeded tenth of --train (--threshold-holdout) is
 set aside and never trained on; after each epoch a decision threshold per label is tuned on it
@@ -47,11 +60,11 @@ macro-F1 is kept, thresholds included in the model file.`,
 				return fmt.Errorf("train classifier: --train, --dev and --out are required")
 			}
 			opts := dataset.Options{Strict: strict}
-			train, err := readAllExamples(cmd, trainPaths, opts)
+			train, trainEx, err := readLabelSources(cmd, trainPaths, opts)
 			if err != nil {
 				return err
 			}
-			dev, err := readAllExamples(cmd, devPaths, opts)
+			dev, _, err := readLabelSources(cmd, devPaths, opts)
 			if err != nil {
 				return err
 			}
@@ -74,17 +87,17 @@ macro-F1 is kept, thresholds included in the model file.`,
 			fmt.Fprintf(stderr, "train %d examples, dev %d, seed %d, %d workers (tokenizer ready in %.1fs)\n",
 				len(train), len(dev), cfg.Seed, cfg.Workers, time.Since(start).Seconds())
 			hooks := progressHooks(stderr, quiet)
-			if multi := slices.ContainsFunc(train, func(e dataset.Example) bool { return len(e.Labels) > 0 }); multi != cfg.MultiLabel {
+			if multi := slices.ContainsFunc(train, func(e model.LabeledText) bool { return len(e.Labels) > 0 }); multi != cfg.MultiLabel {
 				if multi {
 					return fmt.Errorf("train classifier: %s holds multi-label records (\"labels\"): give --multi-label", strings.Join(trainPaths, ","))
 				}
 				return fmt.Errorf("train classifier: --multi-label needs records with \"labels\"; %s has single labels", strings.Join(trainPaths, ","))
 			}
-			clf, reports, err := model.TrainClassifier(cmd.Context(), tok, toLabeled(train), toLabeled(dev), cfg, hooks)
+			clf, reports, err := model.TrainClassifier(cmd.Context(), tok, train, dev, cfg, hooks)
 			if err != nil && clf == nil {
 				return fmt.Errorf("train classifier: %w", err)
 			}
-			if err := saveTrained(stderr, err, out, clf.Info, clf.Save, dataset.HashExamples(train), len(train), reports, cfg, start); err != nil {
+			if err := saveTrained(stderr, err, out, clf.Info, clf.Save, dataset.HashExamples(trainEx), len(train), reports, cfg, start); err != nil {
 				return err
 			}
 			fmt.Fprintf(stderr, "wrote %s (%.1fs total)\n", out, time.Since(start).Seconds())
@@ -93,8 +106,8 @@ macro-F1 is kept, thresholds included in the model file.`,
 	}
 	f := cmd.Flags()
 	tokenizerFlags(f, &tokOpts)
-	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CSV); repeat or comma-separate to combine files; a file given N times is read N times (oversampling)")
-	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection (JSONL or CSV); repeatable")
+	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CSV); repeat or comma-separate to combine files; a file given N times is read N times (oversampling); FILE@MAP reads its labels through a label map")
+	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection (JSONL or CSV); repeatable, FILE@MAP as for --train; with several files the selection score is the mean of their macro-F1")
 	f.StringVar(&out, "out", "", "output model file (.safetensors)")
 	f.BoolVar(&strict, "strict", false, "fail on the first bad data line instead of skipping it")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
@@ -110,11 +123,6 @@ macro-F1 is kept, thresholds included in the model file.`,
 	f.IntVar(&cfg.Model.MaxTokens, "max-tokens", cfg.Model.MaxTokens, "tokens kept per text")
 	f.BoolVar(&cfg.Model.PoolInputs, "pool-inputs", false, "also max/mean-pool the token vectors (bag-of-words features beside the BiLSTM)")
 	return cmd
-}
-
-// readAllExamples reads and concatenates classification data files.
-func readAllExamples(cmd *cobra.Command, paths []string, opts dataset.Options) ([]dataset.Example, error) {
-	return readAll(cmd, paths, opts, readExamples)
 }
 
 // readAll reads and concatenates several data files with read.
@@ -159,12 +167,68 @@ func readDataFile[T any](cmd *cobra.Command, path string, opts dataset.Options,
 	return recs, nil
 }
 
-func toLabeled(ex []dataset.Example) []model.LabeledText {
-	out := make([]model.LabeledText, len(ex))
-	for i, e := range ex {
-		out[i] = model.LabeledText{Text: e.Text, Label: e.Label, Labels: e.Labels}
+// readLabelSources reads classification files given as FILE or FILE@MAP:
+// each example's Set is its file, and a mapped file's labels go through
+// its label map (model.LabelMap; a label the map lacks is an error naming
+// the line). It also returns the records as read, for the data hash.
+func readLabelSources(cmd *cobra.Command, args []string, opts dataset.Options) ([]model.LabeledText, []dataset.Example, error) {
+	var out []model.LabeledText
+	var all []dataset.Example
+	for _, arg := range args {
+		path, mapArg, hasMap := strings.Cut(arg, "@")
+		var lm *model.LabelMap
+		if hasMap {
+			var err error
+			if lm, err = loadLabelMap(mapArg); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", arg, err)
+			}
+		}
+		ex, err := readExamples(cmd, path, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, ex...)
+		for _, e := range ex {
+			lt := model.LabeledText{Text: e.Text, Label: e.Label, Labels: e.Labels, Set: path}
+			if lm != nil {
+				if len(e.Labels) > 0 {
+					return nil, nil, fmt.Errorf("%s line %d: a label map applies to single-label records", path, e.Line)
+				}
+				to, ok := lm.Map(e.Label)
+				if !ok {
+					return nil, nil, fmt.Errorf("%s line %d: label %q is not in label map %s (%s)", path, e.Line, e.Label, lm.Name, strings.Join(slices.Sorted(maps.Keys(lm.Labels)), ", "))
+				}
+				switch len(to) {
+				case 0:
+					continue
+				case 1:
+					lt.Label = to[0]
+				default:
+					lt.Label, lt.Allowed = "", to
+				}
+			}
+			out = append(out, lt)
+		}
 	}
-	return out
+	if len(out) == 0 {
+		return nil, nil, fmt.Errorf("%s: every record was dropped by its label map", strings.Join(args, ","))
+	}
+	return out, all, nil
+}
+
+// loadLabelMap returns a built-in label map or reads a JSON one.
+func loadLabelMap(arg string) (*model.LabelMap, error) {
+	if lm, ok := model.BuiltinLabelMap(arg); ok {
+		return lm, nil
+	}
+	b, err := os.ReadFile(arg)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("label map %s: no such file and not a built-in map (%s)", arg, strings.Join(model.BuiltinLabelMapNames(), ", "))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("label map %s: %w", arg, err)
+	}
+	return model.ParseLabelMap(arg, b)
 }
 
 // saveTrained records the training metadata in info and writes the model

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Softmax replaces each row of x (n×k) by its softmax, computed stably by
@@ -63,6 +64,61 @@ func SoftmaxCrossEntropy(logits []float64, n, k int, y []int, classWeight []floa
 		loss -= w * math.Log(max(d[y[r]], 1e-300))
 		d[y[r]] -= 1
 		for j := range d {
+			d[j] *= w / wsum
+		}
+	}
+	return loss / wsum
+}
+
+// SoftmaxSetCrossEntropy is the cross-entropy of a partially labelled
+// batch: row r's gold class is known only to lie in the set allowed[r·k :
+// (r+1)·k] (true for each class it may be), and the loss is the negative log
+// of the probability the model gives that set (a loss over the label sets
+// a data set can express; Jin & Ghahramani 2002, Cour et al. 2011):
+//
+//	p = softmax(z),  P_r = Σ_{c∈S_r} p_{r,c},  L = Σ_r w_r·(-log P_r) / Σ_r w_r
+//	∂L/∂z_{r,j} = w_r·(p_{r,j} - [j∈S_r]·p_{r,j}/P_r) / Σ_r w_r
+//
+// A singleton set is SoftmaxCrossEntropy's term; a set of every class
+// contributes nothing. rowWeight may be nil (all 1). A row with an empty
+// set panics.
+func SoftmaxSetCrossEntropy(logits []float64, n, k int, allowed []bool, rowWeight []float64, dLogits []float64) float64 {
+	var loss, wsum float64
+	for r := 0; r < n; r++ {
+		if rowWeight != nil {
+			wsum += rowWeight[r]
+		} else {
+			wsum++
+		}
+	}
+	if wsum == 0 {
+		clear(dLogits[:n*k])
+		return 0
+	}
+	for r := 0; r < n; r++ {
+		d := dLogits[r*k : (r+1)*k]
+		copy(d, logits[r*k:(r+1)*k])
+		Softmax(d, 1, k)
+		set := allowed[r*k : (r+1)*k]
+		var pset float64
+		for j, in := range set {
+			if in {
+				pset += d[j]
+			}
+		}
+		if pset == 0 && !slices.Contains(set, true) {
+			panic("nn: SoftmaxSetCrossEntropy: empty label set")
+		}
+		pset = max(pset, 1e-300)
+		w := 1.0
+		if rowWeight != nil {
+			w = rowWeight[r]
+		}
+		loss -= w * math.Log(pset)
+		for j := range d {
+			if set[j] {
+				d[j] -= d[j] / pset
+			}
 			d[j] *= w / wsum
 		}
 	}

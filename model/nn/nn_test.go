@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -241,6 +242,54 @@ func TestDensePoolSoftmaxGradient(t *testing.T) {
 	gradCheck(t, "seq", seq, dSeq, loss)
 	gradCheck(t, "w", d.W.W, d.W.G, loss)
 	gradCheck(t, "b", d.B.W, d.B.G, loss)
+}
+
+// TestSoftmaxSetCrossEntropy checks the partial-label loss: its gradient
+// numerically, singleton sets against SoftmaxCrossEntropy, and a set of
+// every class as no loss at all.
+func TestSoftmaxSetCrossEntropy(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(11, 12))
+	const n, k = 4, 3
+	logits := randSlice(rng, n*k)
+	allowed := []bool{
+		true, false, true, // {0, 2}
+		false, true, false, // {1}
+		true, true, true, // every class
+		false, false, true, // {2}
+	}
+	w := []float64{0.5, 2, 1, 1.5}
+	d := make([]float64, n*k)
+	loss := func() float64 { return SoftmaxSetCrossEntropy(logits, n, k, allowed, w, d) }
+	loss()
+	g := slices.Clone(d)
+	gradCheck(t, "logits", logits, g, loss)
+
+	y := []int{0, 1, 2, 2}
+	single := make([]bool, n*k)
+	rw := make([]float64, n)
+	cw := []float64{0.5, 2, 1.5}
+	for r, c := range y {
+		single[r*k+c] = true
+		rw[r] = cw[c]
+	}
+	d2 := make([]float64, n*k)
+	want := SoftmaxCrossEntropy(logits, n, k, y, cw, nil, d2)
+	if got := SoftmaxSetCrossEntropy(logits, n, k, single, rw, d); math.Abs(got-want) > 1e-12 {
+		t.Errorf("singleton sets: loss %v, SoftmaxCrossEntropy %v", got, want)
+	}
+	for i := range d {
+		if math.Abs(d[i]-d2[i]) > 1e-12 {
+			t.Fatalf("singleton sets: dLogits[%d] = %v, SoftmaxCrossEntropy %v", i, d[i], d2[i])
+		}
+	}
+	all := make([]bool, n*k)
+	for i := range all {
+		all[i] = true
+	}
+	if got := SoftmaxSetCrossEntropy(logits, n, k, all, nil, d); math.Abs(got) > 1e-12 || slices.ContainsFunc(d, func(v float64) bool { return math.Abs(v) > 1e-12 }) {
+		t.Errorf("every class allowed: loss %v, gradient %v, want 0", got, d)
+	}
 }
 
 func TestDropoutGradient(t *testing.T) {
