@@ -263,6 +263,11 @@ type HTTP struct {
 	// ConsoleOpen serves the console's reads to any host without the
 	// token. Default false.
 	ConsoleOpen bool `mapstructure:"console_open" yaml:"console_open"`
+	// ConsoleTexts shows event texts in the console (recent results, the
+	// review queue, dead-letter previews); false keeps no event text in
+	// the console's memory at all (typed try-a-text input is still shown).
+	// Default true.
+	ConsoleTexts bool `mapstructure:"console_texts" yaml:"console_texts"`
 }
 
 // Log configures the process logger.
@@ -386,7 +391,7 @@ func Default() Config {
 		Models:           Models{Bucket: "tagstream_models"},
 		Workers:          defaultWorkers(),
 		QueueSize:        4096,
-		HTTP:             HTTP{Addr: "127.0.0.1:8080", Console: true},
+		HTTP:             HTTP{Addr: "127.0.0.1:8080", Console: true, ConsoleTexts: true},
 		Log: Log{
 			Level:  "info",
 			Format: "text",

@@ -23,6 +23,7 @@ type State struct {
 	Scope       string              `json:"scope"`
 	ScopeNote   string              `json:"scope_note"`
 	TextShown   bool                `json:"text_shown"`
+	TextsHidden bool                `json:"texts_hidden"`
 	Write       bool                `json:"write"`
 	Route       string              `json:"route"`
 	Tasks       map[string]TaskInfo `json:"tasks"`
@@ -111,7 +112,7 @@ func (c *Console) bucketObjects(ctx context.Context) ([]Object, error) {
 func (c *Console) state(ctx context.Context) *State {
 	route, tasks := c.be.Tasks()
 	st := &State{
-		Instance: c.opt.Instance, Scope: "instance", ScopeNote: c.opt.ScopeNote, TextShown: c.opt.TextShown,
+		Instance: c.opt.Instance, Scope: "instance", ScopeNote: c.opt.ScopeNote, TextShown: c.opt.TextShown, TextsHidden: c.opt.HideTexts,
 		Write: c.opt.Token != "", Route: route, Tasks: tasks,
 	}
 	if c.opt.Fleet {

@@ -96,6 +96,9 @@ type Options struct {
 	ScopeNote string
 	// TextShown says results carry their text (output.include_text).
 	TextShown bool
+	// HideTexts drops every event text as it arrives: results keep no
+	// text and dead letters no preview of their raw value.
+	HideTexts bool
 	// Token enables writes (and remote reads); "" disables writes.
 	Token string
 	// Open serves reads to any host without the token.

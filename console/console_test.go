@@ -371,3 +371,29 @@ func TestStaticAssetsSafe(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleHidesTexts: with HideTexts no event text reaches the console's
+// memory or its API (results, review queue, dead-letter previews).
+func TestConsoleHidesTexts(t *testing.T) {
+	t.Parallel()
+	c := New(&fakeBackend{}, Options{Instance: "test", TextShown: false, HideTexts: true, Token: "tok"})
+	srv := httptest.NewServer(c.Handler())
+	t.Cleanup(func() { c.Close(); srv.Close() })
+	c.Observe(result("1", "en", "my secret text about Paris", "positive", map[string]float64{"positive": 0.5, "negative": 0.45, "neutral": 0.05}, nil))
+	c.Observe([]byte(`{"reason":"invalid_json","error":"bad","source":{"topic":"t","partition":1,"offset":7},"raw_base64":"c2VjcmV0IHJhdyB2YWx1ZQ==","raw_bytes":16}`))
+	for _, path := range []string{"/api/v1/results", "/api/v1/deadletters", "/api/v1/review/next", "/api/v1/state"} {
+		code, body := do(t, "GET", srv.URL+path, "", "")
+		if code != http.StatusOK && code != http.StatusNoContent {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+		if strings.Contains(body, "secret") {
+			t.Errorf("%s shows an event text with HideTexts: %s", path, body)
+		}
+		if path == "/api/v1/state" && !strings.Contains(body, `"texts_hidden":true`) {
+			t.Errorf("state does not say texts are hidden: %s", body)
+		}
+		if path == "/api/v1/results" && !strings.Contains(body, `"id":"1"`) {
+			t.Errorf("the result itself is missing: %s", body)
+		}
+	}
+}

@@ -126,8 +126,12 @@ func (c *Console) observe(data []byte, now time.Time) {
 		if json.Unmarshal(data, &w) != nil {
 			return
 		}
-		raw, _ := base64.StdEncoding.DecodeString(w.RawBase64)
-		d := &DeadLetter{Reason: w.Reason, Error: w.Error, Source: w.Source, Preview: preview(raw), RawBytes: w.RawBytes, Received: now, seq: c.seq}
+		var pv string
+		if !c.opt.HideTexts {
+			raw, _ := base64.StdEncoding.DecodeString(w.RawBase64)
+			pv = preview(raw)
+		}
+		d := &DeadLetter{Reason: w.Reason, Error: w.Error, Source: w.Source, Preview: pv, RawBytes: w.RawBytes, Received: now, seq: c.seq}
 		c.dead = append(c.dead, d)
 		if len(c.dead) > maxDead {
 			c.dead = slices.Delete(c.dead, 0, len(c.dead)-maxDead)
@@ -139,6 +143,9 @@ func (c *Console) observe(data []byte, now time.Time) {
 	r := &Result{}
 	if json.Unmarshal(data, r) != nil || r.Tasks == nil && r.Label == "" {
 		return
+	}
+	if c.opt.HideTexts {
+		r.Text = nil
 	}
 	r.seq, r.Received = c.seq, &now
 	c.results = append(c.results, r)

@@ -152,11 +152,14 @@ func (s *Server) startConsole(instance string) error {
 		s.log.Warn("console on a non-loopback address without http.token: its writes (feedback, promote, rollback) are disabled, and other hosts may read it only with http.console_open", "addr", s.cfg.HTTP.Addr)
 	}
 	note := "Fleet view: results and dead letters of every instance, read from NATS (" + s.cfg.Output.SubjectPrefix + ".>, " + s.cfg.Output.DLQSubject + ")."
-	if !s.cfg.Output.IncludeText {
+	switch {
+	case !s.cfg.HTTP.ConsoleTexts:
+		note += " Texts are hidden (http.console_texts is off): the console keeps no event text, so the review queue is empty."
+	case !s.cfg.Output.IncludeText:
 		note += " Results carry no text (output.include_text is off): texts, entity highlights and the review queue need it."
 	}
 	s.console = console.New(consoleBackend{s}, console.Options{
-		Instance: instance, Fleet: true, ScopeNote: note, TextShown: s.cfg.Output.IncludeText,
+		Instance: instance, Fleet: true, ScopeNote: note, TextShown: s.cfg.Output.IncludeText && s.cfg.HTTP.ConsoleTexts, HideTexts: !s.cfg.HTTP.ConsoleTexts,
 		Token: s.cfg.HTTP.Token, Open: s.cfg.HTTP.ConsoleOpen, Log: s.log,
 	})
 	return nil

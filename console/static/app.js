@@ -440,7 +440,7 @@
     const nc = $("new-count");
     nc.hidden = !R.paused;
     nc.textContent = `${R.buffer.length} new`;
-    setText("results-count", `${R.list.length} shown, newest first` + (S && S.text_shown === false ? " · texts are not shown by the server" : ""));
+    setText("results-count", `${R.list.length} shown, newest first` + (S && S.texts_hidden ? " · texts hidden (http.console_texts is off)" : S && S.text_shown === false ? " · texts are not shown by the server" : ""));
   }
   $("pause").addEventListener("click", () => {
     R.paused = !R.paused;
@@ -477,7 +477,7 @@
       el("div", { class: "rhead" }, el("span", { class: "reason", text: d.reason || "?" }), el("span", { class: "muted", text: srcText(d.source) }),
         el("span", { class: "muted", text: bytes }), el("span", { class: "muted rtime", text: fmtTime(d.received) })),
       d.error ? el("div", { class: "derr", text: d.error }) : null,
-      el("pre", { class: "preview", text: d.preview ?? "" }));
+      el("pre", { class: "preview", text: d.preview || (S && S.texts_hidden ? "(texts hidden: http.console_texts is off)" : "") }));
   }
   function deadStatus() { setText("dead-count", `${D.list.length} recent dead letters, newest first`); }
   async function fillDead() {
