@@ -434,6 +434,7 @@ func (c *Console) reviewNext(w http.ResponseWriter, r *http.Request) {
 	if best != nil {
 		rev.Item, rev.Margin = best, bestM
 		rev.Labels = info.Langs[best.Lang]
+		rev.Multi = best.Tasks[task].Labels != nil // this language's model's kind
 		t := best.Tasks[task]
 		if t.Label != nil {
 			rev.Suggestion = map[string]any{"label": *t.Label}

@@ -41,11 +41,14 @@ import (
 //go:embed static
 var static embed.FS
 
-// TaskInfo describes one task for the page: whether it is multi-label and
-// its labels per language.
+// TaskInfo describes one task for the page: its labels per language and
+// which languages' models are multi-label (a task may have a multi-label
+// model in one language and a single-label one in another); Multi says
+// every language's is.
 type TaskInfo struct {
-	Multi bool                `json:"multi"`
-	Langs map[string][]string `json:"langs"`
+	Multi      bool                `json:"multi"`
+	MultiLangs map[string]bool     `json:"multi_langs"`
+	Langs      map[string][]string `json:"langs"`
 }
 
 // Backend is what the console needs from the process.

@@ -29,7 +29,8 @@ type fakeBackend struct {
 func (f *fakeBackend) Tasks() (string, map[string]TaskInfo) {
 	return "sentiment", map[string]TaskInfo{
 		"sentiment": {Langs: map[string][]string{"en": {"negative", "neutral", "positive"}, "zh": {"negative", "positive"}}},
-		"emotion":   {Multi: true, Langs: map[string][]string{"en": {"anger", "joy", "love"}}},
+		"emotion": {MultiLangs: map[string]bool{"en": true, "zh": false},
+			Langs: map[string][]string{"en": {"anger", "joy", "love"}, "zh": {"angry", "happy", "neutral"}}},
 	}
 }
 
@@ -258,6 +259,14 @@ func TestConsoleReviewQueue(t *testing.T) {
 	}
 	if r := next("?task=emotion"); r.Item == nil || !r.Multi || r.Suggestion["labels"] == nil {
 		t.Fatalf("emotion review %+v", r)
+	}
+	// A task whose zh model is single-label: a zh item is offered as such,
+	// with the zh labels.
+	c.Observe([]byte(`{"id":"zh-1","lang":"zh","text":"今天好开心","label":"positive","scores":{"positive":0.9,"negative":0.1},` +
+		`"tasks":{"sentiment":{"label":"positive","scores":{"positive":0.9,"negative":0.1}},"emotion":{"label":"happy","scores":{"happy":0.34,"neutral":0.33,"angry":0.33}}},` +
+		`"entities":[],"model_version":{"classifier":"s@1","ner":"n@1","tasks":{"sentiment":"s@1","emotion":"ez@1"}}}`))
+	if r := next("?task=emotion"); r.Item == nil || r.Item.ID != "zh-1" || r.Multi || r.Suggestion["label"] != "happy" || strings.Join(r.Labels, ",") != "angry,happy,neutral" {
+		t.Fatalf("zh emotion review %+v, labels %v, multi %v", r.Item, r.Labels, r.Multi)
 	}
 	if code, _ := do(t, "GET", srv.URL+"/api/v1/review/next?task=topic", "", ""); code != 400 {
 		t.Fatalf("unknown task: %d", code)

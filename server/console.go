@@ -28,9 +28,11 @@ func (b consoleBackend) Tasks() (string, map[string]console.TaskInfo) {
 		for _, t := range lm.Tasks {
 			info, ok := out[t.Task]
 			if !ok {
-				info = console.TaskInfo{Multi: t.MultiLabel, Langs: map[string][]string{}}
+				info = console.TaskInfo{Multi: true, MultiLangs: map[string]bool{}, Langs: map[string][]string{}}
 			}
 			info.Langs[lang] = slices.Clone(t.Classifier.Labels)
+			info.MultiLangs[lang] = t.MultiLabel
+			info.Multi = info.Multi && t.MultiLabel
 			out[t.Task] = info
 		}
 	}

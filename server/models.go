@@ -19,12 +19,17 @@ const BuiltinPrefix = "builtin:"
 
 // LoadSnapshot loads the models of the configured tasks and the NER
 // taggers (an empty models.ner_* is the built-in tagger), and checks that
-// the route task is single-label with a model for every language. Errors
-// name the configuration key and the file.
+// the route task is single-label with a model for every language. A task's
+// models may differ between languages in labels and in kind (emotion: the
+// multi-label emotion-en beside the six-class emotion-zh): each result
+// carries its language's form ("label" or "labels"), and thresholds apply
+// to the task's multi-label models. Errors name the configuration key and
+// the file.
 func LoadSnapshot(cfg config.Config) (*pipeline.Snapshot, error) {
 	var tc model.TokenizerCache
 	ners := map[string]string{"en": cfg.Models.NEREN, "zh": cfg.Models.NERZH}
 	langs := map[string]*pipeline.LangModels{}
+	hasMulti := make([]bool, len(cfg.Tasks)) // a task with thresholds has a multi-label model
 	for _, lang := range config.Languages {
 		var specs []pipeline.TaskSpec
 		for i, t := range cfg.Tasks {
@@ -41,7 +46,8 @@ func LoadSnapshot(cfg config.Config) (*pipeline.Snapshot, error) {
 				return nil, fmt.Errorf("%s: %s is a %s, want a classifier", key, ref, kindOf(l))
 			}
 			cls := l.Classifier
-			if len(t.Thresholds) > 0 {
+			if len(t.Thresholds) > 0 && cls.MultiLabel {
+				hasMulti[i] = true
 				if cls, err = withThresholds(cls, t.Thresholds); err != nil {
 					return nil, fmt.Errorf("tasks[%d].thresholds (task %s, %s model %s): %w", i, t.Name, lang, ref, err)
 				}
@@ -65,8 +71,10 @@ func LoadSnapshot(cfg config.Config) (*pipeline.Snapshot, error) {
 		}
 		langs[lang] = lm
 	}
-	if err := sameKind(cfg.Tasks, langs); err != nil {
-		return nil, err
+	for i, t := range cfg.Tasks {
+		if len(t.Thresholds) > 0 && !hasMulti[i] {
+			return nil, fmt.Errorf("tasks[%d].thresholds (task %s): thresholds are for multi-label models; every model of this task is single-label", i, t.Name)
+		}
 	}
 	snap, err := pipeline.NewTaskSnapshot(langs, cfg.Output.RouteTask)
 	if err != nil {
@@ -106,23 +114,6 @@ func withThresholds(c *model.Classifier, over map[string]float64) (*model.Classi
 		q.Thresholds[i] = x
 	}
 	return &q, nil
-}
-
-// sameKind checks that the models of each task are all single-label or
-// all multi-label.
-func sameKind(tasks []config.Task, langs map[string]*pipeline.LangModels) error {
-	for i, t := range tasks {
-		kinds := map[bool][]string{}
-		for _, lang := range config.Languages {
-			if _, tm := langs[lang].Task(t.Name); tm != nil {
-				kinds[tm.MultiLabel] = append(kinds[tm.MultiLabel], lang+" "+tm.Name)
-			}
-		}
-		if len(kinds) > 1 {
-			return fmt.Errorf("tasks[%d].models (task %s): multi-label models (%s) beside single-label ones (%s); want one kind per task", i, t.Name, strings.Join(kinds[true], ", "), strings.Join(kinds[false], ", "))
-		}
-	}
-	return nil
 }
 
 // kindOf names what l holds.

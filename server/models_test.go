@@ -9,8 +9,7 @@ import (
 
 // TestLoadSnapshotTasks loads two tasks (sentiment en+zh, emotion en) from
 // the built-in models, and refuses, naming the task and key, what cannot
-// serve: a multi-label route task, a task mixing single- and multi-label
-// models, an unknown built-in, a tagger given as a classifier, thresholds
+// serve: a multi-label route task, an unknown built-in, a tagger given as a classifier, thresholds
 // for a single-label task or an unknown label.
 func TestLoadSnapshotTasks(t *testing.T) {
 	t.Parallel()
@@ -41,6 +40,19 @@ func TestLoadSnapshotTasks(t *testing.T) {
 		t.Fatalf("joy threshold %v, want the override 0.3", got)
 	}
 
+	// One task, a multi-label model in one language and a single-label
+	// one in the other: it loads, the thresholds going to the former.
+	mixed := two()
+	mixed.Tasks[1].Models["zh"] = "builtin:sentiment-zh"
+	snap, err = LoadSnapshot(mixed)
+	if err != nil {
+		t.Fatalf("a task with a multi-label en and a single-label zh model: %v", err)
+	}
+	_, zh = snap.For("zh")
+	if _, tm := zh.Task("emotion"); tm == nil || tm.MultiLabel {
+		t.Fatalf("zh emotion model %+v, want the single-label one", tm)
+	}
+
 	tests := []struct {
 		name   string
 		mutate func(c *config.Config)
@@ -51,14 +63,12 @@ func TestLoadSnapshotTasks(t *testing.T) {
 			c.Tasks[1].Thresholds = nil
 			c.Output.RouteTask = "emotion"
 		}, []string{"output.route_task", `route task "emotion" is multi-label`}},
-		{"one task of two kinds", func(c *config.Config) { c.Tasks[1].Models["zh"] = "builtin:sentiment-zh"; c.Tasks[1].Thresholds = nil },
-			[]string{"tasks[1].models (task emotion)", "multi-label models (en emotion-en)", "single-label ones (zh sentiment-zh)"}},
 		{"unknown built-in", func(c *config.Config) { c.Tasks[1].Models["en"] = "builtin:emotions-en" },
 			[]string{"tasks[1].models.en (task emotion)", `no built-in model "emotions-en"`, "builtin:emotion-en"}},
 		{"a tagger as a classifier", func(c *config.Config) { c.Tasks[1].Models["en"] = "builtin:ner-en" },
 			[]string{"tasks[1].models.en (task emotion)", "builtin:ner-en is a tagger, want a classifier"}},
 		{"thresholds of a single-label task", func(c *config.Config) { c.Tasks[0].Thresholds = map[string]float64{"positive": 0.4} },
-			[]string{"tasks[0].thresholds (task sentiment", "single-label"}},
+			[]string{"tasks[0].thresholds (task sentiment", "every model of this task is single-label"}},
 		{"threshold of an unknown label", func(c *config.Config) { c.Tasks[1].Thresholds = map[string]float64{"bliss": 0.4} },
 			[]string{"tasks[1].thresholds (task emotion", `label "bliss" is not one of the model's`}},
 	}

@@ -538,6 +538,14 @@
     const def = S && S.tasks && S.tasks[cur.task];
     return (def && def.langs && cur.item && def.langs[cur.item.lang]) || [];
   }
+  function taskKind(def) {
+    const ml = def && def.multi_langs && typeof def.multi_langs === "object" ? def.multi_langs : null;
+    if (!ml) return def && def.multi ? " (multi-label)" : "";
+    const multi = Object.keys(ml).filter((l) => ml[l]).sort(), single = Object.keys(ml).filter((l) => !ml[l]).sort();
+    if (!multi.length) return "";
+    if (!single.length) return " (multi-label)";
+    return ` (multi-label ${multi.join(", ")}; single-label ${single.join(", ")})`;
+  }
   function curMulti(cur) {
     if (typeof cur.multi === "boolean") return cur.multi;
     const def = S && S.tasks && S.tasks[cur.task];
@@ -843,7 +851,7 @@
     ft.value = tasks.includes(keep) ? keep : "";
     fillLabelFilter();
     const rt = $("review-task");
-    rt.replaceChildren(...tasks.map((t) => el("option", { value: t, text: t + (S.tasks[t] && S.tasks[t].multi ? " (multi-label)" : "") })));
+    rt.replaceChildren(...tasks.map((t) => el("option", { value: t, text: t + taskKind(S.tasks[t]) })));
     if (!tasks.includes(V.task)) V.task = tasks.includes(S.route) ? S.route : tasks[0] || "";
     rt.value = V.task;
     if (activeTab === "review" && !V.busy) loadNext();
