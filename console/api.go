@@ -169,11 +169,11 @@ func (c *Console) state(ctx context.Context) *State {
 				if m[l] == nil {
 					m[l] = make([]int, len(st.LabelMix.T))
 				}
-				m[l][i] += n
+				m[l][i] += b.scale(n)
 			}
 		}
 		for t, n := range b.entities {
-			st.EntityTypes[t] += n
+			st.EntityTypes[t] += b.scale(n)
 		}
 	}
 	st.InService = []InService{}

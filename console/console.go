@@ -108,8 +108,11 @@ type Options struct {
 	Open bool
 	// MaxAnalyze bounds concurrent try-a-text requests (default 2).
 	MaxAnalyze int
-	Log        *slog.Logger
-	Now        func() time.Time
+	// DecodePerSec is how many results a second are decoded (default
+	// 200); the rest of a flood is counted only (see ObserveResult).
+	DecodePerSec int
+	Log          *slog.Logger
+	Now          func() time.Time
 }
 
 // Console holds the recent stream and serves the page and the API. Observe
@@ -142,6 +145,9 @@ func New(be Backend, opt Options) *Console {
 	if opt.MaxAnalyze <= 0 {
 		opt.MaxAnalyze = 2
 	}
+	if opt.DecodePerSec <= 0 {
+		opt.DecodePerSec = decodePerSec
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -156,12 +162,39 @@ func New(be Backend, opt Options) *Console {
 func (c *Console) Close() { c.once.Do(func() { close(c.done) }) }
 
 // Observe records one published message: a result or a dead letter, as
-// JSON (what tail prints with --raw). Anything else is ignored.
+// JSON (what tail prints with --raw). Anything else is ignored. A caller
+// that knows which it is (the subject) calls ObserveResult or
+// ObserveDeadLetter, which read less.
 func (c *Console) Observe(data []byte) {
 	now := c.opt.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.observe(data, now)
+}
+
+// ObserveResult records a published result. Every result is counted; only
+// the first DecodePerSec of each second are decoded (outside the lock), so
+// a flood costs the console a count each.
+func (c *Console) ObserveResult(data []byte) {
+	now := c.opt.Now()
+	c.mu.Lock()
+	decode := c.countResult(now)
+	c.mu.Unlock()
+	if !decode {
+		return
+	}
+	r := decodeResult(data)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.storeResult(r, now)
+}
+
+// ObserveDeadLetter records a published dead letter.
+func (c *Console) ObserveDeadLetter(data []byte) {
+	now := c.opt.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.observeDead(data, now)
 }
 
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"

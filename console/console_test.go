@@ -406,3 +406,45 @@ func TestConsoleHidesTexts(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleCountsAFlood: beyond DecodePerSec results a second the
+// console counts results without decoding them; the rate and totals stay
+// exact, the label mix is scaled from the decoded ones, the recent list
+// holds only decoded results.
+func TestConsoleCountsAFlood(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_800_000_000, 0)
+	c := New(&fakeBackend{}, Options{Instance: "test", DecodePerSec: 10, Now: func() time.Time { return now }})
+	for i := range 100 {
+		label := "positive"
+		if i%4 == 0 {
+			label = "negative"
+		}
+		c.ObserveResult(result(fmt.Sprint(i), "zh", "t", label, map[string]float64{label: 1}, nil))
+	}
+	c.ObserveResult([]byte(`not json`)) // counted, never decoded: the budget is spent
+	c.ObserveDeadLetter([]byte(`{"reason":"invalid_json","error":"bad","source":{"topic":"t","partition":0,"offset":1},"raw_base64":"","raw_bytes":0}`))
+	st := c.state(context.Background())
+	last := len(st.Series.Events) - 1
+	if st.Series.Events[last] != 101 || st.Totals.Results != 101 || st.Series.Dead[last] != 1 || st.Totals.Dead != 1 {
+		t.Fatalf("events %d (totals %d), dead %d (totals %d): want 101 and 1", st.Series.Events[last], st.Totals.Results, st.Series.Dead[last], st.Totals.Dead)
+	}
+	c.mu.Lock()
+	kept := len(c.results)
+	c.mu.Unlock()
+	if kept != 10 {
+		t.Errorf("%d results kept, want the 10 decoded", kept)
+	}
+	mix := st.LabelMix.Tasks["sentiment"]
+	var neg, pos int
+	for _, n := range mix["negative"] {
+		neg += n
+	}
+	for _, n := range mix["positive"] {
+		pos += n
+	}
+	// The first 10 hold 3 negative (0, 4, 8) and 7 positive: scaled to 101.
+	if neg != 30 || pos != 71 {
+		t.Errorf("label mix negative %d positive %d, want 30 and 71 (scaled from the 10 decoded)", neg, pos)
+	}
+}

@@ -13,13 +13,20 @@ import (
 )
 
 const (
-	maxResults  = 300 // recent results kept
-	maxDead     = 100 // recent dead letters kept
-	seriesSecs  = 300 // seconds of live series
-	mixBucket   = 10  // seconds per label-mix bucket
-	mixBuckets  = 30
-	latSamples  = 256 // latency samples kept per second
-	previewRune = 200
+	maxResults = 300 // recent results kept
+	maxDead    = 100 // recent dead letters kept
+	seriesSecs = 300 // seconds of live series
+	mixBucket  = 10  // seconds per label-mix bucket
+	mixBuckets = 30
+	latSamples = 256 // latency samples kept per second
+	// decodePerSec is how many results a second the console decodes (the
+	// default of Options.DecodePerSec). Beyond it a flood is counted, not
+	// read: rates and totals stay exact; the recent list, the review
+	// queue, latency, the label mix and entity types come from the first
+	// decodePerSec results of each second, the mix and types scaled to
+	// the second's count.
+	decodePerSec = 200
+	previewRune  = 200
 )
 
 // taskOut is one task's output in a result, as published. Its scores stay
@@ -80,15 +87,19 @@ type DeadLetter struct {
 type second struct {
 	at          int64 // unix second this slot holds
 	events      int
+	decoded     int // results of events decoded (at most Options.DecodePerSec)
 	dead        int
 	latenciesMS []float64
 }
 
-// mix is one label-mix bucket.
+// mix is one label-mix bucket: counts of the decoded results, scaled by
+// results/decoded when served.
 type mix struct {
 	at       int64 // unix second / mixBucket
 	labels   map[string]map[string]int
 	entities map[string]int
+	results  int
+	decoded  int
 }
 
 // modelSlot is one model's place: a task's classifier or the tagger ("" task)
@@ -100,6 +111,51 @@ type served struct {
 	lastSeen int64
 }
 
+// slot returns the series slot of unix second sec, reset if it held an
+// older second. Call with c.mu held.
+func (c *Console) slot(sec int64) *second {
+	s := &c.secs[sec%seriesSecs]
+	if s.at != sec {
+		*s = second{at: sec, latenciesMS: s.latenciesMS[:0]}
+	}
+	return s
+}
+
+// bucket returns the label-mix bucket of unix second sec, reset if it held
+// an older one. Call with c.mu held.
+func (c *Console) bucket(sec int64) *mix {
+	b := &c.mix[(sec/mixBucket)%mixBuckets]
+	if b.at != sec/mixBucket {
+		*b = mix{at: sec / mixBucket, labels: map[string]map[string]int{}, entities: map[string]int{}}
+	}
+	return b
+}
+
+// scale turns a count among b's decoded results into an estimate among
+// all its results.
+func (b *mix) scale(n int) int {
+	if b.decoded == 0 || b.decoded == b.results {
+		return n
+	}
+	return int(math.Round(float64(n) * float64(b.results) / float64(b.decoded)))
+}
+
+// countResult counts one result at now and says whether to decode it (the
+// second's budget is not spent). Call with c.mu held.
+func (c *Console) countResult(now time.Time) bool {
+	sec := now.Unix()
+	slot := c.slot(sec)
+	slot.events++
+	c.totalResults++
+	c.bucket(sec).results++
+	if slot.decoded >= c.opt.DecodePerSec {
+		return false
+	}
+	slot.decoded++
+	c.bucket(sec).decoded++
+	return true
+}
+
 // observe records one published message (a result or a dead letter) at
 // now. Call with c.mu held.
 func (c *Console) observe(data []byte, now time.Time) {
@@ -109,58 +165,72 @@ func (c *Console) observe(data []byte, now time.Time) {
 	if json.Unmarshal(data, &probe) != nil {
 		return
 	}
-	sec := now.Unix()
-	slot := &c.secs[sec%seriesSecs]
-	if slot.at != sec {
-		*slot = second{at: sec, latenciesMS: slot.latenciesMS[:0]}
-	}
-	c.seq++
-	if probe.Reason != nil {
-		var w struct {
-			Reason    string       `json:"reason"`
-			Error     string       `json:"error"`
-			Source    event.Source `json:"source"`
-			RawBase64 string       `json:"raw_base64"`
-			RawBytes  int          `json:"raw_bytes"`
+	if probe.Reason == nil {
+		if r := decodeResult(data); r != nil && c.countResult(now) {
+			c.storeResult(r, now)
 		}
-		if json.Unmarshal(data, &w) != nil {
-			return
-		}
-		var pv string
-		if !c.opt.HideTexts {
-			raw, _ := base64.StdEncoding.DecodeString(w.RawBase64)
-			pv = preview(raw)
-		}
-		d := &DeadLetter{Reason: w.Reason, Error: w.Error, Source: w.Source, Preview: pv, RawBytes: w.RawBytes, Received: now, seq: c.seq}
-		c.dead = append(c.dead, d)
-		if len(c.dead) > maxDead {
-			c.dead = slices.Delete(c.dead, 0, len(c.dead)-maxDead)
-		}
-		slot.dead++
-		c.totalDead++
 		return
 	}
+	c.observeDead(data, now)
+}
+
+// observeDead records a dead letter. Call with c.mu held.
+func (c *Console) observeDead(data []byte, now time.Time) {
+	var w struct {
+		Reason    string       `json:"reason"`
+		Error     string       `json:"error"`
+		Source    event.Source `json:"source"`
+		RawBase64 string       `json:"raw_base64"`
+		RawBytes  int          `json:"raw_bytes"`
+	}
+	if json.Unmarshal(data, &w) != nil {
+		return
+	}
+	var pv string
+	if !c.opt.HideTexts {
+		raw, _ := base64.StdEncoding.DecodeString(w.RawBase64)
+		pv = preview(raw)
+	}
+	c.seq++
+	d := &DeadLetter{Reason: w.Reason, Error: w.Error, Source: w.Source, Preview: pv, RawBytes: w.RawBytes, Received: now, seq: c.seq}
+	c.dead = append(c.dead, d)
+	if len(c.dead) > maxDead {
+		c.dead = slices.Delete(c.dead, 0, len(c.dead)-maxDead)
+	}
+	c.slot(now.Unix()).dead++
+	c.totalDead++
+}
+
+// decodeResult decodes a published result, or returns nil.
+func decodeResult(data []byte) *Result {
 	r := &Result{}
 	if json.Unmarshal(data, r) != nil || r.Tasks == nil && r.Label == "" {
+		return nil
+	}
+	return r
+}
+
+// storeResult keeps a decoded result (nil: one that did not decode) and
+// adds it to the latency, label-mix and model series. Call with c.mu held.
+func (c *Console) storeResult(r *Result, now time.Time) {
+	if r == nil {
 		return
 	}
 	if c.opt.HideTexts {
 		r.Text = nil
 	}
+	sec := now.Unix()
+	slot := c.slot(sec)
+	c.seq++
 	r.seq, r.Received = c.seq, &now
 	c.results = append(c.results, r)
 	if len(c.results) > maxResults {
 		c.results = slices.Delete(c.results, 0, len(c.results)-maxResults)
 	}
-	c.totalResults++
-	slot.events++
 	if r.EventTime != nil && len(slot.latenciesMS) < latSamples {
 		slot.latenciesMS = append(slot.latenciesMS, float64(now.Sub(*r.EventTime).Microseconds())/1000)
 	}
-	b := &c.mix[(sec/mixBucket)%mixBuckets]
-	if b.at != sec/mixBucket {
-		*b = mix{at: sec / mixBucket, labels: map[string]map[string]int{}, entities: map[string]int{}}
-	}
+	b := c.bucket(sec)
 	for task, t := range r.Tasks {
 		m := b.labels[task]
 		if m == nil {

@@ -175,7 +175,13 @@ func (s *Server) subscribeConsole(ctx context.Context) (stop func()) {
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	sub, err := producer.Subscribe(sctx, ProducerConfig(s.cfg), []string{s.cfg.Output.SubjectPrefix + ".>", s.cfg.Output.DLQSubject},
-		func(_ string, data []byte) { s.console.Observe(data) }, s.log)
+		func(subject string, data []byte) {
+			if subject == s.cfg.Output.DLQSubject {
+				s.console.ObserveDeadLetter(data)
+			} else {
+				s.console.ObserveResult(data)
+			}
+		}, s.log)
 	if err != nil {
 		s.log.Error("console: no live data", "err", err)
 		return func() {}
