@@ -194,8 +194,10 @@ type Task struct {
 	Name string `mapstructure:"name" yaml:"name"`
 	// Models maps a language ("en", "zh") to its classifier: a file path,
 	// or "builtin:NAME" for a model built into the binary (sentiment-en,
-	// sentiment-zh, emotion-en). At least one language. The models of one
-	// task are all single-label or all multi-label.
+	// sentiment-zh, emotion-en, emotion-zh). At least one language. A
+	// task's models may differ by language in labels and in kind (the
+	// multi-label emotion-en beside the single-label emotion-zh): each
+	// result carries its language's form.
 	Models map[string]string `mapstructure:"models" yaml:"models"`
 	// Finetune lets online fine-tuning (finetune.enabled) train this
 	// task from feedback. Default true.

@@ -27,11 +27,15 @@ const (
 	// EmotionEN is the English multi-label emotion classifier (goemotions:
 	// 27 emotions and neutral), the built-in second task.
 	EmotionEN = "emotion-en.safetensors"
+	// EmotionZH is the Chinese emotion classifier (smp2020_ewect: angry,
+	// fear, happy, neutral, sad, surprise; single-label), the Chinese
+	// model of the emotion task.
+	EmotionZH = "emotion-zh.safetensors"
 )
 
 // Names returns the file names of every built-in model.
 func Names() []string {
-	return []string{SentimentEN, SentimentZH, NEREN, NERZH, EmotionEN}
+	return []string{SentimentEN, SentimentZH, NEREN, NERZH, EmotionEN, EmotionZH}
 }
 
 // BuiltinRefs returns every built-in model as the configuration names it:

@@ -106,7 +106,7 @@ func Rollback(ctx context.Context, s *producer.ModelStore, task, lang, route str
 
 // builtinClassifiers are the built-in classifiers and their languages.
 var builtinClassifiers = []struct{ name, lang string }{
-	{models.SentimentEN, "en"}, {models.SentimentZH, "zh"}, {models.EmotionEN, "en"},
+	{models.SentimentEN, "en"}, {models.SentimentZH, "zh"}, {models.EmotionEN, "en"}, {models.EmotionZH, "zh"},
 }
 
 // builtinObject returns the file of the built-in classifier whose version is

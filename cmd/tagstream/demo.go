@@ -21,15 +21,17 @@ import (
 	"github.com/tagstream/tagstream/server"
 )
 
-// withDemoTasks adds the built-in emotion task (English) to tasks unless a
-// task of that name is configured: the demo shows two tasks.
+// withDemoTasks adds the built-in emotion task (emotion-en, multi-label;
+// emotion-zh, six classes) to tasks unless a task of that name is
+// configured: the demo shows two tasks.
 func withDemoTasks(tasks []config.Task) []config.Task {
 	for _, t := range tasks {
 		if t.Name == "emotion" {
 			return tasks
 		}
 	}
-	return append(slices.Clone(tasks), config.Task{Name: "emotion", Models: map[string]string{"en": server.BuiltinPrefix + "emotion-en"}})
+	return append(slices.Clone(tasks), config.Task{Name: "emotion", Models: map[string]string{
+		"en": server.BuiltinPrefix + "emotion-en", "zh": server.BuiltinPrefix + "emotion-zh"}})
 }
 
 func newDemoCmd() *cobra.Command {
