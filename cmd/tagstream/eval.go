@@ -158,11 +158,7 @@ func evalMultiLabel(cmd *cobra.Command, m *model.CompiledClassifier, path string
 }
 
 func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string, opts dataset.Options, lm *model.LabelMap) (classEval, error) {
-	arg := path
-	if lm != nil {
-		arg += "@" + lm.Name
-	}
-	ex, _, err := readLabelSources(cmd, []string{arg}, opts)
+	ex, _, err := readLabelFile(cmd, path, lm, opts)
 	if err != nil {
 		return classEval{}, err
 	}

@@ -183,37 +183,48 @@ func readLabelSources(cmd *cobra.Command, args []string, opts dataset.Options) (
 				return nil, nil, fmt.Errorf("%s: %w", arg, err)
 			}
 		}
-		ex, err := readExamples(cmd, path, opts)
+		lt, ex, err := readLabelFile(cmd, path, lm, opts)
 		if err != nil {
 			return nil, nil, err
 		}
-		all = append(all, ex...)
-		for _, e := range ex {
-			lt := model.LabeledText{Text: e.Text, Label: e.Label, Labels: e.Labels, Set: path}
-			if lm != nil {
-				if len(e.Labels) > 0 {
-					return nil, nil, fmt.Errorf("%s line %d: a label map applies to single-label records", path, e.Line)
-				}
-				to, ok := lm.Map(e.Label)
-				if !ok {
-					return nil, nil, fmt.Errorf("%s line %d: label %q is not in label map %s (%s)", path, e.Line, e.Label, lm.Name, strings.Join(slices.Sorted(maps.Keys(lm.Labels)), ", "))
-				}
-				switch len(to) {
-				case 0:
-					continue
-				case 1:
-					lt.Label = to[0]
-				default:
-					lt.Label, lt.Allowed = "", to
-				}
-			}
-			out = append(out, lt)
-		}
-	}
-	if len(out) == 0 {
-		return nil, nil, fmt.Errorf("%s: every record was dropped by its label map", strings.Join(args, ","))
+		out, all = append(out, lt...), append(all, ex...)
 	}
 	return out, all, nil
+}
+
+// readLabelFile reads one classification file, its labels through lm
+// when not nil; see readLabelSources.
+func readLabelFile(cmd *cobra.Command, path string, lm *model.LabelMap, opts dataset.Options) ([]model.LabeledText, []dataset.Example, error) {
+	ex, err := readExamples(cmd, path, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []model.LabeledText
+	for _, e := range ex {
+		lt := model.LabeledText{Text: e.Text, Label: e.Label, Labels: e.Labels, Set: path}
+		if lm != nil {
+			if len(e.Labels) > 0 {
+				return nil, nil, fmt.Errorf("%s line %d: a label map applies to single-label records", path, e.Line)
+			}
+			to, ok := lm.Map(e.Label)
+			if !ok {
+				return nil, nil, fmt.Errorf("%s line %d: label %q is not in label map %s (%s)", path, e.Line, e.Label, lm.Name, strings.Join(slices.Sorted(maps.Keys(lm.Labels)), ", "))
+			}
+			switch len(to) {
+			case 0:
+				continue
+			case 1:
+				lt.Label = to[0]
+			default:
+				lt.Label, lt.Allowed = "", to
+			}
+		}
+		out = append(out, lt)
+	}
+	if len(out) == 0 {
+		return nil, nil, fmt.Errorf("%s: every record was dropped by label map %s", path, lm.Name)
+	}
+	return out, ex, nil
 }
 
 // loadLabelMap returns a built-in label map or reads a JSON one.
