@@ -45,6 +45,13 @@ w="$data/weibo_ner/train.jsonl"
 	--dev "$data/goemotions/dev.jsonl" \
 	--out models/emotion-en.safetensors
 
+# Chinese emotions (smp2020_ewect, six classes), no class weights; seed 2 by the rule in
+# docs/experiments/2026-12-07-issue24-emotion-zh-rules.md (candidate E2).
+"$bin" train classifier --seed 2 --workers 2 --max-tokens 256 --pool-inputs --split-clitics=false --class-weight none \
+	--train "$data/smp2020_ewect/train.jsonl" \
+	--dev "$data/smp2020_ewect/dev.jsonl" \
+	--out models/emotion-zh.safetensors
+
 ls -l models/*.safetensors
 "$bin" eval --model models/sentiment-en.safetensors --data "$data/tweeteval_sentiment/dev.jsonl"
 "$bin" eval --model models/sentiment-zh.safetensors --data "$data/chnsenticorp/dev.jsonl"
@@ -55,3 +62,4 @@ done
 "$bin" eval --model models/ner-zh.safetensors --data "$data/cluener/dev.jsonl" --type-map cluener --text
 "$bin" eval --model models/ner-zh.safetensors --data "$data/weibo_ner/dev.jsonl"
 "$bin" eval --model models/emotion-en.safetensors --data "$data/goemotions/dev.jsonl"
+"$bin" eval --model models/emotion-zh.safetensors --data "$data/smp2020_ewect/dev.jsonl"
