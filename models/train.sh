@@ -13,13 +13,17 @@ go build -o "$bin" ./cmd/tagstream
 	--dev "$data/tweeteval_sentiment/dev.jsonl" \
 	--out models/sentiment-en.safetensors
 
-# sentiment-zh keeps the tokenizer of models trained before --split-clitics existed.
-# chnsenticorp is given three times: read three times per epoch (oversampled). Seed 1 by the
-# rule in docs/experiments/2026-12-07-issue21-sentiment-zh-seed.md (dev data only).
+# sentiment-zh, three classes (negative, neutral, positive): reviews (chnsenticorp read three
+# times per epoch, waimai_10k), weibo2018 (read three times; its "positive" is "positive or
+# neutral", a partial label) and smp2020_ewect's emotions read as sentiment (surprise dropped),
+# through label maps. Variant C, seed 1, by the rule in
+# docs/experiments/2026-12-07-issue24-sentiment-zh-rules.md (dev data only). It keeps the
+# tokenizer of models trained before --split-clitics existed.
 c="$data/chnsenticorp/train.jsonl"
+w="$data/weibo2018/train.jsonl@weibo2018-sentiment"
 "$bin" train classifier --seed 1 --workers 2 --max-tokens 256 --pool-inputs --split-clitics=false \
-	--train "$c,$c,$c,$data/waimai_10k/train.jsonl" \
-	--dev "$data/chnsenticorp/dev.jsonl,$data/waimai_10k/dev.jsonl" \
+	--train "$c,$c,$c,$data/waimai_10k/train.jsonl,$w,$w,$w,$data/smp2020_ewect/train.jsonl@smp2020_ewect-sentiment" \
+	--dev "$data/chnsenticorp/dev.jsonl,$data/waimai_10k/dev.jsonl,$data/weibo2018/dev.jsonl,$data/smp2020_ewect/dev.jsonl@smp2020_ewect-sentiment" \
 	--out models/sentiment-zh.safetensors
 
 # English tagger: newswire and tweets together, each file's types read through its
@@ -56,6 +60,9 @@ ls -l models/*.safetensors
 "$bin" eval --model models/sentiment-en.safetensors --data "$data/tweeteval_sentiment/dev.jsonl"
 "$bin" eval --model models/sentiment-zh.safetensors --data "$data/chnsenticorp/dev.jsonl"
 "$bin" eval --model models/sentiment-zh.safetensors --data "$data/waimai_10k/dev.jsonl"
+"$bin" eval --model models/sentiment-zh.safetensors --data "$data/weibo2018/dev.jsonl"
+"$bin" eval --model models/sentiment-zh.safetensors --data "$data/smp2020_ewect/dev.jsonl" --label-map smp2020_ewect-polarity
+"$bin" eval --model models/sentiment-zh.safetensors --data "$data/smp2020_ewect/dev.jsonl" --label-map smp2020_ewect-sentiment
 for m in "conll2003_en" "btc" "wnut17"; do
 	"$bin" eval --model models/ner-en.safetensors --data "$data/$m/dev.jsonl" --type-map "$m" --text
 done
