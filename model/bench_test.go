@@ -143,7 +143,7 @@ func loadModelFile(b testing.TB, dir, name string, tc *TokenizerCache) Loaded {
 // GEMMs, the tagger's and its output layer) and CPU time per sentence.
 func BenchmarkAnalyze(b *testing.B) {
 	baseDir := os.Getenv("TAGSTREAM_BENCH_BASELINE")
-	for _, name := range []string{"en", "en_tasks", "zh", "en_baseline", "zh_baseline"} {
+	for _, name := range []string{"en", "en_tasks", "zh", "zh_tasks", "en_baseline", "zh_baseline"} {
 		lang, baseline := strings.CutSuffix(name, "_baseline")
 		lang, tasks := strings.CutSuffix(lang, "_tasks")
 		b.Run(name, func(b *testing.B) {
