@@ -140,6 +140,7 @@
     for (const t of TABS) $(t).hidden = t !== name;
     try { history.replaceState(null, "", "#" + name); } catch (_) { /* ignore */ }
     if (name === "live") renderLive();
+    if (name === "results") renderStaleResults();
     if (name === "models") loadModels();
     if (name === "review") { if (!V.loaded && V.task) loadNext(); else renderReview(); }
   }
@@ -377,7 +378,7 @@
   }
 
   // ---------- Results ----------
-  const R = { list: [], keys: new Set(), paused: false, buffer: [], missedFill: false, seq: 0 };
+  const R = { list: [], keys: new Set(), paused: false, buffer: [], missedFill: false, seq: 0, stale: false };
   const rkey = (r) => (r.source && r.source.topic != null ? `${r.source.topic}/${r.source.partition}/${r.source.offset}` : `${r.id}|${r.received || r.event_time || ""}`);
   const filt = () => ({ task: $("f-task").value, label: $("f-label").value, lang: $("f-lang").value });
   function matches(r, f) {
@@ -402,6 +403,7 @@
     R.keys = new Set(R.list.map(rkey));
     R.buffer = [];
     R.missedFill = false;
+    R.stale = false;
     $("results-list").replaceChildren(...R.list.map((x) => resultCard(x)));
     resultsStatus();
   }
@@ -418,9 +420,23 @@
       store.keys = new Set(store.list.map(key));
     }
   }
+  // While the Results tab is hidden only the data is kept: its cards are
+  // built when the tab is shown (a flood costs a hidden list nothing).
   function prependResults(newest) {
     if (!newest.length) return;
+    if (activeTab !== "results") {
+      R.list = newest.concat(R.list);
+      if (R.list.length > MAX_RESULTS) { R.list.length = MAX_RESULTS; R.keys = new Set(R.list.map(rkey)); }
+      R.stale = true;
+      return;
+    }
     prependCapped($("results-list"), R, newest, resultCard, MAX_RESULTS, rkey);
+    resultsStatus();
+  }
+  function renderStaleResults() {
+    if (!R.stale) return;
+    R.stale = false;
+    $("results-list").replaceChildren(...R.list.map((x) => resultCard(x)));
     resultsStatus();
   }
   function onResults(arr) {
