@@ -2,9 +2,11 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // LabelMap maps the labels of one classification data set onto a model's
@@ -34,6 +36,29 @@ type LabelMap struct {
 func (m *LabelMap) Map(label string) ([]string, bool) {
 	out, ok := m.Labels[label]
 	return out, ok
+}
+
+// Apply reads a single-label example's label through the map: its Label
+// becomes the one model label or, for a set, Allowed (a partial label);
+// keep is false when the label maps to none (drop the example). A label
+// the map lacks, or a multi-label example, is an error.
+func (m *LabelMap) Apply(ex LabeledText) (out LabeledText, keep bool, err error) {
+	if len(ex.Labels) > 0 || len(ex.Allowed) > 0 {
+		return ex, false, errors.New("a label map applies to single-label records")
+	}
+	to, ok := m.Labels[ex.Label]
+	if !ok {
+		return ex, false, fmt.Errorf("label %q is not in label map %s (%s)", ex.Label, m.Name, strings.Join(slices.Sorted(maps.Keys(m.Labels)), ", "))
+	}
+	switch len(to) {
+	case 0:
+		return ex, false, nil
+	case 1:
+		ex.Label = to[0]
+	default:
+		ex.Label, ex.Allowed = "", slices.Clone(to)
+	}
+	return ex, true, nil
 }
 
 // Targets returns the sorted model labels the map produces.

@@ -2,12 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,123 +119,6 @@ macro-F1 is kept, thresholds included in the model file.`,
 	f.IntVar(&cfg.Model.MaxTokens, "max-tokens", cfg.Model.MaxTokens, "tokens kept per text")
 	f.BoolVar(&cfg.Model.PoolInputs, "pool-inputs", false, "also max/mean-pool the token vectors (bag-of-words features beside the BiLSTM)")
 	return cmd
-}
-
-// readAll reads and concatenates several data files with read.
-func readAll[T any](cmd *cobra.Command, paths []string, opts dataset.Options, read func(*cobra.Command, string, dataset.Options) ([]T, error)) ([]T, error) {
-	var all []T
-	for _, p := range paths {
-		recs, err := read(cmd, p, opts)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, recs...)
-	}
-	return all, nil
-}
-
-// readExamples reads a classification data file, reporting skipped lines.
-func readExamples(cmd *cobra.Command, path string, opts dataset.Options) ([]dataset.Example, error) {
-	return readDataFile(cmd, path, opts, dataset.ReadClassification)
-}
-
-// readDataFile opens path and reads it with read, reporting the lines it
-// skipped; a file with no usable record is an error.
-func readDataFile[T any](cmd *cobra.Command, path string, opts dataset.Options,
-	read func(io.Reader, string, dataset.Options) ([]T, dataset.Report, error)) (_ []T, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
-	recs, rep, err := read(f, path, opts)
-	if err != nil {
-		return nil, err
-	}
-	reportSkipped(cmd, path, rep)
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("%s: no usable records", path)
-	}
-	return recs, nil
-}
-
-// readLabelSources reads classification files given as FILE or FILE@MAP:
-// each example's Set is its file, and a mapped file's labels go through
-// its label map (model.LabelMap; a label the map lacks is an error naming
-// the line). It also returns the records as read, for the data hash.
-func readLabelSources(cmd *cobra.Command, args []string, opts dataset.Options) ([]model.LabeledText, []dataset.Example, error) {
-	var out []model.LabeledText
-	var all []dataset.Example
-	for _, arg := range args {
-		path, mapArg, hasMap := strings.Cut(arg, "@")
-		var lm *model.LabelMap
-		if hasMap {
-			var err error
-			if lm, err = loadLabelMap(mapArg); err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", arg, err)
-			}
-		}
-		lt, ex, err := readLabelFile(cmd, path, lm, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		out, all = append(out, lt...), append(all, ex...)
-	}
-	return out, all, nil
-}
-
-// readLabelFile reads one classification file, its labels through lm
-// when not nil; see readLabelSources.
-func readLabelFile(cmd *cobra.Command, path string, lm *model.LabelMap, opts dataset.Options) ([]model.LabeledText, []dataset.Example, error) {
-	ex, err := readExamples(cmd, path, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []model.LabeledText
-	for _, e := range ex {
-		lt := model.LabeledText{Text: e.Text, Label: e.Label, Labels: e.Labels, Set: path}
-		if lm != nil {
-			if len(e.Labels) > 0 {
-				return nil, nil, fmt.Errorf("%s line %d: a label map applies to single-label records", path, e.Line)
-			}
-			to, ok := lm.Map(e.Label)
-			if !ok {
-				return nil, nil, fmt.Errorf("%s line %d: label %q is not in label map %s (%s)", path, e.Line, e.Label, lm.Name, strings.Join(slices.Sorted(maps.Keys(lm.Labels)), ", "))
-			}
-			switch len(to) {
-			case 0:
-				continue
-			case 1:
-				lt.Label = to[0]
-			default:
-				lt.Label, lt.Allowed = "", to
-			}
-		}
-		out = append(out, lt)
-	}
-	if len(out) == 0 {
-		return nil, nil, fmt.Errorf("%s: every record was dropped by label map %s", path, lm.Name)
-	}
-	return out, ex, nil
-}
-
-// loadLabelMap returns a built-in label map or reads a JSON one.
-func loadLabelMap(arg string) (*model.LabelMap, error) {
-	if lm, ok := model.BuiltinLabelMap(arg); ok {
-		return lm, nil
-	}
-	b, err := os.ReadFile(arg)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("label map %s: no such file and not a built-in map (%s)", arg, strings.Join(model.BuiltinLabelMapNames(), ", "))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("label map %s: %w", arg, err)
-	}
-	return model.ParseLabelMap(arg, b)
 }
 
 // saveTrained records the training metadata in info and writes the model
