@@ -341,7 +341,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(`button[data-tab="models"]`),
 		chromedp.WaitVisible(`button[title="roll back emotion / en"]`),
 		chromedp.Click(`button[title="roll back emotion / en"]`))
-	waitJS(t, ctx, 10*time.Second, "rollback message", `document.getElementById("models-msg").textContent.includes("promoted `+builtin+`")`)
+	// The rollback finds the parent's file among the built-in models (it
+	// loads them to compare versions): seconds under the race detector
+	// beside the package's other tests, hence the long wait.
+	waitJS(t, ctx, 60*time.Second, "rollback message", `document.getElementById("models-msg").textContent.includes("promoted `+builtin+`")`)
 	cdp(t, ctx, 10*time.Second, "live tab", chromedp.Click(`button[data-tab="live"]`))
 	for i := 0; ; i++ {
 		produce(ev(fmt.Sprintf("q-%d", i), "back in Paris"))
