@@ -24,7 +24,7 @@ func TestBenchE2E(t *testing.T) {
 	tests := []tc{
 		{"embedded identity", []string{"--embedded", "--events", "3000", "--model", "none"}},
 		{"embedded default models", []string{"--embedded", "--events", "300"}},
-		{"embedded hot swaps", []string{"--embedded", "--events", "500", "--rate", "100", "--swap-every", "700ms"}},
+		{"embedded hot swaps", []string{"--embedded", "--events", "400", "--rate", "100", "--swap-every", "1s"}},
 		{"embedded identity with the console watched", []string{"--embedded", "--events", "3000", "--model", "none", "--console", "--http.addr", "127.0.0.1:0"}},
 	}
 	if b, n := os.Getenv("TAGSTREAM_KAFKA_BROKERS"), os.Getenv("TAGSTREAM_NATS_URL"); b != "" && n != "" {
