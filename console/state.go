@@ -147,12 +147,13 @@ func (c *Console) countResult(now time.Time) bool {
 	slot := c.slot(sec)
 	slot.events++
 	c.totalResults++
-	c.bucket(sec).results++
+	b := c.bucket(sec)
+	b.results++
 	if slot.decoded >= c.opt.DecodePerSec {
 		return false
 	}
 	slot.decoded++
-	c.bucket(sec).decoded++
+	b.decoded++
 	return true
 }
 

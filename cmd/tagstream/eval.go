@@ -195,10 +195,6 @@ func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string
 		r := full.Classification
 		res.Restricted = &restricted{Labels: full.Labels, Classification: r}
 		// Unrestricted: every label of the model may be predicted.
-		all := make([]int, len(gold))
-		for i := range all {
-			all[i] = i
-		}
 		pred := make([]int, len(gold))
 		k := len(m.Labels())
 		for i := range gold {
