@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -69,7 +70,7 @@ shutdown_timeout; SIGHUP reloads the model files. HTTP: /healthz, /readyz, /metr
 			ctx := cmd.Context()
 			s, err := server.New(ctx, cfg, log, server.Options{})
 			if err != nil {
-				return err
+				return stoppedDuringStart(ctx, log, err)
 			}
 			rc := s.Config()
 			log.Info("running", "brokers", rc.Kafka.Brokers, "topics", rc.Kafka.Topics, "group", rc.Kafka.Group,
@@ -110,7 +111,7 @@ instance swaps them in. Serving instances then run with finetune.enabled false. 
 			log := server.NewLogger(cfg.Log, cmd.ErrOrStderr())
 			s, err := server.New(cmd.Context(), cfg, log, server.Options{TrainerOnly: true})
 			if err != nil {
-				return err
+				return stoppedDuringStart(cmd.Context(), log, err)
 			}
 			log.Info("trainer running", "feedback", cfg.Kafka.FeedbackTopic, "bucket", cfg.Models.Bucket)
 			return s.Run(cmd.Context())
@@ -118,6 +119,18 @@ instance swaps them in. Serving instances then run with finetune.enabled false. 
 	}
 	addConfigFlags(cmd)
 	return cmd
+}
+
+// stoppedDuringStart is the outcome of a start that failed with err: nil
+// when the failure is only the stop signal (SIGINT/SIGTERM) arriving while
+// the service was still starting, which has consumed and delivered nothing
+// yet, and err otherwise.
+func stoppedDuringStart(ctx context.Context, log *slog.Logger, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	log.Info("stopped during start", "err", err)
+	return nil
 }
 
 // reloadOnHangup reloads s's model files on every SIGHUP until ctx ends or

@@ -175,8 +175,11 @@ func TestRunLogsNoSecrets(t *testing.T) {
 			t.Fatalf("run ended: %v\n%s", r.err, r.stderr.String())
 		default:
 		}
-		if !strings.Contains(r.stderr.String(), "consumer group assignment") {
-			return fmt.Errorf("not serving yet:\n%s", r.stderr.String())
+		// The group is joined in the background: wait for it and for the
+		// end of the start ("running").
+		logs := r.stderr.String()
+		if !strings.Contains(logs, "consumer group assignment") || !strings.Contains(logs, `msg=running`) {
+			return fmt.Errorf("not serving yet:\n%s", logs)
 		}
 		return nil
 	})

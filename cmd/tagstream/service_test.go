@@ -160,3 +160,20 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo showed no results or did not stop cleanly:\n%s\nstderr:\n%s", out, stderr)
 	}
 }
+
+// TestRunStoppedDuringStart stops `tagstream run --embedded` while it is
+// still loading its models: the stop is clean (no error), like a stop
+// after the start, and says so.
+func TestRunStoppedDuringStart(t *testing.T) {
+	t.Parallel()
+	r := startTool(t, strings.NewReader(""), "run", "--embedded",
+		"--embedded.kafka_addr", "127.0.0.1:0", "--embedded.nats_addr", "127.0.0.1:0", "--http.addr", "127.0.0.1:0")
+	time.Sleep(50 * time.Millisecond) // the built-in models take seconds to load
+	r.cancel()
+	if err := r.wait(t, 60*time.Second); err != nil {
+		t.Fatalf("run stopped during its start: %v\n%s", err, r.stderr.String())
+	}
+	if logs := r.stderr.String(); !strings.Contains(logs, "stopped during start") {
+		t.Fatalf("no stop during start logged:\n%s", logs)
+	}
+}
