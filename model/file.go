@@ -38,6 +38,7 @@ const (
 	metaChars         = "chars"
 	metaTypeMap       = "type_map"
 	metaThresholds    = "thresholds" // a multi-label classifier's, per label
+	metaVecWords      = "vec_words"  // a tagger's pretrained vector words (config vec_dim > 0)
 	formatName        = "tagstream-model"
 	// KindClassifier is the kind of a sentence classifier file.
 	KindClassifier = "classifier"
@@ -52,6 +53,7 @@ var reservedMeta = map[string]bool{
 	metaFormat: true, metaFormatVersion: true, metaKind: true, metaLabels: true, metaVocab: true,
 	metaTokenizer: true, metaTokVersion: true, metaConfig: true, metaDType: true, "sha256": true,
 	metaTags: true, metaLang: true, metaChars: true, metaTypeMap: true, metaThresholds: true,
+	metaVecWords: true,
 }
 
 // Save writes the classifier as a safetensors file: float32 tensors and
@@ -75,10 +77,14 @@ func (c *Classifier) Save(w io.Writer) error {
 // Save writes the tagger as a safetensors file (see Classifier.Save); the
 // metadata holds the tag set, language and character vocabulary too.
 func (tg *Tagger) Save(w io.Writer) error {
-	return writeModel(w, KindTagger, tg.Info, tg.Tokenizer, map[string]any{
+	values := map[string]any{
 		metaTags: tg.Tags, metaLang: tg.Lang, metaVocab: tg.Vocab.Words(), metaChars: tg.Chars.Words(), metaConfig: tg.Config,
 		metaTypeMap: tg.TypeMap,
-	}, tg.net.params())
+	}
+	if tg.VecWords != nil {
+		values[metaVecWords] = tg.VecWords.Words()
+	}
+	return writeModel(w, KindTagger, tg.Info, tg.Tokenizer, values, tg.net.saved())
 }
 
 // Save writes the language model as a safetensors file (see
@@ -444,14 +450,31 @@ func (h *header) tagger(tc *TokenizerCache) (*Tagger, error) {
 	if vocab.Len() != len(words)+1 || charVocab.Len() != len(chars)+1 {
 		return nil, fmt.Errorf("%w: vocabulary has duplicate entries", ErrFormat)
 	}
-	if err := h.checkSize(cfg.numParams(vocab.Len(), charVocab.Len(), len(tags))); err != nil {
+	var vecWords *Vocab
+	vecRows := 0
+	if cfg.VecDim > 0 {
+		var vw []string
+		if err := h.json(metaVecWords, &vw); err != nil {
+			return nil, err
+		}
+		if vecWords = NewVocab(vw); vecWords.Len() != len(vw)+1 {
+			return nil, fmt.Errorf("%w: metadata %q has duplicate words", ErrFormat, metaVecWords)
+		}
+		vecRows = vecWords.Len()
+	}
+	if err := h.checkSize(cfg.numParams(vocab.Len(), charVocab.Len(), len(tags), vecRows)); err != nil {
 		return nil, err
 	}
 	tg, err := NewTagger(cfg, lang, tags, vocab, charVocab, tok, rand.New(rand.NewPCG(1, 1))) // weights are overwritten below
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	if err := h.fill(tg.net.params()); err != nil {
+	if vecWords != nil {
+		if err := tg.setVectors(vecWords, nil); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+	}
+	if err := h.fill(tg.net.saved()); err != nil {
 		return nil, err
 	}
 	tg.Info = h.info()

@@ -47,6 +47,10 @@ type TaggerConfig struct {
 	// before); it needs a tokenizer with a dictionary (not "chars"). It
 	// adds input columns, no other parameters.
 	Lexicon bool `json:"lexicon,omitempty"`
+	// VecDim is the width of the pretrained word vectors each token's
+	// input carries (Tagger.VecWords; frozen, never trained), 0 for none.
+	// Files without the field load as before.
+	VecDim int `json:"vec_dim,omitempty"`
 }
 
 // DefaultTaggerConfig returns the default architecture.
@@ -89,6 +93,7 @@ func (c TaggerConfig) Validate() error {
 		check("buckets", c.Buckets, 0, 1<<22),
 		check("max_tokens", c.MaxTokens, 1, 4096),
 		check("max_word_chars", c.MaxWordChars, 1, 256),
+		check("vec_dim", c.VecDim, 0, 1024),
 	} {
 		if e != nil {
 			return e
@@ -104,10 +109,16 @@ func (c TaggerConfig) features() int {
 	return c.oneHotCol() + int(text.NumCasing) + int(text.NumSegPos) + c.lexBits()
 }
 
-// oneHotCol returns the first column after the embedding and the char CNN:
-// that of the one-hot casing, followed by the word position and the
-// lexicon columns (see fillOneHots).
+// oneHotCol returns the first column after the embedding, the char CNN
+// and the pretrained vector: that of the one-hot casing, followed by the
+// word position and the lexicon columns (see fillOneHots).
 func (c TaggerConfig) oneHotCol() int {
+	return c.vecCol() + c.VecDim
+}
+
+// vecCol returns the first column of the pretrained word vector (after the
+// embedding and the char CNN).
+func (c TaggerConfig) vecCol() int {
 	if c.NoCharCNN {
 		return c.Embed
 	}
@@ -125,9 +136,11 @@ func (c TaggerConfig) lexBits() int {
 // Tagger is a BiLSTM-CRF named-entity tagger (Huang et al. 2015; Lample et
 // al. 2016; char CNN of Ma & Hovy 2016). Each token's input is
 //
-//	x_t = [mean(E[word_t], E[sub-words]) ‖ CharCNN(chars_t) ‖ onehot(case_t) ‖ onehot(seg_t) ‖ lex_t]
+//	x_t = [mean(E[word_t], E[sub-words]) ‖ CharCNN(chars_t) ‖ V[word_t] ‖ onehot(case_t) ‖ onehot(seg_t) ‖ lex_t]
 //
-// where case_t is the token's casing (the tokenizer lowercases), seg_t the
+// where V, with Config.VecDim > 0, is a table of pretrained word vectors
+// (GloVe, say) kept frozen, so that words the training data never had
+// still arrive with what a large corpus knows of them; case_t is the token's casing (the tokenizer lowercases), seg_t the
 // position of a Han character in its gse word (B/M/E/S, the "softword"
 // feature of Zhao & Kit 2008 / Peng & Dredze 2015) and lex_t, with
 // Config.Lexicon, the 0/1 bits of its lexicon mask (text.LexBit: every
@@ -149,9 +162,12 @@ type Tagger struct {
 	// suffix) to the types reported at prediction time, so every model
 	// reports PER, LOC, ORG and MISC; unmapped types pass through.
 	// Evaluation scores the raw types.
-	TypeMap   map[string]string
-	Vocab     *Vocab
-	Chars     *Vocab // CNN character vocabulary (original case)
+	TypeMap map[string]string
+	Vocab   *Vocab
+	Chars   *Vocab // CNN character vocabulary (original case)
+	// VecWords are the words of the pretrained vector table (Config.VecDim
+	// > 0; row 0, <unk>, is zero), nil without one.
+	VecWords  *Vocab
 	Tokenizer *text.Tokenizer
 	Info      map[string]string
 	// Checksum is as for Classifier.Checksum.
@@ -167,6 +183,7 @@ type tagNet struct {
 	fwd, bwd *nn.LSTM
 	out      *nn.Dense
 	crf      *nn.CRF
+	vec      *nn.Param // pretrained word vectors (frozen: not in params), or nil
 }
 
 func (n *tagNet) params() []*nn.Param {
@@ -182,8 +199,16 @@ func (n *tagNet) params() []*nn.Param {
 	return ps
 }
 
+// saved returns the weights a file holds: params and the frozen vectors.
+func (n *tagNet) saved() []*nn.Param {
+	if n.vec == nil {
+		return n.params()
+	}
+	return append(n.params(), n.vec)
+}
+
 func (n *tagNet) gradView() tagNet {
-	v := tagNet{emb: n.emb.GradView(), fwd: n.fwd.GradView(), bwd: n.bwd.GradView(), out: n.out.GradView(), crf: n.crf.GradView()}
+	v := tagNet{emb: n.emb.GradView(), fwd: n.fwd.GradView(), bwd: n.bwd.GradView(), out: n.out.GradView(), crf: n.crf.GradView(), vec: n.vec}
 	if n.cnn != nil {
 		v.cnn = n.cnn.GradView()
 	}
@@ -222,12 +247,30 @@ func NewTagger(cfg TaggerConfig, lang string, tags []string, vocab, chars *Vocab
 	return tg, nil
 }
 
+// setVectors gives the tagger its pretrained vector table: words (row i+1
+// for word i) and their vectors (len(words)×Config.VecDim, row-major; nil
+// leaves them zero, for a loader to fill).
+func (tg *Tagger) setVectors(words *Vocab, vecs []float64) error {
+	d := tg.Config.VecDim
+	if d == 0 {
+		return fmt.Errorf("%w: pretrained vectors for a tagger without vec_dim", ErrConfig)
+	}
+	if vecs != nil && len(vecs) != (words.Len()-1)*d {
+		return fmt.Errorf("%w: %d vector values for %d words of width %d", ErrConfig, len(vecs), words.Len()-1, d)
+	}
+	p := nn.NewParam("vec", words.Len(), d)
+	copy(p.W[d:], vecs)
+	tg.VecWords, tg.net.vec = words, p
+	return nil
+}
+
 // tagFeatures holds the input features of a batch of texts in text order:
 // per token a bag of embedding rows, a list of CNN character ids, casing,
 // word position and, only for a tagger with Config.Lexicon (else empty), the
 // lexicon mask; per text its first token and token count.
 type tagFeatures struct {
 	ids, offs   []int32
+	vids        []int32 // pretrained vector row per token (Config.VecDim > 0), else empty
 	cids, coffs []int32
 	cas, seg    []uint8
 	lex         []uint32
@@ -235,7 +278,7 @@ type tagFeatures struct {
 }
 
 func (f *tagFeatures) reset() {
-	f.ids, f.offs = f.ids[:0], append(f.offs[:0], 0)
+	f.ids, f.offs, f.vids = f.ids[:0], append(f.offs[:0], 0), f.vids[:0]
 	f.cids, f.coffs = f.cids[:0], append(f.coffs[:0], 0)
 	f.cas, f.seg, f.lex = f.cas[:0], f.seg[:0], f.lex[:0]
 	f.start, f.lens = f.start[:0], f.lens[:0]
@@ -311,6 +354,9 @@ func (tg *Tagger) encodeTokens(f *tagFeatures, runes []rune, s string, toks []te
 			}
 		}
 		f.addToken(tg.Vocab, tg.Config.Buckets, toks[i:i+1], next, tg.charVocab(), runes[tk.Start:tk.End], tg.Config.MaxWordChars, tk.Case, tk.Seg)
+		if tg.VecWords != nil {
+			f.vids = append(f.vids, vecRow(tg.VecWords, toks[i:i+1]))
+		}
 		if tg.Config.Lexicon {
 			f.lex = append(f.lex, tk.Lex)
 		}
@@ -389,6 +435,34 @@ func (tg *Tagger) encodeGold(f *tagFeatures, buf *text.Buffer, tokens []string) 
 			next = firsts[i+1]
 		}
 		f.addToken(tg.Vocab, tg.Config.Buckets, pieces, next, tg.charVocab(), []rune(tok), tg.Config.MaxWordChars, cas, seg)
+		if tg.VecWords != nil {
+			f.vids = append(f.vids, vecRow(tg.VecWords, pieces))
+		}
+	}
+}
+
+// vecRow returns the pretrained vector row of a token: that of its first
+// piece the table has, trying a mention or hashtag without its @ or #;
+// 0 (the zero row) when none has one.
+func vecRow(words *Vocab, pieces []text.Token) int32 {
+	for _, p := range pieces {
+		if id, ok := words.ID(p.Text); ok {
+			return id
+		}
+		if len(p.Text) > 1 && (p.Text[0] == '@' || p.Text[0] == '#') {
+			if id, ok := words.ID(p.Text[1:]); ok {
+				return id
+			}
+		}
+	}
+	return 0
+}
+
+// fillVectors copies the pretrained vector rows of the tokens (vids) into
+// x (ntok × width, text order) at column col.
+func fillVectors[T nn.Float](x []T, width, col int, table []T, dim int, vids []int32) {
+	for r, id := range vids {
+		copy(x[r*width+col:r*width+col+dim], table[int(id)*dim:(int(id)+1)*dim])
 	}
 }
 
@@ -455,10 +529,11 @@ func splitType(t string) (base string, nominal, marked bool) {
 }
 
 // numParams returns the number of weights of a tagger with this config,
-// vocab rows, chars character rows (both including <unk>) and tags tags.
-func (c TaggerConfig) numParams(vocab, chars, tags int) int {
+// vocab rows, chars character rows (both including <unk>), tags tags and
+// vecRows pretrained vector rows (including <unk>; 0 without vectors).
+func (c TaggerConfig) numParams(vocab, chars, tags, vecRows int) int {
 	in, h := c.features(), c.Hidden
-	n := (vocab+c.Buckets)*c.Embed + 2*(in*4*h+h*4*h+4*h) + 2*h*tags + tags + tags*tags + 2*tags
+	n := (vocab+c.Buckets)*c.Embed + 2*(in*4*h+h*4*h+4*h) + 2*h*tags + tags + tags*tags + 2*tags + vecRows*c.VecDim
 	if !c.NoCharCNN {
 		n += chars*c.CharEmbed + c.CharWindow*c.CharEmbed*c.CharFilters + c.CharFilters
 	}

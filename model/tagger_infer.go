@@ -17,6 +17,7 @@ type CompiledTagger struct {
 	ow, ob       []float32
 	trans        []float32
 	start, end   []float32
+	vec          []float32 // pretrained vectors (Config.VecDim > 0), or nil
 	// the LSTM and emission weights packed once for the GEMM kernels
 	pfwx, pfwh, pbwx, pbwh, pow *nn.PackedB
 	// per tag: 'B', 'I' or 'O', and the raw entity type index; per raw
@@ -45,6 +46,9 @@ func (tg *Tagger) Compile() *CompiledTagger {
 	m.pow = nn.PackB(m.ow, 2*H, len(tg.Tags))
 	if n.cnn != nil {
 		m.cnnEmb, m.cnnW, m.cnnB = to32(n.cnn.Emb.W), to32(n.cnn.W.W), to32(n.cnn.B.W)
+	}
+	if n.vec != nil {
+		m.vec = to32(n.vec.W)
 	}
 	m.yes = true
 	typeIdx := map[string]int32{}
@@ -215,6 +219,9 @@ func (m *CompiledTagger) forward(ws *TaggerWorkspace) {
 	}
 	if m.cnnEmb != nil {
 		nn.CharCNNForward(m.cnnEmb, cfg.CharEmbed, m.cnnW, m.cnnB, cfg.CharFilters, cfg.CharWindow, f.cids, f.coffs, ws.xt, in, cfg.Embed, &ws.cnn)
+	}
+	if m.vec != nil {
+		fillVectors(ws.xt, in, cfg.vecCol(), m.vec, cfg.VecDim, f.vids)
 	}
 	// Longest first, time-major.
 	ws.order, ws.slen = longestFirst(ws.order, ws.slen, f.lens)

@@ -289,7 +289,7 @@ func TestNumParams(t *testing.T) {
 	}
 	for _, lang := range []string{"en", "zh"} {
 		tg := biasedTagger(t, lang)
-		if got, want := tg.Config.numParams(tg.Vocab.Len(), tg.Chars.Len(), len(tg.Tags)), count(tg.net.params()); got != want {
+		if got, want := tg.Config.numParams(tg.Vocab.Len(), tg.Chars.Len(), len(tg.Tags), 0), count(tg.net.params()); got != want {
 			t.Fatalf("tagger %s: formula %d, constructed %d", lang, got, want)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/tagstream/tagstream/model/metrics"
@@ -46,6 +47,49 @@ type TaggerTrainConfig struct {
 	// Init, with an LM of the chars view, starts the token embedding and
 	// the BiLSTM (its embedding inputs) from a pretrained language model.
 	Init Pretrained
+	// Vectors, when not nil, gives every token its pretrained word vector
+	// (frozen; TaggerConfig.VecDim becomes their width). The tagger keeps
+	// the VectorsTop first words of the table (the most frequent, in GloVe's
+	// order) and every other word the training tokens have.
+	Vectors *WordVectors `json:"-"`
+	// VectorsTop is the number of leading vector words kept (default
+	// 50000 with Vectors).
+	VectorsTop int `json:",omitempty"`
+}
+
+// WordVectors are pretrained word vectors (GloVe, say) for a tagger's
+// input: Words in the source's order, Vecs their Dim-wide rows.
+type WordVectors struct {
+	Name   string // recorded in the model's Info ("vectors")
+	SHA256 string // of the source file, recorded as "vectors_sha256"
+	Dim    int
+	Words  []string
+	Vecs   []float32
+}
+
+// selectWords returns the vocabulary and rows of the words of v the tagger
+// keeps: the top first ones and those of train.
+func (v *WordVectors) selectWords(top int, train map[string]*int) (*Vocab, []float64, error) {
+	if v.Dim < 1 || len(v.Vecs) != len(v.Words)*v.Dim {
+		return nil, nil, fmt.Errorf("%w: %d vector values for %d words of width %d", ErrConfig, len(v.Vecs), len(v.Words), v.Dim)
+	}
+	var words []string
+	var rows []float64
+	for i, w := range v.Words {
+		_, inTrain := train[w]
+		if i >= top && !inTrain {
+			continue
+		}
+		words = append(words, w)
+		for _, x := range v.Vecs[i*v.Dim : (i+1)*v.Dim] {
+			rows = append(rows, float64(x))
+		}
+	}
+	vocab := NewVocab(words)
+	if vocab.Len() != len(words)+1 {
+		return nil, nil, fmt.Errorf("%w: vector words repeat or include <unk>", ErrConfig)
+	}
+	return vocab, rows, nil
 }
 
 // DefaultTaggerTrainConfig returns the default tagger training settings.
@@ -179,10 +223,29 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 		vocab = cfg.Init.LM.Vocab
 	}
 	chars := BuildVocab(flat(charSeen), 1, 0)
+	var vecWords *Vocab
+	var vecRows []float64
+	if v := cfg.Vectors; v != nil {
+		if cfg.VectorsTop <= 0 {
+			cfg.VectorsTop = 50000
+		}
+		if vecWords, vecRows, err = v.selectWords(cfg.VectorsTop, seen); err != nil {
+			return nil, nil, err
+		}
+		cfg.Model.VecDim = v.Dim
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a7))
 	tg, err := NewTagger(cfg.Model, cfg.Lang, tags, vocab, chars, tok, rng)
 	if err != nil {
 		return nil, nil, err
+	}
+	if vecWords != nil {
+		if err := tg.setVectors(vecWords, vecRows); err != nil {
+			return nil, nil, err
+		}
+		tg.Info["vectors"] = cfg.Vectors.Name
+		tg.Info["vectors_sha256"] = cfg.Vectors.SHA256
+		tg.Info["vectors_words"] = strconv.Itoa(vecWords.Len() - 1)
 	}
 	if cfg.Init.LM != nil {
 		hooks.OnEpochStart = cfg.Init.initialise(tg.Info, tg.net.emb, tg.net.fwd, tg.net.bwd, hooks.OnEpochStart)
@@ -318,6 +381,7 @@ func (w *tagWorker) forwardBackward(data []taggedEncoded, idx []int, dropout, wo
 			f.coffs = append(f.coffs, int32(len(f.cids)))
 		}
 		f.cas = append(f.cas, e.f.cas...)
+		f.vids = append(f.vids, e.f.vids...)
 		f.seg = append(f.seg, e.f.seg...)
 		f.lex = append(f.lex, e.f.lex...)
 	}
@@ -335,6 +399,9 @@ func (w *tagWorker) forwardBackward(data []taggedEncoded, idx []int, dropout, wo
 	}
 	if net.cnn != nil {
 		net.cnn.Forward(f.cids, f.coffs, w.xt, in, cfg.Embed, &w.cc)
+	}
+	if net.vec != nil {
+		fillVectors(w.xt, in, cfg.vecCol(), net.vec.W, cfg.VecDim, f.vids)
 	}
 	// Time-major gather, gold tags alongside.
 	n := steps * B

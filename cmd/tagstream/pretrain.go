@@ -106,7 +106,7 @@ events on a Kafka topic (brokers, TLS, SASL and input.format from the configurat
 		},
 	}
 	f := cmd.Flags()
-	tokenizerFlags(f, &tokOpts)
+	tokenizerFlags(f, &tokOpts, false)
 	f.StringSliceVar(&textPaths, "text", nil, "unlabeled text: JSONL (text or tokens field) or plain lines; repeat or comma-separate")
 	f.StringSliceVar(&devPaths, "dev", nil, "held-out text for perplexity (default: every 20th --text line)")
 	f.StringVar(&out, "out", "", "output language model file (.safetensors), rewritten after every epoch")

@@ -101,7 +101,7 @@ macro-F1 is kept, thresholds included in the model file.`,
 		},
 	}
 	f := cmd.Flags()
-	tokenizerFlags(f, &tokOpts)
+	tokenizerFlags(f, &tokOpts, false)
 	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CSV); repeat or comma-separate to combine files; a file given N times is read N times (oversampling); FILE@MAP reads its labels through a label map")
 	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection (JSONL or CSV); repeatable, FILE@MAP as for --train; with several files the selection score is the mean of their macro-F1")
 	f.StringVar(&out, "out", "", "output model file (.safetensors)")
@@ -186,7 +186,10 @@ func reportSkipped(cmd *cobra.Command, path string, rep dataset.Report) {
 // records in the model it writes. Models used together (the classifier and
 // tagger of one language, a model and the LM it starts from) need the same
 // settings.
-func tokenizerFlags(f *pflag.FlagSet, o *text.Options) {
+// joinUnderscores is the default of --join-underscores (train ner: true).
+func tokenizerFlags(f *pflag.FlagSet, o *text.Options, joinUnderscores bool) {
 	o.SplitClitics = true
 	f.BoolVar(&o.SplitClitics, "split-clitics", true, "split English possessives and contractions into their own tokens (Obama's -> Obama 's, don't -> do n't); =false keeps the tokenization of models trained before it existed")
+	o.JoinUnderscores = joinUnderscores
+	f.BoolVar(&o.JoinUnderscores, "join-underscores", joinUnderscores, "keep underscores inside words, as in user names (david_myers77 is one token, not david _ myers77); =false keeps the tokenization of models trained before it existed")
 }

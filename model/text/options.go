@@ -65,6 +65,14 @@ type Options struct {
 	// false (the tokenization of models trained before it existed);
 	// tagstream's training commands set it.
 	SplitClitics bool `json:"split_clitics,omitempty"`
+
+	// JoinUnderscores makes underscores part of a word, as in user names
+	// and identifiers: "david_myers77", "_mo_lee_" and "dark_red_hair" are
+	// one token each (Twitter handles written without their @, which tweet
+	// NER data annotates as names). Default false: an underscore is
+	// punctuation (the tokenization of models trained before it existed);
+	// `train ner` sets it.
+	JoinUnderscores bool `json:"join_underscores,omitempty"`
 }
 
 // DefaultOptions returns the default options with every default filled in

@@ -186,8 +186,8 @@ func (sc *scanner) scan() {
 		switch {
 		case isDigit(r):
 			p = sc.number(p)
-		case isWordRune(r):
-			q := wordEnd(rs, p)
+		case isWordRune(r) || r == '_' && sc.underscoreWord(p):
+			q := sc.wordEnd(p)
 			if u := bareURLEnd(rs, p, q); u > q {
 				sc.emit(URL, placeURL, CaseNone, SegNone, p, u)
 				p = u
@@ -251,6 +251,41 @@ func wordEnd(rs []rune, p int) int {
 	return q
 }
 
+// wordEnd returns the end of the word starting at rs[p] (see wordEnd);
+// with Options.JoinUnderscores, runs of underscores between word runes,
+// before the first and after the last belong to the word.
+func (sc *scanner) wordEnd(p int) int {
+	rs := sc.rs
+	q := wordEnd(rs, p)
+	if !sc.t.opts.JoinUnderscores {
+		return q
+	}
+	for q < len(rs) && rs[q] == '_' {
+		u := q
+		for u < len(rs) && rs[u] == '_' {
+			u++
+		}
+		if u == len(rs) || !isWordRune(rs[u]) {
+			return u // trailing underscores ("theresaaang_")
+		}
+		q = wordEnd(rs, u)
+	}
+	return q
+}
+
+// underscoreWord reports whether rs[p], an underscore, starts a word of
+// Options.JoinUnderscores: underscores, then a word rune.
+func (sc *scanner) underscoreWord(p int) bool {
+	if !sc.t.opts.JoinUnderscores {
+		return false
+	}
+	rs := sc.rs
+	for p < len(rs) && rs[p] == '_' {
+		p++
+	}
+	return p < len(rs) && isWordRune(rs[p])
+}
+
 // number emits a number (or an alphanumeric word like "2nd") at rs[p] and
 // returns its end.
 func (sc *scanner) number(p int) int {
@@ -269,7 +304,7 @@ func (sc *scanner) number(p int) int {
 		sep = true
 	}
 	if !sep && q < n && (isWordRune(rs[q]) || isApostrophe(rs[q]) && q+1 < n && isLetter(rs[q+1])) {
-		e := wordEnd(rs, p)
+		e := sc.wordEnd(p)
 		if u := bareURLEnd(rs, p, e); u > e {
 			sc.emit(URL, placeURL, CaseNone, SegNone, p, u)
 			return u
