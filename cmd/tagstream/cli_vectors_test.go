@@ -41,8 +41,8 @@ func TestTrainNERVectors(t *testing.T) {
 	if tg.Config.VecDim != 3 || tg.VecWords.Len() != 7 || tg.Info["vectors"] != "glove.txt" || len(tg.Info["vectors_sha256"]) != 64 {
 		t.Fatalf("vec_dim %d, %d vector rows, info %q %q", tg.Config.VecDim, tg.VecWords.Len(), tg.Info["vectors"], tg.Info["vectors_sha256"])
 	}
-	if !tg.Tokenizer.Options().JoinUnderscores {
-		t.Fatal("train ner did not set join_underscores by default")
+	if !tg.Tokenizer.Options().CompoundWords {
+		t.Fatal("train ner did not set compound_words by default")
 	}
 
 	bad := filepath.Join(dir, "bad.txt")

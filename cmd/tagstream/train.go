@@ -186,10 +186,10 @@ func reportSkipped(cmd *cobra.Command, path string, rep dataset.Report) {
 // records in the model it writes. Models used together (the classifier and
 // tagger of one language, a model and the LM it starts from) need the same
 // settings.
-// joinUnderscores is the default of --join-underscores (train ner: true).
-func tokenizerFlags(f *pflag.FlagSet, o *text.Options, joinUnderscores bool) {
+// compound is the default of --compound-words (train ner: true).
+func tokenizerFlags(f *pflag.FlagSet, o *text.Options, compound bool) {
 	o.SplitClitics = true
 	f.BoolVar(&o.SplitClitics, "split-clitics", true, "split English possessives and contractions into their own tokens (Obama's -> Obama 's, don't -> do n't); =false keeps the tokenization of models trained before it existed")
-	o.JoinUnderscores = joinUnderscores
-	f.BoolVar(&o.JoinUnderscores, "join-underscores", joinUnderscores, "keep underscores inside words, as in user names (david_myers77 is one token, not david _ myers77); =false keeps the tokenization of models trained before it existed")
+	o.CompoundWords = compound
+	f.BoolVar(&o.CompoundWords, "compound-words", compound, "keep as one token user names with underscores (david_myers77), hyphenated compounds (coca-cola), abbreviations (u.s.) and hyphenated numbers (1996-08-30), as CoNLL and tweet NER data do; =false keeps the tokenization of models trained before it existed")
 }

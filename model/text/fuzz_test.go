@@ -12,6 +12,7 @@ import (
 // Seeds in code; testdata/fuzz/FuzzTokenize and FuzzChars hold more (and
 // every crasher found so far). Plain go test replays both.
 var fuzzSeeds = []string{
+	"RT @ david_myers77 : U.S.-based Coca-Cola 1996-08-30 _x_ a- e.g.x 2-year-old T.O'Gorman",
 	"",
 	"I don't like it!!!! Soooooo BAD :( #HappyBirthdayRemus @john_doe https://t.co/abc.",
 	"看这个https://t.co/x很好，真的很好！！！😂😂 👍🏽 👨\u200d👩\u200d👧 🇨🇳 1\ufe0f\u20e3 ❤\ufe0f <3 xD ^_^",
@@ -319,12 +320,20 @@ func FuzzChars(f *testing.F) {
 		f.Add(s)
 	}
 	tk := testTokenizer(f)
+	// The tagger's settings: clitics split, compound words kept whole.
+	compound, err := New(Options{Dict: DictChars, SplitClitics: true, CompoundWords: true})
+	if err != nil {
+		f.Fatal(err)
+	}
 	var dirty Buffer
 	f.Fuzz(func(t *testing.T, s string) {
-		var b Buffer
+		var b, cb Buffer
 		toks := tk.Chars(&b, s)
 		fuzzCheck(t, s, toks)
 		checkPrimary(t, s, toks)
+		ctoks := compound.Chars(&cb, s)
+		fuzzCheck(t, s, ctoks)
+		checkPrimary(t, s, ctoks)
 		for i, tok := range toks {
 			if tok.Kind == Han && (tok.Seg == SegNone || utf8.RuneCountInString(tok.Text) != 1) {
 				t.Fatalf("Han char token %d %+v: want one rune with a B/M/E/S position", i, tok)

@@ -66,13 +66,16 @@ type Options struct {
 	// tagstream's training commands set it.
 	SplitClitics bool `json:"split_clitics,omitempty"`
 
-	// JoinUnderscores makes underscores part of a word, as in user names
-	// and identifiers: "david_myers77", "_mo_lee_" and "dark_red_hair" are
-	// one token each (Twitter handles written without their @, which tweet
-	// NER data annotates as names). Default false: an underscore is
-	// punctuation (the tokenization of models trained before it existed);
+	// CompoundWords keeps as one token what CoNLL and Penn Treebank data
+	// (and tweet NER data) have as one: words joined by underscores, as in
+	// user names ("david_myers77", "_mo_lee_"); hyphenated compounds
+	// ("coca-cola", "chester-le-street", "2-year-old"); abbreviations and
+	// initials with their periods ("u.s.", "p.", "e.g."); and numbers
+	// joined by hyphens (dates, scores and ranges: "1996-08-30", "4-38"),
+	// which stay one number. Default false: each of those is several
+	// tokens (the tokenization of models trained before it existed);
 	// `train ner` sets it.
-	JoinUnderscores bool `json:"join_underscores,omitempty"`
+	CompoundWords bool `json:"compound_words,omitempty"`
 }
 
 // DefaultOptions returns the default options with every default filled in

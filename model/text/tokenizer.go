@@ -252,31 +252,58 @@ func wordEnd(rs []rune, p int) int {
 }
 
 // wordEnd returns the end of the word starting at rs[p] (see wordEnd);
-// with Options.JoinUnderscores, runs of underscores between word runes,
-// before the first and after the last belong to the word.
+// with Options.CompoundWords, underscores (between word runes, before the
+// first and after the last), single hyphens between word runes and the
+// periods of an abbreviation ("u.s.", "p.") belong to the word.
 func (sc *scanner) wordEnd(p int) int {
 	rs := sc.rs
+	n := len(rs)
 	q := wordEnd(rs, p)
-	if !sc.t.opts.JoinUnderscores {
+	if !sc.t.opts.CompoundWords {
 		return q
 	}
-	for q < len(rs) && rs[q] == '_' {
-		u := q
-		for u < len(rs) && rs[u] == '_' {
-			u++
+	if q-p == 1 && isLetter(rs[p]) && q < n && rs[q] == '.' {
+		return abbrevEnd(rs, p)
+	}
+	for q < n {
+		switch {
+		case rs[q] == '_':
+			u := q
+			for u < n && rs[u] == '_' {
+				u++
+			}
+			if u == n || !isWordRune(rs[u]) {
+				return u // trailing underscores ("theresaaang_")
+			}
+			q = wordEnd(rs, u)
+		case isHyphen(rs[q]) && q > p && q+1 < n && isWordRune(rs[q+1]):
+			q = wordEnd(rs, q+1)
+		default:
+			return q
 		}
-		if u == len(rs) || !isWordRune(rs[u]) {
-			return u // trailing underscores ("theresaaang_")
-		}
-		q = wordEnd(rs, u)
 	}
 	return q
 }
 
+// abbrevEnd returns the end of the abbreviation at rs[p], a letter followed
+// by a period: pairs of a letter and a period ("u.s.", "e.g.", "p.").
+func abbrevEnd(rs []rune, p int) int {
+	q := p
+	for q+1 < len(rs) && isLetter(rs[q]) && rs[q+1] == '.' && (q == p || !isWordRune(rs[q-1])) {
+		q += 2
+		if q < len(rs) && isWordRune(rs[q]) && (q+1 >= len(rs) || rs[q+1] != '.') {
+			break // "t.o'gorman": the abbreviation is "t."
+		}
+	}
+	return q
+}
+
+func isHyphen(r rune) bool { return r == '-' || r == 0x2010 || r == 0x2011 }
+
 // underscoreWord reports whether rs[p], an underscore, starts a word of
-// Options.JoinUnderscores: underscores, then a word rune.
+// Options.CompoundWords: underscores, then a word rune.
 func (sc *scanner) underscoreWord(p int) bool {
-	if !sc.t.opts.JoinUnderscores {
+	if !sc.t.opts.CompoundWords {
 		return false
 	}
 	rs := sc.rs
@@ -296,14 +323,16 @@ func (sc *scanner) number(p int) int {
 		q++
 	}
 	sep := false
-	for q+1 < n && (rs[q] == '.' || rs[q] == ',' || rs[q] == ':') && isDigit(rs[q+1]) {
+	compound := sc.t.opts.CompoundWords
+	for q+1 < n && (rs[q] == '.' || rs[q] == ',' || rs[q] == ':' || compound && isHyphen(rs[q])) && isDigit(rs[q+1]) {
 		q += 2
 		for q < n && isDigit(rs[q]) {
 			q++
 		}
 		sep = true
 	}
-	if !sep && q < n && (isWordRune(rs[q]) || isApostrophe(rs[q]) && q+1 < n && isLetter(rs[q+1])) {
+	if !sep && q < n && (isWordRune(rs[q]) || isApostrophe(rs[q]) && q+1 < n && isLetter(rs[q+1]) ||
+		compound && (rs[q] == '_' || isHyphen(rs[q]) && q+1 < n && isLetter(rs[q+1]))) {
 		e := sc.wordEnd(p)
 		if u := bareURLEnd(rs, p, e); u > e {
 			sc.emit(URL, placeURL, CaseNone, SegNone, p, u)
