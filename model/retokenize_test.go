@@ -16,7 +16,7 @@ func TestRetokenize(t *testing.T) {
 	}
 	split := func(s string) []string { return strings.Fields(s) }
 	for _, tc := range []struct {
-		name, sep                            string
+		name, sep                          string
 		tokens, tags, wantTokens, wantTags []string
 	}{
 		{"latin run in chinese: one token", "",
