@@ -60,6 +60,9 @@ events on a Kafka topic (brokers, TLS, SASL and input.format from the configurat
 				train, dev = holdOut(train, 20)
 			}
 			start := time.Now()
+			if !cmd.Flags().Changed("compound-words") {
+				tokOpts.CompoundWords = cfg.Model.View == model.ViewChars // as train ner's default
+			}
 			tok, err := text.New(tokOpts)
 			if err != nil {
 				return err
@@ -107,6 +110,7 @@ events on a Kafka topic (brokers, TLS, SASL and input.format from the configurat
 	}
 	f := cmd.Flags()
 	tokenizerFlags(f, &tokOpts, false)
+	f.Lookup("compound-words").Usage += " (default for pretrain: on with --view chars, as train ner, off with --view words)"
 	f.StringSliceVar(&textPaths, "text", nil, "unlabeled text: JSONL (text or tokens field) or plain lines; repeat or comma-separate")
 	f.StringSliceVar(&devPaths, "dev", nil, "held-out text for perplexity (default: every 20th --text line)")
 	f.StringVar(&out, "out", "", "output language model file (.safetensors), rewritten after every epoch")
