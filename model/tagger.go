@@ -360,7 +360,7 @@ func (tg *Tagger) encodeTokens(f *tagFeatures, runes []rune, s string, toks []te
 		if tg.Config.Lexicon {
 			f.lex = append(f.lex, tk.Lex)
 		}
-		*spans = append(*spans, tokSpan{start: int32(tk.Start), end: int32(tk.End)})
+		*spans = append(*spans, tokSpan{start: int32(tk.Start), end: int32(tk.End), sym: tk.Kind == text.Emoji || tk.Kind == text.Emoticon})
 	}
 	return runes
 }
@@ -372,8 +372,12 @@ func (tg *Tagger) charVocab() *Vocab {
 	return tg.Chars
 }
 
-// tokSpan is a token's rune span in its text.
-type tokSpan struct{ start, end int32 }
+// tokSpan is a token's rune span in its text; sym marks an emoji or
+// emoticon, which is never part of an entity.
+type tokSpan struct {
+	start, end int32
+	sym        bool
+}
 
 // encodeGold appends the features of a pre-tokenized sentence (training and
 // evaluation data). Casing comes from each token's first cased piece and the

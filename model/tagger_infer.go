@@ -167,7 +167,20 @@ func (m *CompiledTagger) run(ws *TaggerWorkspace, texts []string) {
 			if open < 0 {
 				return
 			}
-			rs, re := ws.spans[first+open].start, ws.spans[first+end-1].end
+			// Emoji and emoticons are never names: an entity's ends are
+			// trimmed of them, and one made only of them is dropped.
+			lo, hi := first+open, first+end
+			for lo < hi && ws.spans[lo].sym {
+				lo++
+			}
+			for hi > lo && ws.spans[hi-1].sym {
+				hi--
+			}
+			if lo == hi {
+				open = -1
+				return
+			}
+			rs, re := ws.spans[lo].start, ws.spans[hi-1].end
 			ws.ents = append(ws.ents, Entity{Text: s[byteAt[rs]:byteAt[re]], Type: m.types[openType], Start: int(rs), End: int(re), Nominal: m.nominal[openType]})
 			open = -1
 		}

