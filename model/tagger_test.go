@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tagstream/tagstream/model/nn"
 	"github.com/tagstream/tagstream/model/text"
 )
 
@@ -270,13 +269,7 @@ func TestTaggerTypeMap(t *testing.T) {
 // TestNumParams pins the loaders' size formulas to the constructors.
 func TestNumParams(t *testing.T) {
 	t.Parallel()
-	count := func(ps []*nn.Param) int {
-		n := 0
-		for _, p := range ps {
-			n += len(p.W)
-		}
-		return n
-	}
+	count := paramCount
 	for _, pool := range []bool{false, true} {
 		cfg := ClassifierConfig{Embed: 8, Hidden: 6, Buckets: 50, MaxTokens: 20, PoolInputs: pool}
 		c, err := NewClassifier(cfg, []string{"a", "b", "c"}, NewVocab([]string{"x", "y"}), tokenizer(t), rand.New(rand.NewPCG(1, 1)))
