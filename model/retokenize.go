@@ -8,8 +8,7 @@ import (
 )
 
 // retokenize returns s cut into the tokens the tagger's tokenizer gives
-// its joined text (tokens joined with sep: " " for English, "" for
-// Chinese), which are the tokens predict tags: a run of Latin letters in
+// its joined text (tokens joined with sep, tokenSep of the language), which are the tokens predict tags: a run of Latin letters in
 // Chinese text ("LewisCarroll", one gold token per letter) becomes one
 // token, a gold token the tokenizer cuts ("#SlideShare,") several. Each
 // token takes the gold tag of the gold token holding its first rune; a
@@ -87,10 +86,7 @@ func retokenize(tok *text.Tokenizer, buf *text.Buffer, s TaggedSentence, sep str
 // retokenizeAll applies retokenize to every sentence of data, dropping
 // those left without tokens.
 func retokenizeAll(tok *text.Tokenizer, data []TaggedSentence, lang string) []TaggedSentence {
-	sep := " "
-	if lang == "zh" {
-		sep = ""
-	}
+	sep := tokenSep(lang)
 	var buf text.Buffer
 	out := make([]TaggedSentence, 0, len(data))
 	for _, s := range data {

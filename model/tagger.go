@@ -140,9 +140,10 @@ func (c TaggerConfig) lexBits() int {
 //
 // where V, with Config.VecDim > 0, is a table of pretrained word vectors
 // (GloVe, say) kept frozen, so that words the training data never had
-// still arrive with what a large corpus knows of them; case_t is the token's casing (the tokenizer lowercases), seg_t the
-// position of a Han character in its gse word (B/M/E/S, the "softword"
-// feature of Zhao & Kit 2008 / Peng & Dredze 2015) and lex_t, with
+// still arrive with what a large corpus knows of them; case_t is the
+// token's casing (the tokenizer lowercases), seg_t the position of a Han
+// character in its gse word (B/M/E/S, the "softword" feature of Zhao & Kit
+// 2008 / Peng & Dredze 2015) and lex_t, with
 // Config.Lexicon, the 0/1 bits of its lexicon mask (text.LexBit: every
 // dictionary word covering the character, by position and category; the
 // "SoftLexicon" sets of Ma et al. 2020 as indicators). A BiLSTM reads x, a
@@ -387,10 +388,7 @@ func (tg *Tagger) encodeGold(f *tagFeatures, buf *text.Buffer, tokens []string) 
 	// Word positions and lexicon masks: run the character view over the
 	// joined sentence and map each gold token to the view token covering
 	// its first rune.
-	sep := " "
-	if tg.Lang == "zh" {
-		sep = ""
-	}
+	sep := tokenSep(tg.Lang)
 	joined := strings.Join(tokens, sep)
 	segAt := make([]text.SegPos, utf8.RuneCountInString(joined)+1)
 	var lexAt []uint32
@@ -468,6 +466,15 @@ func fillVectors[T nn.Float](x []T, width, col int, table []T, dim int, vids []i
 	for r, id := range vids {
 		copy(x[r*width+col:r*width+col+dim], table[int(id)*dim:(int(id)+1)*dim])
 	}
+}
+
+// tokenSep is what joins a sentence's tokens into its text: a space for
+// English, nothing for Chinese (one token per character).
+func tokenSep(lang string) string {
+	if lang == "zh" {
+		return ""
+	}
+	return " "
 }
 
 // pairBucket hashes the pair (a, b) into [0, buckets) with FNV-1a 32 over

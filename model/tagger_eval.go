@@ -144,10 +144,7 @@ func (m *CompiledTagger) EvaluateEntities(ex []TaggedSentence, dm *DataTypeMap, 
 // evaluateText tags the joined sentences of ex and scores the spans kept by
 // score against the gold entities (token indices, types already mapped).
 func (m *CompiledTagger) evaluateText(ex []TaggedSentence, gold [][]metrics.Entity, score func(string, bool) (string, bool)) (metrics.NER, error) {
-	sep := " "
-	if m.Lang() == "zh" {
-		sep = ""
-	}
+	sep := tokenSep(m.Lang())
 	sepRunes := utf8.RuneCountInString(sep)
 	texts := make([]string, len(ex))
 	goldSpans := make([][]metrics.Span, len(ex))

@@ -59,29 +59,39 @@ func readDataFile[T any](cmd *cobra.Command, path string, opts dataset.Options,
 	return recs, nil
 }
 
+// readMapped reads data files given as FILE or FILE@MAP: load turns MAP
+// into the file's map (the zero M without @; an error names the argument)
+// and read reads one file with it, returning the records for the model
+// and as read (for the training-data hash). Both are concatenated in order.
+func readMapped[M, T, R any](args []string, load func(string) (M, error), read func(path string, m M) ([]T, []R, error)) ([]T, []R, error) {
+	var out []T
+	var all []R
+	for _, arg := range args {
+		path, mapArg, hasMap := strings.Cut(arg, "@")
+		var m M
+		if hasMap {
+			var err error
+			if m, err = load(mapArg); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", arg, err)
+			}
+		}
+		recs, raw, err := read(path, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, all = append(out, recs...), append(all, raw...)
+	}
+	return out, all, nil
+}
+
 // readLabelSources reads classification files given as FILE or FILE@MAP:
 // each example's Set is its file, and a mapped file's labels go through
 // its label map (model.LabelMap; a label the map lacks is an error naming
 // the line). It also returns the records as read, for the data hash.
 func readLabelSources(cmd *cobra.Command, args []string, opts dataset.Options) ([]model.LabeledText, []dataset.Example, error) {
-	var out []model.LabeledText
-	var all []dataset.Example
-	for _, arg := range args {
-		path, mapArg, hasMap := strings.Cut(arg, "@")
-		var lm *model.LabelMap
-		if hasMap {
-			var err error
-			if lm, err = loadLabelMap(mapArg); err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", arg, err)
-			}
-		}
-		lt, ex, err := readLabelFile(cmd, path, lm, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		out, all = append(out, lt...), append(all, ex...)
-	}
-	return out, all, nil
+	return readMapped(args, loadLabelMap, func(path string, lm *model.LabelMap) ([]model.LabeledText, []dataset.Example, error) {
+		return readLabelFile(cmd, path, lm, opts)
+	})
 }
 
 // readLabelFile reads one classification file, its labels through lm

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -106,27 +105,17 @@ data unless --lang is given.`,
 // sentence's Set is its file and Map the file's type map (nil without @).
 // It also returns the examples as read, for the training-data hash.
 func readSources(cmd *cobra.Command, args []string, opts dataset.Options) ([]model.TaggedSentence, []dataset.NERExample, error) {
-	var out []model.TaggedSentence
-	var all []dataset.NERExample
-	for _, arg := range args {
-		path, mapArg, hasMap := strings.Cut(arg, "@")
-		var dm *model.DataTypeMap
-		if hasMap {
-			var err error
-			if dm, err = loadTypeMap(mapArg); err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", arg, err)
-			}
-		}
+	return readMapped(args, loadTypeMap, func(path string, dm *model.DataTypeMap) ([]model.TaggedSentence, []dataset.NERExample, error) {
 		ex, err := readSentences(cmd, path, opts)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, e := range ex {
-			out = append(out, model.TaggedSentence{Tokens: e.Tokens, Tags: e.Tags, Set: path, Map: dm})
+		out := make([]model.TaggedSentence, len(ex))
+		for i, e := range ex {
+			out[i] = model.TaggedSentence{Tokens: e.Tokens, Tags: e.Tags, Set: path, Map: dm}
 		}
-		all = append(all, ex...)
-	}
-	return out, all, nil
+		return out, ex, nil
+	})
 }
 
 func readSentences(cmd *cobra.Command, path string, opts dataset.Options) ([]dataset.NERExample, error) {

@@ -73,6 +73,8 @@ func readTextVectors(br *bufio.Reader) (*Vectors, error) {
 	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
 	line := 0
+	var nums []float64
+	var err error
 	for sc.Scan() {
 		line++
 		fields := strings.Fields(sc.Text())
@@ -90,10 +92,21 @@ func readTextVectors(br *bufio.Reader) (*Vectors, error) {
 				return nil, &LineError{line, fmt.Errorf("%w: %d numbers after the word, want 1..%d", ErrField, v.Dim, maxVectorDim)}
 			}
 		}
+		if nums == nil {
+			nums = make([]float64, v.Dim)
+		}
 		if len(fields) != v.Dim+1 {
 			return nil, &LineError{line, fmt.Errorf("%w: %d numbers after the word, want %d", ErrField, len(fields)-1, v.Dim)}
 		}
-		if err := v.add(seen, fields[0], fields[1:], nil); err != nil {
+		if seen[fields[0]] {
+			continue // a repeated word keeps its first vector; the rest of its line is not read
+		}
+		for i, f := range fields[1:] {
+			if nums[i], err = strconv.ParseFloat(f, 32); err != nil {
+				return nil, &LineError{line, fmt.Errorf("%w: number %d: %v", ErrField, i+1, err)}
+			}
+		}
+		if err := v.add(seen, fields[0], nums); err != nil {
 			return nil, &LineError{line, err}
 		}
 	}
@@ -130,37 +143,29 @@ func readWinkVectors(br *bufio.Reader) (*Vectors, error) {
 		if len(nums) < v.Dim {
 			return nil, fmt.Errorf("%w: vector JSON: word %q has %d numbers, want %d", ErrField, w, len(nums), v.Dim)
 		}
-		if err := v.add(seen, w, nil, nums[:v.Dim]); err != nil {
+		if err := v.add(seen, w, nums[:v.Dim]); err != nil {
 			return nil, fmt.Errorf("vector JSON: word %q: %w", w, err)
 		}
 	}
 	return v, nil
 }
 
-// add appends word's vector, given as text (fields) or numbers (nums),
-// unless the word was seen before.
-func (v *Vectors) add(seen map[string]bool, word string, fields []string, nums []float64) error {
+// add appends word's vector unless the word was seen before.
+func (v *Vectors) add(seen map[string]bool, word string, nums []float64) error {
 	if !utf8.ValidString(word) {
 		return fmt.Errorf("%w: word is not UTF-8", ErrEncoding)
 	}
 	if seen[word] {
 		return nil
 	}
-	seen[word] = true
-	v.Words = append(v.Words, word)
-	for i := range v.Dim {
-		var x float64
-		if fields != nil {
-			var err error
-			if x, err = strconv.ParseFloat(fields[i], 32); err != nil {
-				return fmt.Errorf("%w: number %d: %v", ErrField, i+1, err)
-			}
-		} else {
-			x = nums[i]
-		}
+	for i, x := range nums {
 		if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > math.MaxFloat32 {
 			return fmt.Errorf("%w: number %d is %v", ErrField, i+1, x)
 		}
+	}
+	seen[word] = true
+	v.Words = append(v.Words, word)
+	for _, x := range nums {
 		v.Vecs = append(v.Vecs, float32(x))
 	}
 	return nil
