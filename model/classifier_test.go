@@ -32,6 +32,13 @@ func tokenizer(t testing.TB) *text.Tokenizer {
 	return testTok
 }
 
+// testTokenizerCache holds the test tokenizer, so loading a test model
+// does not build another.
+func testTokenizerCache(t testing.TB) *TokenizerCache {
+	t.Helper()
+	return &TokenizerCache{toks: map[text.Options]*text.Tokenizer{tokenizer(t).Options(): tokenizer(t)}}
+}
+
 // orderTask makes sentences of filler words with "alpha" and "beta" at random
 // places; the label says which comes first. Bag-of-words models cannot solve
 // it (both words are always present); a BiLSTM can.
@@ -261,10 +268,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err := c.Save(&buf); err != nil {
 		t.Fatal(err)
 	}
-	var tc TokenizerCache
-	// Pre-seed the cache with the shared tokenizer (no second dictionary load).
-	tc.toks = map[text.Options]*text.Tokenizer{tokenizer(t).Options(): tokenizer(t)}
-	d, err := LoadClassifier(bytes.NewReader(buf.Bytes()), "mem.safetensors", &tc)
+	// The cache holds the shared tokenizer (no second dictionary load).
+	tc := testTokenizerCache(t)
+	d, err := LoadClassifier(bytes.NewReader(buf.Bytes()), "mem.safetensors", tc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,8 +297,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := buf.Bytes()
-	var tc TokenizerCache
-	tc.toks = map[text.Options]*text.Tokenizer{tokenizer(t).Options(): tokenizer(t)}
+	tc := testTokenizerCache(t)
 	flip := func(i int) []byte {
 		b := bytes.Clone(good)
 		b[i] ^= 0x40
@@ -310,7 +315,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadClassifier(bytes.NewReader(tt.data), "bad.safetensors", &tc)
+			_, err := LoadClassifier(bytes.NewReader(tt.data), "bad.safetensors", tc)
 			if err == nil {
 				t.Fatal("loaded a bad file")
 			}
@@ -321,13 +326,13 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 	}
 	// A valid safetensors file of another kind is refused with ErrFormat.
 	t.Run("wrong kind", func(t *testing.T) {
-		_, err := loadClassifier(bytes.NewReader(resave(t, good, "kind", "tagger")), &tc)
+		_, err := loadClassifier(bytes.NewReader(resave(t, good, "kind", "tagger")), tc)
 		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "kind") {
 			t.Fatalf("error %v, want ErrFormat naming the kind", err)
 		}
 	})
 	t.Run("wrong version", func(t *testing.T) {
-		_, err := loadClassifier(bytes.NewReader(resave(t, good, "format_version", "99")), &tc)
+		_, err := loadClassifier(bytes.NewReader(resave(t, good, "format_version", "99")), tc)
 		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "version") {
 			t.Fatalf("error %v, want ErrFormat naming the version", err)
 		}
@@ -339,13 +344,13 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		if err := d.Save(&b); err != nil {
 			t.Fatal(err)
 		}
-		_, err := loadClassifier(bytes.NewReader(b.Bytes()), &tc)
+		_, err := loadClassifier(bytes.NewReader(b.Bytes()), tc)
 		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "out.w") {
 			t.Fatalf("error %v, want ErrFormat naming tensor out.w", err)
 		}
 	})
 	t.Run("bad config", func(t *testing.T) {
-		_, err := loadClassifier(bytes.NewReader(resave(t, good, "config", `{"embed":9,"hidden":6,"buckets":50,"max_tokens":20}`)), &tc)
+		_, err := loadClassifier(bytes.NewReader(resave(t, good, "config", `{"embed":9,"hidden":6,"buckets":50,"max_tokens":20}`)), tc)
 		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "implies") {
 			t.Fatalf("error %v, want ErrFormat saying the config does not fit the weights", err)
 		}

@@ -127,35 +127,18 @@ func TestTaggerLexiconSaveLoad(t *testing.T) {
 	if !tg.Config.Lexicon || tg.net.fwd.In != tg.Config.features() || tg.Config.features() != tg.Config.Embed+int(text.NumCasing)+int(text.NumSegPos)+text.NumLexBits {
 		t.Fatalf("Lexicon %v, LSTM input %d, features %d: want the lexicon columns", tg.Config.Lexicon, tg.net.fwd.In, tg.Config.features())
 	}
-	var buf bytes.Buffer
-	if err := tg.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
-	var tc TokenizerCache
-	tc.toks = map[text.Options]*text.Tokenizer{tokenizer(t).Options(): tokenizer(t)}
-	l, err := LoadTagger(bytes.NewReader(buf.Bytes()), "lex.safetensors", &tc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _ := saveAndLoad(t, tg, "lex.safetensors")
 	if !l.Config.Lexicon {
 		t.Fatal("loaded tagger has Lexicon off")
 	}
 	texts := []string{"马云在杭州创办了阿里巴巴", "今天张三在北京 and Jack Ma 😂 在上海创办了腾讯", "", strings.Repeat("李明在深圳创办了华为。", 10)}
-	a, b := tg.Compile(), l.Compile()
-	wa, wb := a.NewWorkspace(), b.NewWorkspace()
-	a.TagBatch(wa, texts)
-	b.TagBatch(wb, texts)
-	total := 0
-	for i := range texts {
-		if ea, eb := wa.Entities(i), wb.Entities(i); !slices.Equal(ea, eb) {
-			t.Fatalf("text %d: entities %+v before save, %+v after load", i, ea, eb)
-		}
-		total += len(wa.Entities(i))
-	}
-	if total == 0 {
+	if total := sameEntitiesAfterLoad(t, tg, l, texts); total == 0 {
 		t.Fatal("no entities tagged: the comparison checks too little")
 	}
 	// The Analyzer (CharView path) tags as TagBatch (Chars path).
+	b := l.Compile()
+	wb := b.NewWorkspace()
+	b.TagBatch(wb, texts)
 	an, err := NewAnalyzer(nil, b)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +151,7 @@ func TestTaggerLexiconSaveLoad(t *testing.T) {
 		}
 	}
 	// Without the setting the file has no lexicon field.
-	buf.Reset()
+	var buf bytes.Buffer
 	if err := biasedTagger(t, "zh").Save(&buf); err != nil {
 		t.Fatal(err)
 	}

@@ -157,33 +157,52 @@ func TestTaggerSaveLoad(t *testing.T) {
 	if err := tg.Save(&buf); err != nil {
 		t.Fatal(err)
 	}
-	var tc TokenizerCache
-	tc.toks = map[text.Options]*text.Tokenizer{tokenizer(t).Options(): tokenizer(t)}
-	l, err := Load(bytes.NewReader(buf.Bytes()), "t.safetensors", &tc)
+	tc := testTokenizerCache(t)
+	l, err := Load(bytes.NewReader(buf.Bytes()), "t.safetensors", tc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if l.Tagger == nil || l.Classifier != nil {
 		t.Fatalf("Load returned %+v, want a tagger", l)
 	}
-	if _, err := LoadClassifier(bytes.NewReader(buf.Bytes()), "t.safetensors", &tc); err == nil || !strings.Contains(err.Error(), "kind") {
+	if _, err := LoadClassifier(bytes.NewReader(buf.Bytes()), "t.safetensors", tc); err == nil || !strings.Contains(err.Error(), "kind") {
 		t.Fatalf("LoadClassifier on a tagger file: %v, want a kind error", err)
 	}
-	a, b := tg.Compile(), l.Tagger.Compile()
-	wa, wb := a.NewWorkspace(), b.NewWorkspace()
-	a.TagBatch(wa, nerTexts)
-	b.TagBatch(wb, nerTexts)
-	for i := range nerTexts {
-		ea, eb := wa.Entities(i), wb.Entities(i)
-		if len(ea) != len(eb) {
-			t.Fatalf("text %d: %d entities before save, %d after load", i, len(ea), len(eb))
-		}
-		for j := range ea {
-			if ea[j] != eb[j] {
-				t.Fatalf("text %d entity %d: %+v before save, %+v after load", i, j, ea[j], eb[j])
-			}
-		}
+	sameEntitiesAfterLoad(t, tg, l.Tagger, nerTexts)
+}
+
+// saveAndLoad writes tg and reads the file back with LoadTagger; it
+// returns the loaded tagger and the file.
+func saveAndLoad(t *testing.T, tg *Tagger, name string) (*Tagger, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := tg.Save(&buf); err != nil {
+		t.Fatal(err)
 	}
+	l, err := LoadTagger(bytes.NewReader(buf.Bytes()), name, testTokenizerCache(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, buf.Bytes()
+}
+
+// sameEntitiesAfterLoad tags texts with the saved tagger a and the loaded b and
+// fails at the first text whose entities differ; it returns how many
+// entities a found.
+func sameEntitiesAfterLoad(t *testing.T, a, b *Tagger, texts []string) int {
+	t.Helper()
+	ca, cb := a.Compile(), b.Compile()
+	wa, wb := ca.NewWorkspace(), cb.NewWorkspace()
+	ca.TagBatch(wa, texts)
+	cb.TagBatch(wb, texts)
+	total := 0
+	for i := range texts {
+		if ea, eb := wa.Entities(i), wb.Entities(i); !slices.Equal(ea, eb) {
+			t.Fatalf("text %d %q: entities %+v before save, %+v after load", i, texts[i], ea, eb)
+		}
+		total += len(wa.Entities(i))
+	}
+	return total
 }
 
 func FuzzTagBatch(f *testing.F) {
@@ -236,9 +255,8 @@ func TestTaggerTypeMap(t *testing.T) {
 	if err := tg.Save(&buf); err != nil {
 		t.Fatal(err)
 	}
-	var tc TokenizerCache
-	tc.toks = map[text.Options]*text.Tokenizer{tokenizer(t).Options(): tokenizer(t)}
-	loaded, err := LoadTagger(bytes.NewReader(buf.Bytes()), "w.safetensors", &tc)
+	tc := testTokenizerCache(t)
+	loaded, err := LoadTagger(bytes.NewReader(buf.Bytes()), "w.safetensors", tc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,16 +114,7 @@ func TestTaggerVectors(t *testing.T) {
 		t.Fatalf("size formula %d, saved weights %d", got, want)
 	}
 
-	var buf bytes.Buffer
-	if err := tg.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
-	var tc TokenizerCache
-	tc.toks = map[text.Options]*text.Tokenizer{tokenizer(t).Options(): tokenizer(t)}
-	l, err := LoadTagger(bytes.NewReader(buf.Bytes()), "v.safetensors", &tc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, file := saveAndLoad(t, tg, "v.safetensors")
 	if !slices.Equal(l.VecWords.Words(), tg.VecWords.Words()) || !slices.Equal(l.net.vec.W, toF32F64(tg.net.vec.W)) {
 		t.Fatal("vector words or rows differ after save and load")
 	}
@@ -131,20 +122,12 @@ func TestTaggerVectors(t *testing.T) {
 	for i := range texts {
 		texts[i] = strings.Join(heldOut[i].Tokens, " ")
 	}
-	a, b := tg.Compile(), l.Compile()
-	wa, wb := a.NewWorkspace(), b.NewWorkspace()
-	a.TagBatch(wa, texts)
-	b.TagBatch(wb, texts)
-	for i := range texts {
-		if ea, eb := wa.Entities(i), wb.Entities(i); !slices.Equal(ea, eb) {
-			t.Fatalf("text %q: %+v before save, %+v after load", texts[i], ea, eb)
-		}
-	}
+	sameEntitiesAfterLoad(t, tg, l, texts)
 
 	// A file whose config has vectors but whose metadata lacks their words
 	// is refused, naming the key.
-	cut := bytes.Replace(buf.Bytes(), []byte(`"vec_words"`), []byte(`"vec_wordz"`), 1)
-	if _, err := LoadTagger(bytes.NewReader(cut), "v.safetensors", &tc); err == nil || !strings.Contains(err.Error(), "vec_words") {
+	cut := bytes.Replace(file, []byte(`"vec_words"`), []byte(`"vec_wordz"`), 1)
+	if _, err := LoadTagger(bytes.NewReader(cut), "v.safetensors", testTokenizerCache(t)); err == nil || !strings.Contains(err.Error(), "vec_words") {
 		t.Fatalf("load without vec_words: %v, want an error naming it", err)
 	}
 }
