@@ -72,13 +72,7 @@ func (m *CompiledClassifier) Thresholds() []float64 { return m.thresholds }
 // single-label model, the most probable one.
 func (m *CompiledClassifier) LabelsOver(dst []int, probs []float32) []int {
 	if !m.multi {
-		bi := 0
-		for j, v := range probs {
-			if v > probs[bi] {
-				bi = j
-			}
-		}
-		return append(dst, bi)
+		return append(dst, argmax(probs))
 	}
 	for j, v := range probs {
 		if float64(v) >= m.thresholds[j] {

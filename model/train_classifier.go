@@ -431,16 +431,11 @@ func EvaluateRestricted(labels []string, gold []int, probs []float32, rows []int
 	p := make([]int, len(rows))
 	for n, i := range rows {
 		row := probs[i*k : (i+1)*k]
-		best := -1
 		if sub == nil {
-			for c := range row {
-				if best < 0 || row[c] > row[best] {
-					best = c
-				}
-			}
-			g[n], p[n] = gold[i], best
+			g[n], p[n] = gold[i], argmax(row)
 			continue
 		}
+		best := -1
 		for j, c := range sub {
 			if best < 0 || row[c] > row[sub[best]] {
 				best = j
@@ -454,6 +449,30 @@ func EvaluateRestricted(labels []string, gold []int, probs []float32, rows []int
 	var err error
 	rep.Classification, err = metrics.Classify(names, g, p)
 	return rep, err
+}
+
+// EvaluateProbs scores probs (len(labels) per example) against gold, each
+// prediction the most probable of all the labels (EvaluateRestricted
+// without the restriction).
+func EvaluateProbs(labels []string, gold []int, probs []float32) (metrics.Classification, error) {
+	k := len(labels)
+	pred := make([]int, len(gold))
+	for i := range gold {
+		pred[i] = argmax(probs[i*k : (i+1)*k])
+	}
+	return metrics.Classify(labels, gold, pred)
+}
+
+// argmax returns the index of the largest value of row (the first of
+// equal ones).
+func argmax(row []float32) int {
+	best := 0
+	for c, v := range row {
+		if v > row[best] {
+			best = c
+		}
+	}
+	return best
 }
 
 // EvaluateMultiLabel scores a multi-label model on texts against the gold

@@ -195,17 +195,7 @@ func evalClassifier(cmd *cobra.Command, m *model.CompiledClassifier, path string
 		r := full.Classification
 		res.Restricted = &restricted{Labels: full.Labels, Classification: r}
 		// Unrestricted: every label of the model may be predicted.
-		pred := make([]int, len(gold))
-		k := len(m.Labels())
-		for i := range gold {
-			row := probs[i*k : (i+1)*k]
-			for c := range row {
-				if row[c] > row[pred[i]] {
-					pred[i] = c
-				}
-			}
-		}
-		if res.Classification, err = metrics.Classify(m.Labels(), gold, pred); err != nil {
+		if res.Classification, err = model.EvaluateProbs(m.Labels(), gold, probs); err != nil {
 			return classEval{}, err
 		}
 		return res, nil
